@@ -1,0 +1,132 @@
+"""python -m etl demo | load | template | history  (see ../shared/spec/cli.md)."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from etl import warehouse
+
+
+def _progress_bar():
+    """A tqdm bar on a terminal, nothing when output is piped (cron, tests)."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="file", file=sys.stderr)
+
+    def update(name: str, done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.set_description(name or "done")
+        bar.refresh()
+        if done == total:
+            bar.close()
+
+    return update
+
+
+def cmd_demo(args) -> int:
+    from etl.demo import DemoConfig, build_demo
+
+    try:
+        first, last = (int(y) for y in args.years.split("-"))
+    except ValueError:
+        print(f"--years wants FIRST-LAST, e.g. 2023-2025, not {args.years!r}", file=sys.stderr)
+        return 2
+    cfg = DemoConfig(province=args.province, seed=args.seed, first_year=first, last_year=last, scale=args.scale)
+    try:
+        summary = build_demo(cfg, db=args.db, progress=not args.quiet and sys.stderr.isatty())
+    except ValueError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    print(summary)
+    return 0
+
+
+def cmd_load(args) -> int:
+    from etl.load import load_files
+
+    result = load_files(args.files, db=args.db, table=args.table, progress=_progress_bar())
+    for f in result.files:
+        if f.refused:
+            print(f.summary(), file=sys.stderr)
+        else:
+            print(f.summary())
+            if f.extra_columns:
+                print(f"  extra columns kept aside: {', '.join(f.extra_columns)}")
+    if result.report:
+        print(f"set-aside report: {result.report}")
+    return 1 if result.any_refused else 0
+
+
+def cmd_template(args) -> int:
+    from etl.template import write_template
+
+    try:
+        path = write_template(args.table, args.out)
+    except KeyError as e:
+        print(e.args[0], file=sys.stderr)
+        return 2
+    print(path)
+    return 0
+
+
+def cmd_history(args) -> int:
+    import csv
+
+    try:
+        con = warehouse.connect_read(args.db)
+    except warehouse.WarehouseMissing as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    rows = con.execute(
+        "SELECT load_id, run_id, loaded_at, loaded_by, file_name, table_name, rows_read, loaded, replaced, "
+        "set_aside, unchanged, coalesce(refused, ''), file_hash FROM load_history ORDER BY load_id"
+    ).fetchall()
+    w = csv.writer(sys.stdout)
+    w.writerow(["load_id", "run_id", "loaded_at", "loaded_by", "file", "table", "read", "loaded", "replaced",
+                "set_aside", "unchanged", "refused", "sha256"])
+    for r in rows:
+        w.writerow([*r[:2], r[2].isoformat(sep=" ", timespec="seconds"), *r[3:]])
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from etl.contract import load_contract
+
+    p = argparse.ArgumentParser(prog="python -m etl", description="Load enforcement records into the warehouse.")
+    p.add_argument("--db", help="warehouse file (default: $ENFORCEMENT_DB or data/warehouse.duckdb)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="build a synthetic, seeded demo warehouse")
+    d.add_argument("--province", default="330000", help="GB/T 2260 province code (default 330000 浙江)")
+    d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--years", default="2023-2025", help="FIRST-LAST (default 2023-2025)")
+    d.add_argument("--scale", type=float, default=1.0, help="size multiplier (1 = a realistic province)")
+    d.add_argument("--quiet", action="store_true")
+    d.set_defaults(func=cmd_demo)
+
+    ld = sub.add_parser("load", help="load CSV/XLSX files")
+    ld.add_argument("files", nargs="+")
+    ld.add_argument("--table", choices=list(load_contract().order))
+    ld.set_defaults(func=cmd_load)
+
+    t = sub.add_parser("template", help="write an empty template (.xlsx or .csv)")
+    t.add_argument("table", choices=list(load_contract().order))
+    t.add_argument("--out", required=True)
+    t.set_defaults(func=cmd_template)
+
+    h = sub.add_parser("history", help="list past loads (CSV)")
+    h.set_defaults(func=cmd_history)
+
+    # --db is accepted before or after the sub-command
+    for sp in (d, ld, t, h):
+        sp.add_argument("--db", dest="db_sub", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    args.db = getattr(args, "db_sub", None) or args.db
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

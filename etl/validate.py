@@ -1,0 +1,198 @@
+"""The contract's rules, compiled to one SQL pass over a staged file.
+
+Staging only renames and casts (jaffle-shop's `renamed` CTE); every rule is a predicate that
+yields a violation (row, column, value, reason). A row with any violation is set aside whole.
+Casts use TRY_ functions so a bad cell becomes a violation, never an error. Values from the
+contract (enum values, levels, bounds) go in as SQL literals escaped here; no user text is
+ever pasted into SQL (file cells are only ever read as column values).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from etl.contract import Column, Contract, Table
+from etl.read import TOTAL_MARKERS, Staged
+
+DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y%m%d", "%Y.%m.%d",
+                "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
+TRUE_WORDS = ["是", "y", "yes", "1", "true", "t", "√", "✓", "✔", "对"]
+FALSE_WORDS = ["否", "n", "no", "0", "false", "f", "×", "✗", "✘", "x", "不是"]
+CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+
+_FULL = "０１２３４５６７８９－／．，：＋ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ　"
+_HALF = "0123456789-/.,:+ABCDEFGHIJKLMNOPQRSTUVWXYZ "
+
+TYPE_HINTS = {
+    "date": "无法识别的日期（应为 2024-03-05、2024/3/5、2024年3月5日、20240305 或Excel日期）",
+    "amount": "无法识别的金额（应为数字，可带千分位或“万”）",
+    "bool": "无法识别的是/否值（应为 是/否、Y/N、1/0、true/false、√/×）",
+    "int": "应为整数",
+    "score": "应为数字",
+}
+
+
+def lit(value) -> str:
+    """A SQL literal for a value taken from the contract."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _list(values) -> str:
+    return "[" + ", ".join(lit(v) for v in values) + "]"
+
+
+def fw(expr: str) -> str:
+    """Fold full-width digits/letters/punctuation (common in hand-kept sheets)."""
+    return f"trim(translate({expr}, {lit(_FULL)}, {lit(_HALF)}))"
+
+
+def cast_expr(col: Column, raw: str) -> str:
+    """The typed value of a raw text cell, NULL when it does not cast."""
+    t = col.type
+    if t in ("text", "enum"):
+        return f"trim({raw})"
+    if t in ("id", "region", "region_code"):
+        return fw(raw)
+    if t == "credit_code":
+        return f"upper({fw(raw)})"
+    if t == "date":
+        return f"CAST(try_strptime({fw(raw)}, {_list(DATE_FORMATS)}) AS DATE)"
+    if t == "bool":
+        v = f"lower({fw(raw)})"
+        yes, no = (", ".join(lit(w) for w in words) for words in (TRUE_WORDS, FALSE_WORDS))
+        return f"(CASE WHEN {v} IN ({yes}) THEN TRUE WHEN {v} IN ({no}) THEN FALSE END)"
+    if t == "amount":
+        s = f"replace(replace(replace(replace({fw(raw)}, ',', ''), '元', ''), '￥', ''), ' ', '')"
+        return (f"CAST(round(CASE WHEN {s} LIKE '%万' THEN TRY_CAST(rtrim({s}, '万') AS DOUBLE) * 10000 "
+                f"ELSE TRY_CAST({s} AS DOUBLE) END, 2) AS DECIMAL(18, 2))")
+    if t == "int":
+        d = f"TRY_CAST({fw(raw)} AS DOUBLE)"
+        return f"(CASE WHEN {d} = floor({d}) AND abs({d}) < 1e15 THEN CAST({d} AS BIGINT) END)"
+    if t == "score":
+        return f"TRY_CAST({fw(raw)} AS DOUBLE)"
+    raise ValueError(f"unknown column type {t!r} in the contract")
+
+
+def _bound(col: Column, bound, today: dt.date) -> str:
+    if col.type == "date":
+        return f"DATE {lit((today if bound == 'today' else dt.date.fromisoformat(bound)).isoformat())}"
+    return lit(bound)
+
+
+def _credit_check(v: str) -> str:
+    """GB 32100: 18 characters from the 31-letter set; the 18th is the check character."""
+    chars = lit(CREDIT_CHARS)
+    weights = _list(CREDIT_WEIGHTS)
+    total = (f"list_sum(list_transform(range(1, 18), i -> (instr({chars}, substr({v}, i, 1)) - 1) "
+             f"* {weights}[i]))")
+    return (f"(length({v}) = 18 AND regexp_full_match({v}, '[0-9A-HJ-NPQRTUWXY]{{18}}') "
+            f"AND substr({v}, 18, 1) = substr({chars}, CAST((31 - {total} % 31) % 31 AS BIGINT) + 1, 1))")
+
+
+def compile_checks(staged: Staged, contract: Contract, today: dt.date) -> tuple[str, str]:
+    """SQL creating temp tables `typed` (canonical typed columns) and `violations`."""
+    table: Table = staged.table
+    pos_of = {name: pos for pos, name in staged.mapping.items()}
+    label = {c.name: (staged.headers[pos_of[c.name]] if c.name in pos_of else c.header) for c in table.columns}
+
+    def raw(name: str) -> str:
+        return f"c{pos_of[name]}" if name in pos_of else "CAST(NULL AS VARCHAR)"
+
+    select = ["s._row"]
+    for c in table.columns:
+        e = cast_expr(c, raw(c.name))
+        if c.default is not None:
+            e = f"CASE WHEN {raw(c.name)} IS NULL THEN {lit(c.default)} ELSE {e} END"
+        select.append(f"{e} AS {c.name}")
+        select.append(f"{raw(c.name)} AS r_{c.name}")
+    any_cell = " OR ".join(
+        f"starts_with(replace(coalesce(c{p}, ''), ' ', ''), {lit(m)})" for p in range(len(staged.headers)) for m in TOTAL_MARKERS
+    ) or "FALSE"
+    select.append(f"({any_cell}) AS _is_total")
+
+    joins, checks = [], []
+    def v(cond: str, col: str | None, reason: str, value: str | None = None):
+        value = value if value is not None else (f"r_{col}" if col else "NULL")
+        name = lit(label[col]) if col else "NULL"
+        checks.append(f"CASE WHEN {cond} THEN {{'col': {name}, 'val': {value}, 'why': {lit(reason)}}} END")
+
+    for c in table.columns:
+        r, x = f"r_{c.name}", f"t.{c.name}"
+        if c.required:
+            v(f"{r} IS NULL", c.name, "必填项为空")
+        if c.type in TYPE_HINTS:
+            v(f"{r} IS NOT NULL AND {x} IS NULL", c.name, TYPE_HINTS[c.type])
+        if c.type == "enum":
+            v(f"{r} IS NOT NULL AND {x} NOT IN ({', '.join(lit(s) for s in c.values)})", c.name,
+              "不在允许值内（" + " / ".join(c.values) + "）")
+        if c.type == "credit_code":
+            v(f"{r} IS NOT NULL AND NOT {_credit_check(x)}", c.name, "不是有效的统一社会信用代码（18位，GB 32100 校验位）")
+        if c.type == "region_code":
+            v(f"{r} IS NOT NULL AND NOT regexp_full_match({x}, '[0-9]{{6}}')", c.name, "应为6位数字区划代码")
+        if c.type == "region":
+            levels = ", ".join(lit(s) for s in c.region_levels)
+            v(f"{r} IS NOT NULL AND {x} NOT IN (SELECT code FROM regions WHERE level IN ({levels}))", c.name,
+              "不是有效的" + "/".join(c.region_levels) + "级区划代码（GB/T 2260）")
+        if c.min is not None:
+            v(f"{x} < {_bound(c, c.min, today)}", c.name,
+              f"不能早于{c.min}" if c.type == "date" else f"不能小于{c.min}")
+        if c.max is not None:
+            word = "今天" if c.max == "today" else str(c.max)
+            v(f"{x} > {_bound(c, c.max, today)}", c.name,
+              f"不能晚于{word}" if c.type == "date" else f"不能大于{c.max}")
+        if c.ref:
+            rt, rc = c.ref.split(".")
+            target = f"SELECT {rc} FROM {rt}"
+            if rt == table.name:  # a reference within the same table may point into this file
+                target += f" UNION SELECT {rc} FROM typed"
+            v(f"{x} IS NOT NULL AND {x} NOT IN ({target})", c.name,
+              f"在{contract[rt].title}中不存在（{contract[rt].column(rc).header}）")
+        if c.required_if:
+            v(f"{r} IS NULL AND t.{c.required_if}", c.name, f"“{label[c.required_if]}”为是时必填")
+        if c.required_unless_level:
+            v(f"{r} IS NULL AND t.level IS DISTINCT FROM {lit(c.required_unless_level)}", c.name,
+              f"层级不是{c.required_unless_level}时必填")
+        if c.not_before:
+            if " via " in c.not_before:
+                target, via = c.not_before.split(" via ")
+                rt, rc = target.split(".")
+                key = contract[rt].key[0]
+                alias = f"j_{c.name}"
+                joins.append(f"LEFT JOIN {rt} {alias} ON {alias}.{key} = t.{via}")
+                v(f"{x} < {alias}.{rc}", c.name,
+                  f"早于{contract[rt].title}的{contract[rt].column(rc).header}",
+                  f"r_{c.name} || ' < ' || CAST({alias}.{rc} AS VARCHAR)")
+            else:
+                v(f"{x} < t.{c.not_before}", c.name, f"早于{label[c.not_before]}",
+                  f"r_{c.name} || ' < ' || r_{c.not_before}")
+
+    keys_present = " AND ".join(f"{k} IS NOT NULL" for k in table.key)
+    key_label = "、".join(label[k] for k in table.key)
+    checks.append(
+        f"CASE WHEN t._dup_first IS NOT NULL THEN {{'col': {lit(label[table.key[0]])}, "
+        f"'val': r_{table.key[0]}, 'why': '文件内{key_label}重复（首次出现于第' || t._dup_first || '行，以首次为准）'}} END"
+    )
+    typed_sql = f"""
+        CREATE OR REPLACE TEMP TABLE typed AS
+        SELECT *, CASE WHEN {keys_present} AND row_number() OVER w > 1 THEN first_value(_row) OVER w END AS _dup_first
+        FROM (SELECT {', '.join(select)} FROM {staged.name} s)
+        WINDOW w AS (PARTITION BY {', '.join(table.key)}, _is_total ORDER BY _row)
+    """
+    violations_sql = f"""
+        CREATE OR REPLACE TEMP TABLE violations AS
+        SELECT _row, v.col AS column_name, v.val AS value, v.why AS reason
+        FROM (
+            SELECT t._row, unnest(list_filter([{', '.join(checks)}], x -> x IS NOT NULL)) AS v
+            FROM typed t {' '.join(joins)}
+            WHERE NOT t._is_total
+        )
+        UNION ALL
+        SELECT _row, NULL, NULL, '合计/小计行，不是记录' FROM typed WHERE _is_total
+    """
+    return typed_sql, violations_sql
