@@ -34,6 +34,9 @@ def cmd_demo(args) -> int:
     except ValueError:
         print(f"--years wants FIRST-LAST, e.g. 2023-2025, not {args.years!r}", file=sys.stderr)
         return 2
+    if args.if_missing and warehouse.db_path(args.db).exists():
+        print(f"warehouse {warehouse.db_path(args.db)} exists; demo not rebuilt (drop --if-missing to rebuild)")
+        return 0
     cfg = DemoConfig(province=args.province, seed=args.seed, first_year=first, last_year=last, scale=args.scale)
     try:
         summary = build_demo(cfg, db=args.db, progress=not args.quiet and sys.stderr.isatty())
@@ -105,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--years", default="2023-2025", help="FIRST-LAST (default 2023-2025)")
     d.add_argument("--scale", type=float, default=1.0, help="size multiplier (1 = a realistic province)")
     d.add_argument("--quiet", action="store_true")
+    d.add_argument("--if-missing", action="store_true", help="do nothing when the warehouse exists")
     d.set_defaults(func=cmd_demo)
 
     ld = sub.add_parser("load", help="load CSV/XLSX files")

@@ -87,11 +87,14 @@ def load_files(
     report_dir: str | os.PathLike | None = None,
     names: dict[Path, str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    fresh: bool = False,
+    meta: dict[str, str] | None = None,
     _fail_after: int | None = None,
 ) -> RunResult:
     """Load `paths` into the warehouse at `db`. `names` gives display names (uploads).
 
-    `_fail_after` injects a failure after that many files have been written (tests only).
+    `fresh` starts from an empty warehouse and `meta` sets warehouse facts in the same swap
+    (the demo builder uses both). `_fail_after` injects a failure after that many files have been written (tests only).
     """
     contract = load_contract()
     today = today or dt.date.today()
@@ -103,7 +106,9 @@ def load_files(
     results: list[FileResult] = []
     set_aside_rows: list[dict] = []
 
-    with warehouse.write(db_file) as con:
+    with warehouse.write(db_file, fresh=fresh) as con:
+        for key, value in (meta or {}).items():
+            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
         staged: list[tuple[FileResult, Staged | None, str]] = []
         for i, path in enumerate(paths):
             display = names.get(path, str(path))

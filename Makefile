@@ -1,0 +1,30 @@
+# Two entry points for a fresh machine (see README.md): `make run` and `make test`.
+PY ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+STAMP = $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+PORT ?= 8501
+
+.PHONY: run test demo browser
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m etl demo --if-missing
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+
+demo: $(STAMP)
+	$(BIN)/python -m etl demo
+
+# Debian's chromium and CJK fonts for the real-browser tests and screenshots (root only;
+# nothing downloads a browser at run time). Without them the browser tests are skipped.
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; fi
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest -q
