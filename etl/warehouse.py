@@ -114,6 +114,34 @@ CREATE TABLE IF NOT EXISTS quarantine (
     reason      VARCHAR NOT NULL,
     raw         VARCHAR               -- the whole row as JSON {header: cell}
 );
+-- the quarterly warning notices issued (提醒敦促函) and what became of them
+CREATE TABLE IF NOT EXISTS notices (
+    number         VARCHAR PRIMARY KEY,   -- the full document number, e.g. 川应急函〔2025〕3号
+    year           INTEGER NOT NULL,      -- numbering year
+    seq            INTEGER NOT NULL,      -- N in 〔year〕N号; never reused
+    unit_code      VARCHAR NOT NULL,
+    unit_name      VARCHAR NOT NULL,
+    level          VARCHAR NOT NULL,      -- city | county
+    quarter        VARCHAR NOT NULL,      -- 2025Q3
+    score          DOUBLE,
+    rank           INTEGER,
+    peers          INTEGER,
+    issued_on      DATE NOT NULL,
+    issued_by      VARCHAR NOT NULL,
+    file_name      VARCHAR,
+    reply_due      DATE,
+    reply_received DATE,
+    closed_on      DATE,
+    closed_by      VARCHAR,
+    note           VARCHAR
+);
+-- who did what, when (loads are in load_history; notices, replies, logins here)
+CREATE TABLE IF NOT EXISTS audit_log (
+    at      TIMESTAMP NOT NULL,
+    actor   VARCHAR NOT NULL,
+    action  VARCHAR NOT NULL,
+    detail  VARCHAR
+);
 CREATE TABLE IF NOT EXISTS meta (
     key   VARCHAR PRIMARY KEY,
     value VARCHAR
