@@ -137,10 +137,10 @@ CREATE TABLE IF NOT EXISTS notices (
 );
 -- who did what, when (loads are in load_history; notices, replies, logins here)
 CREATE TABLE IF NOT EXISTS audit_log (
-    at      TIMESTAMP NOT NULL,
-    actor   VARCHAR NOT NULL,
-    action  VARCHAR NOT NULL,
-    detail  VARCHAR
+    happened_at TIMESTAMP NOT NULL,
+    actor       VARCHAR NOT NULL,
+    action      VARCHAR NOT NULL,
+    detail      VARCHAR
 );
 CREATE TABLE IF NOT EXISTS meta (
     key   VARCHAR PRIMARY KEY,
