@@ -1,0 +1,100 @@
+"""What the warehouse holds: record counts, the periods with data, the regions, the load history.
+
+The app's frame asks these questions on every page; they read only small bookkeeping tables or
+one indexed date column each. Pure functions: a DuckDB connection (or cursor) in, plain values
+or a DataFrame out.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from metrics.periods import Period
+
+RECORD_TABLES = ("enterprises", "plans", "inspections", "hazards", "penalties")
+_DATE_COLUMNS = (("inspections", "inspection_date"), ("hazards", "found_date"), ("penalties", "filed_date"))
+
+
+def record_counts(con) -> dict[str, int]:
+    """Rows per record table (an empty warehouse has zeros)."""
+    sql = " UNION ALL ".join(f"SELECT '{t}' AS t, count(*) AS n FROM {t}" for t in RECORD_TABLES)
+    return {t: int(n) for t, n in con.execute(sql).fetchall()}
+
+
+def meta(con) -> dict[str, str]:
+    """The warehouse's facts (demo flag, demo province, schema version …)."""
+    return dict(con.execute("SELECT key, value FROM meta").fetchall())
+
+
+def periods(con, kind: str = "quarter") -> list[str]:
+    """The periods of `kind` ('quarter', 'year', 'month') that hold at least one inspection,
+    hazard or case, oldest first, as strings Period.parse accepts ('2025Q4', '2025', '2025-12')."""
+    if kind not in ("quarter", "year", "month"):
+        raise ValueError(f"kind must be quarter, year or month, not {kind!r}")
+    union = " UNION ".join(
+        f"SELECT DISTINCT year({c}) AS y, quarter({c}) AS q, month({c}) AS m FROM {t}" for t, c in _DATE_COLUMNS
+    )
+    rows = con.execute(f"SELECT DISTINCT y, q, m FROM ({union}) ORDER BY y, m").fetchall()
+    out: list[str] = []
+    for y, q, m in rows:
+        p = {"year": Period(y), "quarter": Period(y, "quarter", q), "month": Period(y, "month", m)}[kind]
+        if str(p) not in out:
+            out.append(str(p))
+    return out
+
+
+def latest_complete_quarter(con, today=None) -> str | None:
+    """The latest quarter with data that has ended (today's quarter is still being recorded),
+    else the latest quarter with data."""
+    import datetime as dt
+
+    today = today or dt.date.today()
+    qs = periods(con, "quarter")
+    done = [q for q in qs if Period.parse(q).end < today]
+    return (done or qs or [None])[-1]
+
+
+def regions(con, province: str, level: str | None = None) -> pd.DataFrame:
+    """The regions of a province: code, name, level ('province' | 'city' | 'county'), parent_code,
+    city_code, sorted by code."""
+    sql = """SELECT code, name, CASE level WHEN '省' THEN 'province' WHEN '市' THEN 'city' ELSE 'county' END AS level,
+                    parent_code, city_code
+             FROM regions WHERE province_code = ?"""
+    df = con.execute(sql + " ORDER BY code", [str(province)]).df()
+    return df[df.level == level].reset_index(drop=True) if level else df
+
+
+def provinces_with_records(con) -> pd.DataFrame:
+    """Provinces whose agencies have inspections: code, name, inspections (most first)."""
+    return con.execute(
+        """SELECT p.code, p.name, count(*) AS inspections
+           FROM inspections i JOIN regions a ON a.code = i.agency_code JOIN regions p ON p.code = a.province_code
+           GROUP BY ALL ORDER BY inspections DESC, p.code"""
+    ).df()
+
+
+def load_history(con, limit: int = 200) -> pd.DataFrame:
+    """Past loads, newest first: load_id, run_id, loaded_at, loaded_by, file_name, table_name,
+    rows_read, loaded, replaced, unchanged, set_aside, refused, extra_columns."""
+    return con.execute(
+        """SELECT load_id, run_id, loaded_at, loaded_by, file_name, table_name, rows_read, loaded, replaced,
+                  unchanged, set_aside, refused, extra_columns
+           FROM load_history ORDER BY load_id DESC LIMIT ?""",
+        [int(limit)],
+    ).df()
+
+
+def set_aside(con, run_id: str | None = None, load_id: int | None = None) -> pd.DataFrame:
+    """The set-aside (quarantined) rows of one run or one load: file_name, row_number, column_name,
+    value, reason, raw."""
+    if load_id is not None:
+        where, arg = "q.load_id = ?", int(load_id)
+    elif run_id is not None:
+        where, arg = "h.run_id = ?", str(run_id)
+    else:
+        raise ValueError("give run_id or load_id")
+    return con.execute(
+        f"""SELECT q.file_name, q.row_number, q.column_name, q.value, q.reason, q.raw
+            FROM quarantine q JOIN load_history h USING (load_id) WHERE {where}
+            ORDER BY q.load_id, q.row_number""",
+        [arg],
+    ).df()
