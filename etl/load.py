@@ -157,7 +157,6 @@ def _load_one(con, contract: Contract, st: Staged, res: FileResult, load_id: int
     con.execute(violations_sql)
 
     cols = [c.name for c in table.columns]
-    col_list = ", ".join(cols)
     key_match = " AND ".join(f"w.{k} = g.{k}" for k in table.key)
     same = " AND ".join(f"w.{c} IS NOT DISTINCT FROM g.{c}" for c in cols)
     con.execute(
@@ -172,9 +171,10 @@ def _load_one(con, contract: Contract, st: Staged, res: FileResult, load_id: int
         "SELECT count(*), count(*) FILTER (NOT _exists), count(*) FILTER (_same) FROM good"
     ).fetchone()
     if n_good > n_same:
+        extra = _derived_columns(con, table.name, load_id)
         con.execute(
-            f"INSERT OR REPLACE INTO {table.name} ({col_list}, load_id) "
-            f"SELECT {col_list}, {int(load_id)} FROM good WHERE NOT _same"
+            f"INSERT OR REPLACE INTO {table.name} ({', '.join([*cols, *extra])}) "
+            f"SELECT {', '.join([*cols, *extra.values()])} FROM good WHERE NOT _same"
         )
 
     # set-aside rows, with the whole row as the user wrote it
@@ -205,6 +205,30 @@ def _load_one(con, contract: Contract, st: Staged, res: FileResult, load_id: int
     for tmp in (st.name, "typed", "violations", "good"):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
     return [dict(file=f, row=r, column=c, value=v, reason=why, raw=raw) for f, r, c, v, why, raw in rows]
+
+
+def _derived_columns(con, table_name: str, load_id: int) -> dict[str, str]:
+    """Warehouse columns that a file does not carry: name -> SQL over the `good` rows.
+
+    Records get the load's id. Regions (no load_id) get the enclosing province and city the way
+    etl.regions derives them for the reference list: a county's city is its xxxx00 code when that
+    city exists (in the warehouse or this file), else NULL (municipalities' districts).
+    """
+    present = {r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'", [table_name]
+    ).fetchall()}
+    out = {}
+    if "load_id" in present:
+        out["load_id"] = str(int(load_id))
+    if table_name == "regions":
+        city = "substr(code, 1, 4) || '00'"
+        out["province_code"] = "substr(code, 1, 2) || '0000'"
+        out["city_code"] = (
+            f"CASE WHEN level = '省' THEN NULL WHEN level = '市' THEN code "
+            f"WHEN {city} IN (SELECT code FROM regions WHERE level = '市' "
+            f"UNION SELECT code FROM good WHERE level = '市') THEN {city} END"
+        )
+    return out
 
 
 REPORT_HEADER = ["文件", "行号", "列", "值", "原因", "原始行"]

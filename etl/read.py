@@ -98,7 +98,7 @@ def _find_header(rows: list[list[str]], contract: Contract, table_name: str | No
         if best is not None and best[0][0] == 0 and best[1] == r:
             break  # a complete header: take the first one found
     if best is None:
-        names = "、".join(contract[t].title for t in contract.order)
+        names = "、".join(t.title for t in candidates)  # with --table, only that table's
         raise Refused(f"{path.name}: 前{HEADER_SCAN_ROWS}行中找不到可识别的表头（应为以下表之一：{names}）")
     _, r, t, mapping = best
     return r, t, mapping
@@ -124,9 +124,13 @@ def _check_header(headers: list[str], table: Table, mapping: dict[int, str], pat
 
 
 def _stage_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+    # cells are text: a column with no value at all (a blank optional column, a header-only
+    # file) would otherwise be typed INTEGER by DuckDB and break every text function on it
+    cols = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" if c != "_row" else "CAST(_row AS BIGINT) AS _row"
+                     for c in frame.columns)
     con.register("_stage_df", frame)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _stage_df")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {cols} FROM _stage_df")
     finally:
         con.unregister("_stage_df")
 
@@ -261,8 +265,13 @@ def _line_of_record(text: str, record: int, delim: str) -> int:
     return line
 
 
+SPARE_COLUMNS = 4  # read past the header's width to notice rows with more cells than headers
+
+
 def _duckdb_stage(con, source: Path, stage: str, header_line: int, width: int, delim: str):
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    # DuckDB (strict_mode = false) silently drops cells beyond the declared columns; a few spare
+    # columns show such rows, and then the Python reader sets them aside as the contract wants
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width + SPARE_COLUMNS)) + "}"
     con.execute("DROP TABLE IF EXISTS reject_errors")
     con.execute("DROP TABLE IF EXISTS reject_scans")
     con.execute(
@@ -280,7 +289,12 @@ def _duckdb_stage(con, source: Path, stage: str, header_line: int, width: int, d
     with open(source, "rb") as fh:
         content = fh.read()
     n_lines = content.count(b"\n") + (0 if content.endswith(b"\n") else 1)
-    if n_rows + len({r[0] for r in rejects}) + header_line + 1 != n_lines:
+    spill = " OR ".join(f"nullif(trim(c{i}), '') IS NOT NULL" for i in range(width, width + SPARE_COLUMNS))
+    too_wide = con.execute(f"SELECT count(*) FROM {stage}_raw WHERE {spill}").fetchone()[0]
+    # row numbers are derived from positions, so any rejected line (which shifts the positions
+    # after it), a row wider than the header, or a count that disagrees with the lines sends the
+    # file to the Python reader
+    if rejects or too_wide or n_rows + header_line + 1 != n_lines:
         con.execute(f"DROP TABLE {stage}_raw")
         return None
     cols = ", ".join(f"nullif(trim(c{i}), '') AS c{i}" for i in range(width))
@@ -291,8 +305,7 @@ def _duckdb_stage(con, source: Path, stage: str, header_line: int, width: int, d
     )
     con.execute(f"DROP TABLE {stage}_raw")
     blank = n_rows - con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
-    # reject lines are 1-based physical lines of the file DuckDB read (same numbering)
-    return blank, [(int(line), f"无法解析的行（{msg}）", raw) for line, msg, raw in rejects]
+    return blank, []
 
 
 def _python_stage(con, text: str, stage: str, header_line: int, width: int, delim: str):
