@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from etl.contract import Column, Contract, Table
+from etl.contract import Column, Contract, Table, fold
 from etl.read import TOTAL_MARKERS, Staged
 
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y%m%d", "%Y.%m.%d",
@@ -52,8 +52,12 @@ def fw(expr: str) -> str:
     return f"trim(translate({expr}, {lit(_FULL)}, {lit(_HALF)}))"
 
 
-def cast_expr(col: Column, raw: str) -> str:
-    """The typed value of a raw text cell, NULL when it does not cast."""
+def cast_expr(col: Column, raw: str, header: str | None = None) -> str:
+    """The typed value of a raw text cell, NULL when it does not cast.
+
+    `header` is the file's header of the column: an amount column headed in 万元 (单位罚款（万元）,
+    matched by its name without the unit) holds 万元, so its plain numbers are scaled to 元.
+    """
     t = col.type
     if t in ("text", "enum"):
         return f"trim({raw})"
@@ -68,12 +72,16 @@ def cast_expr(col: Column, raw: str) -> str:
         yes, no = (", ".join(lit(w) for w in words) for words in (TRUE_WORDS, FALSE_WORDS))
         return f"(CASE WHEN {v} IN ({yes}) THEN TRUE WHEN {v} IN ({no}) THEN FALSE END)"
     if t == "amount":
-        s = f"replace(replace(replace(replace({fw(raw)}, ',', ''), '元', ''), '￥', ''), ' ', '')"
-        return (f"CAST(round(CASE WHEN {s} LIKE '%万' THEN TRY_CAST(rtrim({s}, '万') AS DOUBLE) * 10000 "
-                f"ELSE TRY_CAST({s} AS DOUBLE) END, 2) AS DECIMAL(18, 2))")
+        s = f"replace(replace(replace(replace(replace({fw(raw)}, ',', ''), '元', ''), '￥', ''), '¥', ''), ' ', '')"
+        # TRY_CAST to the warehouse type: NaN, inf and amounts beyond DECIMAL(18, 2) are set aside,
+        # not a conversion error that fails the whole load
+        unit = 10000 if header is not None and "万" in fold(header) else 1
+        return (f"TRY_CAST(round(CASE WHEN {s} LIKE '%万' THEN TRY_CAST(rtrim({s}, '万') AS DOUBLE) * 10000 "
+                f"ELSE TRY_CAST({s} AS DOUBLE) * {unit} END, 2) AS DECIMAL(18, 2))")
     if t == "int":
+        # the warehouse's INTEGER: a value beyond it is set aside, not an error at insert time
         d = f"TRY_CAST({fw(raw)} AS DOUBLE)"
-        return f"(CASE WHEN {d} = floor({d}) AND abs({d}) < 1e15 THEN CAST({d} AS BIGINT) END)"
+        return f"(CASE WHEN {d} = floor({d}) THEN TRY_CAST({d} AS INTEGER) END)"
     if t == "score":
         return f"TRY_CAST({fw(raw)} AS DOUBLE)"
     raise ValueError(f"unknown column type {t!r} in the contract")
@@ -106,7 +114,7 @@ def compile_checks(staged: Staged, contract: Contract, today: dt.date) -> tuple[
 
     select = ["s._row"]
     for c in table.columns:
-        e = cast_expr(c, raw(c.name))
+        e = cast_expr(c, raw(c.name), staged.headers[pos_of[c.name]] if c.name in pos_of else None)
         if c.default is not None:
             e = f"CASE WHEN {raw(c.name)} IS NULL THEN {lit(c.default)} ELSE {e} END"
         select.append(f"{e} AS {c.name}")
