@@ -1,0 +1,1 @@
+"""Benchmarks at national scale (issue 7): data generator, ETL, metrics and dashboard timings."""
