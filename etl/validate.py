@@ -14,7 +14,8 @@ from etl.contract import Column, Contract, Table, fold
 from etl.read import TOTAL_MARKERS, Staged
 
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y%m%d", "%Y.%m.%d",
-                "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
+                "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
+                "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M"]  # Excel saves date-time cells to CSV as 2024/3/5 0:00
 TRUE_WORDS = ["是", "y", "yes", "1", "true", "t", "√", "✓", "✔", "对"]
 FALSE_WORDS = ["否", "n", "no", "0", "false", "f", "×", "✗", "✘", "x", "不是"]
 CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -80,7 +81,7 @@ def cast_expr(col: Column, raw: str, header: str | None = None) -> str:
                 f"ELSE TRY_CAST({s} AS DOUBLE) * {unit} END, 2) AS DECIMAL(18, 2))")
     if t == "int":
         # the warehouse's INTEGER: a value beyond it is set aside, not an error at insert time
-        d = f"TRY_CAST({fw(raw)} AS DOUBLE)"
+        d = f"TRY_CAST(replace({fw(raw)}, ',', '') AS DOUBLE)"  # 1,200 as Excel formats counts
         return f"(CASE WHEN {d} = floor({d}) THEN TRY_CAST({d} AS INTEGER) END)"
     if t == "score":
         return f"TRY_CAST({fw(raw)} AS DOUBLE)"
