@@ -1,0 +1,53 @@
+"""Metrics: indicators, the effectiveness index, the quarterly score, warnings and commendations.
+
+Implements ../shared/spec/indicators.md §1–5. The methodology is data — scheme files under
+metrics/schemes/ (format: metrics/schemes/README.md); a province's own scheme is a new file.
+Everything is computed for all units of a level at once (DuckDB SQL, then vectorised pandas) and
+returned as tidy DataFrames. Every function takes an open DuckDB connection (read-only is what
+callers pass; nothing here writes) and runs its queries on their own cursor.
+
+Public API (keep these names; pages and notices build on them)::
+
+    from metrics.periods import Period
+        Period.parse('2024' | '2024Q3' | '2024-03') → .start .end (dates, inclusive) .kind
+        ('year'|'quarter'|'month') .number .months .months_elapsed .previous() .year_ago()
+        .quarters() .label ('2024年第3季度') str(p) ('2024Q3')
+    from metrics.scheme import load_scheme, SchemeError
+        load_scheme(path=None) → Scheme (default: metrics/schemes/default.toml); SchemeError names
+        file:line. Scheme.indicators[code] → Indicator(name, unit, direction, decimals, numerator,
+        denominator), .index (IndexSpec: .groups, .leaves), .score, .warning, .commendation,
+        .bands, .yoy
+    from metrics.indicators import compute_indicators, published
+        compute_indicators(con, period, level='city', province=None, scheme=None, indicators=None)
+        → code, name, indicator, value, numerator, denominator, indicator_name, unit, assessed
+        (values unrounded, NA where a denominator is 0); published(df, scheme) rounds for display
+    from metrics.index import compute_index, index_detail, index_frames
+        compute_index(con, period, level='city', province=None, scheme=None)
+        → code, name, index, rank, A…F (the scheme's first-level codes), na_count, assessed
+        index_detail(...) → code, name, indicator, group, weight, value, score (0–100), band,
+        assessed; index_frames(...) → (index, detail) in one computation
+    from metrics.score import compute_score, warnings, commendations
+        compute_score(con, quarter, level='city', province=None, scheme=None)
+        → code, name, score, rank, bonus, deduction, warned, assessed, reason, group, peers,
+        <indicator>_value/_points/_na per item, items, raw_score, flags
+        warnings(...) → the warned rows; commendations(con, year, level, province, scheme)
+        → code, name, mean_score, quarters, rank, commended, group, Q1…Q4
+    from metrics.yoy import year_on_year
+        year_on_year(con, period, level='city', province=None, scheme=None)
+        → code, name, indicator, indicator_name, unit, value, previous, growth
+    from metrics.bands import band, band_series       # 达标 / 关注 / 需改进 of a 0–100 score
+    from metrics.explain import records
+        records(con, period, code, indicator, part='numerator'|'denominator', scheme=None)
+        → the rows behind the number (a sum adds an ``amount`` column)
+    from metrics.provinces import default_province, resolve_province, ProvinceError
+        default_province(con) → the province whose agencies have records (error if none/several)
+    from metrics.rounding import round_half_away       # published rounding (90.95 → 91.0)
+
+Conventions: ``level`` is 'city' or 'county' ('province' works for indicators); ``province``
+None means default_province(con); ``scheme`` None means the default scheme. Ratios are
+fractions, money 万元. A unit with no inspection, hazard or case in the period is not assessed
+(无数据): it has a row but no index, score, rank or warning, and is no one's peer.
+
+Command line: ``python -m metrics index|score|warnings|indicators`` (metrics/__main__.py); the
+``notices`` command plugs in from metrics/notices.py (see PLUGINS there).
+"""

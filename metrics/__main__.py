@@ -1,0 +1,234 @@
+"""python -m metrics index | score | warnings | indicators  (see ../shared/spec/cli.md).
+
+CSV (UTF-8, header row) on stdout, or Excel with ``--format xlsx --out FILE``. Exit status 0 on
+success, 1 when the input was refused (no warehouse, a bad scheme file, no or several provinces),
+2 on wrong usage.
+
+Sub-commands live in ``COMMANDS`` (name → Command). Another module adds one by defining
+``add_arguments(parser)`` and ``run(args) -> int`` and being listed in ``PLUGINS``: ``notices``
+(metrics/notices.py, another issue) plugs in that way once the module exists, and can reuse
+``add_common``, ``open_warehouse`` and ``scheme_from``.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib
+import importlib.util
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from etl import warehouse
+from etl.safe import safe_cell
+from metrics.periods import Period
+from metrics.provinces import ProvinceError
+from metrics.scheme import Scheme, SchemeError, load_scheme
+
+
+class Refused(Exception):
+    """The input was refused: exit 1 with the message."""
+
+
+# --- shared options and helpers (for plug-in commands too) --------------------------------------
+def period_arg(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def quarter_arg(text: str) -> Period:
+    p = period_arg(text)
+    if p.kind != "quarter":
+        raise argparse.ArgumentTypeError(f"give a quarter like 2024Q3, not {text!r}")
+    return p
+
+
+def add_common(p: argparse.ArgumentParser, level: bool = True, scheme: bool = True, output: bool = True) -> None:
+    p.add_argument("--db", dest="db_sub", help=argparse.SUPPRESS)
+    p.add_argument("--province", help="province code (default: the province whose agencies have records)")
+    if level:
+        p.add_argument("--level", choices=["city", "county"], default="city", help="peers: cities (default) or counties")
+    if scheme:
+        p.add_argument("--scheme", help="scheme file (default: metrics/schemes/default.toml)")
+    if output:
+        p.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+        p.add_argument("--out", help="write to FILE instead of stdout (required for xlsx)")
+
+
+def open_warehouse(args) -> duckdb.DuckDBPyConnection:
+    try:
+        return warehouse.connect_read(args.db)
+    except warehouse.WarehouseMissing as e:
+        raise Refused(str(e)) from None
+    except duckdb.Error as e:
+        raise Refused(f"cannot open the warehouse {warehouse.db_path(args.db)}: {e}") from None
+
+
+def scheme_from(args) -> Scheme:
+    return load_scheme(getattr(args, "scheme", None))
+
+
+# --- output ---------------------------------------------------------------------------------------
+def _plain(x) -> str:
+    """A number as people write it: 2255, 601.98, 0.986; NA as empty."""
+    if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    if isinstance(x, (bool, np.bool_)):
+        return "true" if x else "false"
+    if isinstance(x, float):
+        if x.is_integer():
+            return str(int(x))
+        return f"{x:.6f}".rstrip("0").rstrip(".")
+    return str(x)
+
+
+def _fixed(decimals: int) -> Callable:
+    def fmt(x) -> str:
+        if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)):
+            return ""
+        return f"{float(x):.{decimals}f}"
+    return fmt
+
+
+def emit(df: pd.DataFrame, args, formats: dict[str, Callable] | None = None) -> None:
+    """Write the table: CSV text (numbers formatted for people) or Excel (typed cells)."""
+    formats = formats or {}
+    if args.format == "xlsx":
+        if not args.out:
+            raise UsageError("--format xlsx needs --out FILE")
+        out = df.astype(object).where(df.notna(), None).map(safe_cell)
+        out.to_excel(args.out, index=False, engine="openpyxl")
+        print(args.out)
+        return
+    text = pd.DataFrame({c: df[c].map(formats.get(c, _plain)) for c in df.columns})
+    fh = open(args.out, "w", encoding="utf-8", newline="") if args.out else sys.stdout
+    try:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(df.columns)
+        w.writerows(text.itertuples(index=False, name=None))
+    finally:
+        if args.out:
+            fh.close()
+
+
+class UsageError(Exception):
+    """Wrong usage discovered after parsing: exit 2."""
+
+
+# --- commands -------------------------------------------------------------------------------------
+def cmd_index(args) -> int:
+    from metrics.index import compute_index
+
+    scheme = scheme_from(args)
+    with open_warehouse(args) as con:
+        df = compute_index(con, args.period, args.level, args.province, scheme)
+    groups = [n.code for n in scheme.require_index().groups]
+    one = _fixed(1)
+    emit(df[["code", "name", "index", "rank", *groups, "na_count"]], args, {c: one for c in ["index", *groups]})
+    return 0
+
+
+def _score_table(args, warned_only: bool) -> int:
+    from metrics.score import SCORE_COLUMNS, compute_score
+
+    scheme = scheme_from(args)
+    with open_warehouse(args) as con:
+        df = compute_score(con, args.quarter, args.level, args.province, scheme)
+    if warned_only:
+        df = df[df["warned"].fillna(False).astype(bool)]
+    one = _fixed(1)
+    emit(df[SCORE_COLUMNS], args, {"score": one, "bonus": one, "deduction": one})
+    return 0
+
+
+def cmd_score(args) -> int:
+    return _score_table(args, warned_only=False)
+
+
+def cmd_warnings(args) -> int:
+    return _score_table(args, warned_only=True)
+
+
+def cmd_indicators(args) -> int:
+    from metrics.indicators import compute_indicators, published
+
+    scheme = scheme_from(args)
+    with open_warehouse(args) as con:
+        df = published(compute_indicators(con, args.period, args.level, args.province, scheme), scheme)
+    decimals = df["indicator"].map({c: i.decimals for c, i in scheme.indicators.items()})
+    df = df[["code", "name", "indicator", "value", "numerator", "denominator"]].copy()
+    if args.format == "csv":  # each value at its indicator's published precision
+        df["value"] = [_fixed(int(d))(v) for v, d in zip(df["value"], decimals)]
+    emit(df, args)
+    return 0
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+def _index_args(p):
+    p.add_argument("--period", required=True, type=period_arg, help="2024, 2024Q3 or 2024-03")
+    add_common(p)
+
+
+def _quarter_args(p):
+    p.add_argument("--quarter", required=True, type=quarter_arg, help="e.g. 2024Q3")
+    add_common(p)
+
+
+COMMANDS: dict[str, Command] = {
+    "index": Command("执法效能指数: code,name,index,rank,A…F,na_count", _index_args, cmd_index),
+    "score": Command("季度量化考评: code,name,score,rank,bonus,deduction,warned", _quarter_args, cmd_score),
+    "warnings": Command("提醒敦促函名单: the score rows of the warned units", _quarter_args, cmd_warnings),
+    "indicators": Command("基础指标: code,name,indicator,value,numerator,denominator", _index_args, cmd_indicators),
+}
+# Modules that add a sub-command when present: each defines HELP, add_arguments(parser), run(args).
+PLUGINS = {"notices": "metrics.notices"}
+
+
+def _load_plugins() -> None:
+    for name, module in PLUGINS.items():
+        if name not in COMMANDS and importlib.util.find_spec(module) is not None:
+            m = importlib.import_module(module)
+            COMMANDS[name] = Command(getattr(m, "HELP", name), m.add_arguments, m.run)
+
+
+def main(argv: list[str] | None = None) -> int:
+    _load_plugins()
+    p = argparse.ArgumentParser(prog="python -m metrics", description="Indicators, index, score and warnings.")
+    p.add_argument("--db", help="warehouse file (default: $ENFORCEMENT_DB or data/warehouse.duckdb)")
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, command in COMMANDS.items():
+        sp = sub.add_parser(name, help=command.help)
+        command.add_arguments(sp)
+        sp.set_defaults(func=command.run)
+    args = p.parse_args(argv)
+    args.db = getattr(args, "db_sub", None) or args.db
+    try:
+        return args.func(args)
+    except UsageError as e:
+        p.error(str(e))
+    except (Refused, SchemeError, ProvinceError) as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    except duckdb.Error as e:
+        print(f"the warehouse could not be read: {e}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

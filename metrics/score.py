@@ -1,0 +1,167 @@
+"""The quarterly score (methodology §3), its warning list and the year's commendations.
+
+Score = Σ items (points × min(value / target, 1)) + bonus − deductions, clipped to 0–max and
+rounded to one decimal half away from zero; ranks, the warning rule and the commendation use this
+published score. Everything is vectorised over the units of a level; the rules come from the
+scheme. Units not assessed (无数据: no inspection, hazard or case in the quarter) get no score,
+rank or warning and are not peers.
+"""
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from metrics.indicators import compute_indicators
+from metrics.periods import Period
+from metrics.provinces import resolve_province
+from metrics.query import run
+from metrics.rounding import round_half_away
+from metrics.scheme import Scheme, ScoreSpec, WarningRule, load_scheme
+from metrics.sources import city_of_sql, level_name
+
+SCORE_COLUMNS = ["code", "name", "score", "rank", "bonus", "deduction", "warned"]
+NOT_ASSESSED = "无数据：本季度无检查、无隐患、无立案"
+
+
+def score_items(values: pd.DataFrame, spec: ScoreSpec, period: Period,
+                names: dict[str, str] | None = None) -> pd.DataFrame:
+    """Per unit (index of ``values``; columns = indicator values): each item's value, points and NA
+    flag, bonus, deduction, the raw total and the published score, and a text of NA flags."""
+    names = names or {}
+    out = pd.DataFrame(index=values.index)
+    items = pd.Series(0.0, index=values.index)
+    flags = pd.Series("", index=values.index, dtype=object)
+    for it in spec.items:
+        v = values[it.indicator].astype(float)
+        target = it.target * (period.months_elapsed / 12.0 if it.prorate else 1.0)
+        na = v.isna()
+        points = (it.points * (v / target).clip(lower=0.0, upper=1.0)).where(~na, it.points if it.na == "full" else 0.0)
+        out[f"{it.indicator}_value"] = v
+        out[f"{it.indicator}_points"] = points
+        out[f"{it.indicator}_na"] = na
+        items = items + points
+        flags = flags + np.where(na, f"{names.get(it.indicator, it.indicator)}：{it.na_label}；", "")
+    totals = {}
+    for kind, adjustments in (("bonus", spec.bonus), ("deduction", spec.deductions)):
+        total = pd.Series(0.0, index=values.index)
+        for a in adjustments:
+            v = values[a.indicator].astype(float)
+            points = (a.points * v.fillna(0.0)).clip(lower=0.0, upper=a.max)
+            out[f"{a.indicator}_value"] = v
+            out[f"{a.indicator}_points"] = points
+            total = total + points
+        totals[kind] = total
+    out["items"] = items
+    out["bonus"] = totals["bonus"]
+    out["deduction"] = totals["deduction"]
+    raw = (items + totals["bonus"] - totals["deduction"]).clip(lower=0.0, upper=spec.max)
+    out["raw_score"] = raw
+    out["score"] = round_half_away(raw, 1)
+    out["flags"] = flags.str.rstrip("；")
+    return out
+
+
+def rank_in_groups(score: pd.Series, group: pd.Series, ascending: bool = False) -> pd.Series:
+    """Rank within each peer group: 1 = highest (or lowest), ties share the best place; NA stays NA."""
+    return score.groupby(group).rank(method="min", ascending=ascending).astype("Int64")
+
+
+def apply_warning_rule(df: pd.DataFrame, rule: WarningRule) -> pd.DataFrame:
+    """Add rank, peers, warned and reason to a frame with score, assessed and group.
+
+    Warned = score below the threshold AND in the last ``rule.last`` of the group (units tied
+    with the third-last all count); no list for a group of fewer than ``rule.min_peers`` assessed.
+    """
+    out = df.copy()
+    assessed = out["assessed"].astype(bool)
+    score = out["score"].astype(float).where(assessed)
+    out["rank"] = rank_in_groups(score, out["group"])
+    from_bottom = rank_in_groups(score, out["group"], ascending=True)
+    out["peers"] = assessed.groupby(out["group"]).transform("sum").astype(int)
+    has_list = out["peers"] >= rule.min_peers
+    last = from_bottom.le(rule.last).fillna(False).astype(bool)
+    warned = assessed & has_list & (score < rule.threshold) & last
+    out["warned"] = pd.array(warned, dtype="boolean")
+    out.loc[~assessed, "warned"] = pd.NA
+    reason = np.select(
+        [~assessed, ~has_list, warned],
+        [NOT_ASSESSED,
+         "参评单位" + out["peers"].astype(str) + f"个，少于{rule.min_peers}个，不设提醒名单",
+         "得分" + score.map("{:.1f}".format) + f"，低于{rule.threshold:g}分且位列后{rule.last}名（倒数第"
+         + from_bottom.astype(str) + "名，共" + out["peers"].astype(str) + "个参评单位）"],
+        default="")
+    out["reason"] = reason
+    return out
+
+
+def compute_score(con: duckdb.DuckDBPyConnection, quarter: str | Period, level: str = "city",
+                  province: str | None = None, scheme: Scheme | None = None) -> pd.DataFrame:
+    """code, name, score, rank, bonus, deduction, warned, assessed, reason, group, peers, then per
+    item <indicator>_value / _points / _na, per bonus or deduction <indicator>_value / _points,
+    items (sum of item points), raw_score (before rounding) and flags (NA items and why)."""
+    period = Period.parse(quarter)
+    if period.kind != "quarter":
+        raise ValueError(f"the score is quarterly: give a quarter like 2024Q3, not {quarter}")
+    scheme = scheme or load_scheme()
+    spec = scheme.require_score()
+    province = resolve_province(con, province)
+    codes = list(dict.fromkeys([it.indicator for it in spec.items] + [a.indicator for a in spec.bonus]
+                               + [a.indicator for a in spec.deductions]))
+    long = compute_indicators(con, period, level, province, scheme, codes)
+    units = long.drop_duplicates("code")[["code", "name", "assessed"]].set_index("code")
+    values = long.pivot(index="code", columns="indicator", values="value").reindex(units.index)
+    names = {c: scheme.indicator(c).name for c in codes}
+    items = score_items(values, spec, period, names)
+    df = units.join(items).reset_index()
+    df["group"] = peer_groups(con, df["code"], level, province, spec.peers)
+    not_assessed = ~df["assessed"]
+    blank = ["score", "raw_score", "items", "bonus", "deduction"] + [c for c in df.columns if c.endswith("_points")]
+    df.loc[not_assessed, blank] = np.nan
+    df.loc[not_assessed, "flags"] = ""
+    df["bonus"] = round_half_away(df["bonus"], 1)
+    df["deduction"] = round_half_away(df["deduction"], 1)
+    df = apply_warning_rule(df, scheme.warning)
+    first = [*SCORE_COLUMNS, "assessed", "reason", "group", "peers"]
+    return df[first + [c for c in df.columns if c not in first]]
+
+
+def peer_groups(con: duckdb.DuckDBPyConnection, codes: pd.Series, level: str, province: str, peers: str) -> pd.Series:
+    """The peer group of each unit: the province, or (peers = 'city', counties) the unit's city."""
+    if peers == "city" and level_name(level) == "县":
+        city = run(con, city_of_sql(province)).set_index("code")["city_code"]
+        return codes.map(city).fillna(province).astype(str)
+    return pd.Series(province, index=codes.index)
+
+
+def warnings(con: duckdb.DuckDBPyConnection, quarter: str | Period, level: str = "city",
+             province: str | None = None, scheme: Scheme | None = None) -> pd.DataFrame:
+    """The compute_score rows of the warned units (提醒敦促函), lowest score first."""
+    df = compute_score(con, quarter, level, province, scheme)
+    return df[df["warned"].fillna(False).astype(bool)].sort_values(["group", "score", "code"]).reset_index(drop=True)
+
+
+def commendations(con: duckdb.DuckDBPyConnection, year: str | int | Period, level: str = "city",
+                  province: str | None = None, scheme: Scheme | None = None) -> pd.DataFrame:
+    """code, name, mean_score, quarters, rank, commended, group, Q1…Q4: the top ``top`` by the
+    mean of the published quarterly scores of the quarters the unit was assessed (mean rounded to
+    one decimal; ties with the last place included)."""
+    period = Period.parse(str(year))
+    if period.kind != "year":
+        raise ValueError(f"commendations are yearly: give a year like 2024, not {year}")
+    scheme = scheme or load_scheme()
+    province = resolve_province(con, province)
+    frames = [compute_score(con, q, level, province, scheme).assign(quarter=f"Q{q.number}")
+              for q in period.quarters()]
+    units = frames[0][["code", "name", "group"]]
+    every = pd.concat(frames, ignore_index=True)
+    scored = every[every["assessed"]]
+    by_quarter = scored.pivot(index="code", columns="quarter", values="score").reindex(columns=["Q1", "Q2", "Q3", "Q4"])
+    stats = scored.groupby("code")["score"].agg(mean_score="mean", quarters="size")
+    out = units.merge(stats, left_on="code", right_index=True, how="left")
+    out["mean_score"] = round_half_away(out["mean_score"].astype(float), 1)
+    out["quarters"] = out["quarters"].fillna(0).astype(int)
+    out["rank"] = rank_in_groups(out["mean_score"], out["group"])
+    out["commended"] = out["rank"].le(scheme.commendation.top).fillna(False).astype(bool)
+    out = out.merge(by_quarter, left_on="code", right_index=True, how="left")
+    return out[["code", "name", "mean_score", "quarters", "rank", "commended", "group", "Q1", "Q2", "Q3", "Q4"]]
