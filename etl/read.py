@@ -20,6 +20,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import itertools
 import os
 import tempfile
 import zipfile
@@ -220,10 +221,21 @@ def read_csv(con, path: Path, contract: Contract, table_name: str | None, stage:
     if _looks_binary(data):
         raise Refused(f"{path.name}: 不是文本文件（含二进制内容），请上传CSV或Excel")
     text, encoding = _decode(data, path)
-    head_rows = list(csv.reader(io.StringIO("\n".join(text.splitlines()[: HEADER_SCAN_ROWS]))))
+    try:
+        return _read_text(con, path, text, encoding, contract, table_name, stage)
+    except csv.Error as e:  # e.g. a stray quote that runs a cell past the field size limit
+        raise Refused(f"{path.name}: 无法按CSV解析（{e}；是否有不配对的引号？）") from e
+
+
+def _csv_reader(text: str, delim: str):
+    # newline="": the csv module sees \r, \n and \r\n itself (files saved on a Mac end lines in \r)
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+
+
+def _read_text(con, path: Path, text: str, encoding: str, contract: Contract, table_name: str | None, stage: str) -> Staged:
     delim = _delimiter(text)
-    if delim != ",":
-        head_rows = list(csv.reader(io.StringIO("\n".join(text.splitlines()[: HEADER_SCAN_ROWS])), delimiter=delim))
+    # the same parser as for the rows below, so that header record r is line_of_record(r)
+    head_rows = list(itertools.islice(_csv_reader(text, delim), HEADER_SCAN_ROWS))
     r, table, mapping = _find_header(head_rows, contract, table_name, path)
     headers = [h.strip() for h in head_rows[r]]
     extra = _check_header(headers, table, mapping, path)
@@ -256,7 +268,7 @@ def _delimiter(text: str) -> str:
 
 
 def _line_of_record(text: str, record: int, delim: str) -> int:
-    reader = csv.reader(io.StringIO(text), delimiter=delim)
+    reader = _csv_reader(text, delim)
     line = 0
     for i, _ in enumerate(reader):
         if i == record:
@@ -309,7 +321,7 @@ def _duckdb_stage(con, source: Path, stage: str, header_line: int, width: int, d
 
 
 def _python_stage(con, text: str, stage: str, header_line: int, width: int, delim: str):
-    reader = csv.reader(io.StringIO(text), delimiter=delim)
+    reader = _csv_reader(text, delim)
     rows, rejects = [], []
     start = 1
     for record in reader:

@@ -1,0 +1,159 @@
+"""Sheets as people keep them: title and notes above the header, a totals row under the data,
+blank rows, cells with line breaks, rows with more cells than headers — row numbers stay the ones
+the user sees."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from tests.etl import helpers as h
+
+TITLE = [["2024年第一季度行政处罚案件台账"], ["填报单位：上城区应急管理局", None, None, "填报日期：2024年4月2日"],
+         ["说明：金额单位为元；决定日期空白表示尚未作出决定"], []]
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_title_notes_and_totals_row(base, load, files, suffix):
+    rows = [h.penalty(1, fine_company=10000), h.penalty(2, fine_company=5000, fine_person=2000),
+            h.penalty(3, fine_company="1.5万")]
+    totals = [{"case_id": "合计", "fine_company": 30000, "fine_person": 2000}]
+    path = h.write(files / f"台账{suffix}", "penalties", [*rows, *totals], above=TITLE)
+    result = load(path)
+    f = h.only_file(result)
+    # header on row 5 (after 3 title/notes rows and a blank one); data on rows 6–8; totals on row 9
+    assert (f.table, f.read, f.loaded, f.set_aside) == ("penalties", 4, 3, 1), f.summary()
+    [total] = h.set_aside(result)
+    assert (total["file"], total["row"]) == (f"台账{suffix}", 9)
+    assert "合计" in total["reason"]
+    assert h.query(base, "SELECT case_id, fine_company FROM penalties ORDER BY case_id") == [
+        ("AJ0001", Decimal("10000.00")), ("AJ0002", Decimal("5000.00")), ("AJ0003", Decimal("15000.00"))]
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_row_numbers_under_a_title(base, load, files, suffix):
+    rows = [h.inspection(10), h.inspection(11, inspection_type="抽查"), h.inspection(12)]
+    result = load(h.write(files / f"i{suffix}", "inspections", rows, above=TITLE[:2]))
+    [bad] = h.set_aside(result)
+    assert (bad["row"], bad["column"], bad["value"]) == (5, "检查方式", "抽查")  # title 1–2, header 3
+
+
+@pytest.mark.parametrize("marker", ["合计", "总计", "小计", "合 计"])
+def test_every_totals_marker(base, load, files, marker):
+    rows = [h.penalty(1), {"case_id": None, "enterprise_id": marker, "fine_company": 10000}]
+    result = load(h.write(files / "p.xlsx", "penalties", rows))
+    [total] = h.set_aside(result)
+    assert total["row"] == 3 and "合计/小计" in total["reason"]
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_blank_rows_are_skipped_and_counted(base, load, files, suffix):
+    path = h.write(files / f"i{suffix}", "inspections", [h.inspection(10), {}, h.inspection(11, inspection_type="抽查"), {}, {}])
+    result = load(path)
+    f = h.only_file(result)
+    assert (f.read, f.loaded, f.set_aside, f.blank_rows) == (2, 1, 1, 3)
+    [bad] = h.set_aside(result)
+    assert bad["row"] == 4
+
+
+def test_csv_cell_with_line_breaks_keeps_later_row_numbers(db, load, files):
+    rows = [h.enterprise(1, name="某某化工\n有限公司"), h.enterprise(2, industry="化工")]
+    result = load(h.write(files / "e.csv", "enterprises", rows))
+    f = h.only_file(result)
+    assert (f.loaded, f.set_aside) == (1, 1)
+    [bad] = h.set_aside(result)
+    assert bad["row"] == 4  # row 2 spans lines 2–3 in an editor
+    assert h.one(db, "SELECT name FROM enterprises") == "某某化工\n有限公司"
+
+
+def test_csv_row_with_more_cells_than_headers_is_set_aside(base, load, files):
+    """An unquoted comma in a cell shifts the row: it must not load with a value silently dropped."""
+    path = h.write(files / "i.csv", "inspections", [h.inspection(10), h.inspection(11), h.inspection(12)])
+    lines = path.read_bytes().decode("utf-8").split("\r\n")
+    lines[2] += ",多出的值"
+    path.write_bytes("\r\n".join(lines).encode("utf-8"))
+    result = load(path)
+    f = h.only_file(result)
+    assert (f.read, f.loaded, f.set_aside) == (3, 2, 1)
+    [bad] = h.set_aside(result)
+    assert bad["row"] == 3 and "列数" in bad["reason"] and "多出的值" in bad["raw"]
+
+
+def test_csv_trailing_empty_cells_are_fine(base, load, files):
+    path = h.write(files / "i.csv", "inspections", [h.inspection(10), h.inspection(11)])
+    path.write_bytes(path.read_bytes().replace(b"\r\n", b",,,\r\n"))
+    f = h.only_file(load(path))
+    assert (f.loaded, f.set_aside) == (2, 0)
+
+
+def test_csv_unterminated_quote(base, load, files):
+    """A stray quote swallows the rest of the file into one cell: the row is set aside, nothing crashes."""
+    path = h.write(files / "i.csv", "inspections", [h.inspection(10), h.inspection(11), h.inspection(12)])
+    text = path.read_text(encoding="utf-8").replace("JC0011", '"JC0011', 1)
+    path.write_text(text, encoding="utf-8")
+    result = load(path)
+    f = h.only_file(result)
+    assert f.loaded == 1 and f.set_aside >= 1
+    assert {r["row"] for r in h.set_aside(result)} == {3}
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_csv_line_endings(base, load, files, newline):
+    rows = [h.inspection(10), h.inspection(11, inspection_type="抽查")]
+    result = load(h.write(files / "i.csv", "inspections", rows, newline=newline))
+    f = h.only_file(result)
+    assert (f.loaded, f.set_aside) == (1, 1)
+    assert h.set_aside(result)[0]["row"] == 3
+
+
+def test_large_csv_row_numbers(base, load, files):
+    """Enough rows for DuckDB's parallel reader: positions must still map to lines."""
+    n = 30_000
+    rows = [h.inspection(10 + i) for i in range(n)]
+    rows[n - 5]["inspection_type"] = "抽查"
+    rows[7]["inspection_date"] = "2024-13-01"
+    result = load(h.write(files / "i.csv", "inspections", rows))
+    f = h.only_file(result)
+    assert (f.read, f.loaded, f.set_aside) == (n, n - 2, 2)
+    assert sorted(r["row"] for r in h.set_aside(result)) == [9, n - 5 + 2]
+    assert h.one(base, "SELECT count(*) FROM inspections WHERE inspection_id = ?", [f"JC{10 + n - 1:04d}"]) == 1
+
+
+def test_data_on_the_first_sheet_only(base, load, files):
+    """The first sheet is read; a notes sheet after it is ignored."""
+    import openpyxl
+
+    path = h.write(files / "i.xlsx", "inspections", [h.inspection(10)])
+    wb = openpyxl.load_workbook(path)
+    wb.create_sheet("说明").append(["检查编号", "统一社会信用代码", "执法机构区划代码"])
+    wb.save(path)
+    f = h.only_file(load(path))
+    assert (f.loaded, f.read) == (1, 1)
+
+
+def test_excel_datetime_in_text_column_and_formula_results(base, load, files):
+    """Formula cells load their cached value (data_only), as the user sees them."""
+    import openpyxl
+
+    path = h.write(files / "p.xlsx", "penalties", [h.penalty(1, fine_company=1000, fine_person=200)])
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    ws["H2"] = "=G2*2"  # no cached value: openpyxl writes none, so the cell reads as blank
+    wb.save(path)
+    f = h.only_file(load(path))
+    assert (f.loaded, f.set_aside) == (1, 0)
+    assert h.one(base, "SELECT fine_person FROM penalties") == Decimal("0.00")  # blank → default
+    assert isinstance(dt.date.today(), dt.date)
+
+
+def test_csv_stray_quote_in_a_long_file_is_refused_not_a_crash(base, load, files):
+    """When a stray quote runs a cell past the csv module's field limit, the file is refused with a
+    message, and the other files of the run still load."""
+    path = h.write(files / "i.csv", "inspections", [h.inspection(10 + i) for i in range(3000)])
+    path.write_bytes(path.read_bytes().replace(b"JC0011", b'"JC0011', 1))
+    other = h.write(files / "e.csv", "enterprises", [h.enterprise(5)])
+    result = load(path, other)
+    bad, good = result.files
+    assert bad.refused and "引号" in bad.refused
+    assert (good.loaded, good.refused) == (1, None)
