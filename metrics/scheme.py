@@ -2,8 +2,8 @@
 
 A scheme is a TOML file under metrics/schemes/ (format: metrics/schemes/README.md). A new
 province's scheme is a new file: ``extends = "default"`` takes everything from the default and the
-file replaces what it restates — one indicator at a time under [indicators], whole sections
-otherwise. Everything is checked when the file is loaded, and an error names the file and line:
+file replaces what it restates, key by key within each section (a whole indicator under
+[indicators]; a whole list such as the index nodes or the score items). Everything is checked when the file is loaded, and an error names the file and line:
 weights that do not add up, an unknown indicator or column, a filter that does not parse.
 """
 from __future__ import annotations
@@ -248,21 +248,18 @@ def _read_layers(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict, dict[tu
             line = origin.locator.line(("extends",))
             raise SchemeError(f"{path}:{line}: extends should name a scheme file, not {parent!r}")
         merged, origins = _read_layers(_resolve(parent, path), seen + (path,))
-        merged = {k: (dict(v) if k == "indicators" else v) for k, v in merged.items()}
     origins[()] = origin
     for key, value in data.items():
         if key == "extends":
             continue
-        if key == "indicators" and isinstance(value, dict) and isinstance(merged.get("indicators"), dict):
-            merged["indicators"].update(value)
-            for code in value:
-                origins[("indicators", code)] = origin
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}  # one indicator / one key at a time
         else:
             merged[key] = value
             origins[(key,)] = origin
-            if key == "indicators" and isinstance(value, dict):
-                for code in value:
-                    origins[("indicators", code)] = origin
+        if isinstance(value, dict):
+            for sub in value:
+                origins[(key, sub)] = origin
     return merged, origins
 
 

@@ -27,7 +27,7 @@ NOT_ASSESSED = "无数据：本季度无检查、无隐患、无立案"
 def score_items(values: pd.DataFrame, spec: ScoreSpec, period: Period,
                 names: dict[str, str] | None = None) -> pd.DataFrame:
     """Per unit (index of ``values``; columns = indicator values): each item's value, points and NA
-    flag, bonus, deduction, the raw total and the published score, and a text of NA flags."""
+    flag, bonus, deduction, the raw total and the published score, and flags (the NA items and why)."""
     names = names or {}
     out = pd.DataFrame(index=values.index)
     items = pd.Series(0.0, index=values.index)
@@ -99,7 +99,7 @@ def compute_score(con: duckdb.DuckDBPyConnection, quarter: str | Period, level: 
                   province: str | None = None, scheme: Scheme | None = None) -> pd.DataFrame:
     """code, name, score, rank, bonus, deduction, warned, assessed, reason, group, peers, then per
     item <indicator>_value / _points / _na, per bonus or deduction <indicator>_value / _points,
-    items (sum of item points), raw_score (before rounding) and flags (NA items and why)."""
+    items (sum of item points), raw_score (before rounding) and flags (the NA items and why)."""
     period = Period.parse(quarter)
     if period.kind != "quarter":
         raise ValueError(f"the score is quarterly: give a quarter like 2024Q3, not {quarter}")
