@@ -63,15 +63,6 @@ def regions(con, province: str, level: str | None = None) -> pd.DataFrame:
     return df[df.level == level].reset_index(drop=True) if level else df
 
 
-def provinces_with_records(con) -> pd.DataFrame:
-    """Provinces whose agencies have inspections: code, name, inspections (most first)."""
-    return con.execute(
-        """SELECT p.code, p.name, count(*) AS inspections
-           FROM inspections i JOIN regions a ON a.code = i.agency_code JOIN regions p ON p.code = a.province_code
-           GROUP BY ALL ORDER BY inspections DESC, p.code"""
-    ).df()
-
-
 def load_history(con, limit: int = 200) -> pd.DataFrame:
     """Past loads, newest first: load_id, run_id, loaded_at, loaded_by, file_name, table_name,
     rows_read, loaded, replaced, unchanged, set_aside, refused, extra_columns."""

@@ -76,8 +76,8 @@ def enterprises(con, period: Period | str, code: str, limit: int | None = None) 
 def records(con, period: Period | str, code: str, kind: str, enterprise_id: str | None = None,
             limit: int | None = None) -> pd.DataFrame:
     """The records of the region's agencies in the period: kind = 'inspections', 'hazards' or
-    'cases'; optionally one enterprise's only. Hazards carry their status as of the period's end
-    (整改状态: 已整改 / 未整改 / 逾期未整改 / 无需整改)."""
+    'cases' (fines in 万元: fine_company_wan, fine_person_wan); optionally one enterprise's only.
+    Hazards carry their status as of the period's end (已整改 / 未整改 / 逾期未整改 / 无需整改)."""
     if kind not in RECORD_KINDS:
         raise ValueError(f"kind must be one of {RECORD_KINDS}, not {kind!r}")
     period = Period.parse(period)
@@ -111,7 +111,7 @@ def records(con, period: Period | str, code: str, kind: str, enterprise_id: str 
     else:
         sql = f"""
         SELECT x.case_id, x.filed_date, x.decision_date, x.enterprise_id, e.name AS enterprise, a.name AS agency,
-               CAST(x.fine_company AS DOUBLE) / 10000 AS fine_company, CAST(x.fine_person AS DOUBLE) / 10000 AS fine_person,
+               CAST(x.fine_company AS DOUBLE) / 10000 AS fine_company_wan, CAST(x.fine_person AS DOUBLE) / 10000 AS fine_person_wan,
                x.fine_company > 0 AND x.fine_person > 0 AS dual_penalty,
                x.for_major_hazard, x.transferred, x.case_reported, x.review_score, x.inspection_id, x.hazard_id
         FROM penalties x JOIN regions a ON a.code = x.agency_code

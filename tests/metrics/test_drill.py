@@ -28,7 +28,7 @@ def test_records_add_up_to_the_totals(con):
         assert len(haz) == tot["hazards"]
         cases = drill.records(con, "2025Q1", code, "cases")
         assert len(cases) == tot["cases"]
-        assert (cases.fine_company + cases.fine_person).sum() == pytest.approx(tot["fines"])
+        assert (cases.fine_company_wan + cases.fine_person_wan).sum() == pytest.approx(tot["fines"])
 
 
 def test_enterprises_add_up_and_lead_to_their_records(con):

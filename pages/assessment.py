@@ -1,0 +1,147 @@
+"""季度考评 (for staff): the quarter's score sheet with each item's points, bonus and deductions;
+warned units highlighted with the reason; the year's commendations; the notices."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from metrics.periods import Period
+from ui import data, export, state
+from ui.style import BAND_FILL, LEVEL_NOUN, WARN_FILL
+
+state.require_frame()
+sel = state.selection()
+sc = sel.scheme
+spec = sc.require_score()
+noun = LEVEL_NOUN[sel.level]
+
+quarter = sel.quarter
+if sel.kind != "quarter":
+    qs = [q for q in sel.status["quarters"] if q.startswith(sel.period)]
+    if st.session_state.get("assessment_quarter") not in qs:
+        st.session_state["assessment_quarter"] = qs[-1] if qs else quarter
+    quarter = st.selectbox("季度（考评按季度进行）", qs, key="assessment_quarter",
+                           format_func=lambda q: Period.parse(q).label) if qs else quarter
+qp = Period.parse(quarter)
+
+st.title(f"{spec.name} · {qp.label}")
+st.caption(f"{sel.province_name} · {noun} · 方案：{sc.name} · 基本分 {spec.total:g}，"
+           f"加分、减分另计，总分 0–{spec.max:g}")
+
+sheet = data.score(sel.key, quarter, sel.level, sel.province, sel.skey)
+assessed = sheet[sheet["assessed"].astype(bool)]
+warned = sheet[sheet["warned"].fillna(False).astype(bool)].sort_values(["group", "score", "code"])
+rule = sc.warning
+
+c = st.columns(5)
+c[0].metric("参评单位", f"{len(assessed)}", help="本季度有检查、隐患或立案记录的单位")
+c[1].metric("平均分", f"{assessed['score'].mean():.1f}" if len(assessed) else "—")
+c[2].metric("最高分", f"{assessed['score'].max():.1f}" if len(assessed) else "—")
+c[3].metric("最低分", f"{assessed['score'].min():.1f}" if len(assessed) else "—")
+c[4].metric("预警单位", f"{len(warned)}", help=f"得分低于 {rule.threshold:g} 且位列后 {rule.last} 名")
+
+# --- warning list ---------------------------------------------------------------------------------------
+st.subheader("预警名单（提醒敦促函）")
+if len(assessed) < rule.min_peers:
+    st.info(f"参评{noun}只有 {len(assessed)} 个，少于 {rule.min_peers} 个，本季度不产生预警名单。")
+elif warned.empty:
+    st.success(f"本季度没有{noun}同时满足“得分低于 {rule.threshold:g} 分”与“位列后 {rule.last} 名”。",
+               icon=":material/check_circle:")
+else:
+    for r in warned.itertuples():
+        col1, col2 = st.columns([6, 1])
+        col1.error(f"**{r.name}**　{r.reason}", icon=":material/warning:")
+        if col2.button("分析原因 ›", key=f"assess_go_{r.code}"):
+            st.session_state[state.FOCUS] = r.code
+            st.switch_page("pages/region.py")
+
+# --- the score sheet ---------------------------------------------------------------------------------------
+st.subheader("考评得分表")
+items = [(it.indicator, sc.indicators[it.indicator].name, it.points) for it in spec.items]
+bonus = [(a.indicator, sc.indicators[a.indicator].name) for a in spec.bonus]
+deductions = [(a.indicator, sc.indicators[a.indicator].name) for a in spec.deductions]
+ordered = sheet.sort_values(["group", "rank", "code"], na_position="last").reset_index(drop=True)
+region_names = dict(zip(data.regions(sel.key, sel.province)["code"], data.regions(sel.key, sel.province)["name"]))
+
+view = pd.DataFrame({"名次": ordered["rank"], "单位": ordered["name"], "总分": ordered["score"]})
+if spec.peers == "city" and sel.level == "county":
+    view.insert(0, "所属市", ordered["group"].map(region_names))
+for code, name, pts in items:
+    view[f"{name}（{pts:g}）"] = ordered[f"{code}_points"]
+view["加分"] = ordered["bonus"]
+view["减分"] = ordered["deduction"]
+view["预警"] = ordered["warned"].map(lambda w: "是" if w is True or w == 1 else "")
+view["说明"] = [r if isinstance(r, str) and r else (f or "") for r, f in zip(ordered["reason"], ordered["flags"])]
+view["代码"] = ordered["code"]
+
+
+def highlight(row: pd.Series) -> list[str]:
+    if row["预警"] == "是":
+        return [f"background-color: {WARN_FILL}; font-weight: 600"] * len(row)
+    if pd.isna(row["总分"]):
+        return ["color: #888"] * len(row)
+    return [""] * len(row)
+
+
+num_cols = ["总分", *[f"{n}（{p:g}）" for _, n, p in items], "加分", "减分"]
+styled = view.style.apply(highlight, axis=1).format({c: "{:.1f}" for c in num_cols}, na_rep="—")
+st.dataframe(styled, hide_index=True, width="stretch", key="assessment_sheet", height=min(38 + 35 * len(view), 800),
+             column_config={"名次": st.column_config.NumberColumn(format="%d", width="small"),
+                            "说明": st.column_config.TextColumn(width="large")})
+with st.expander("计分规则"):
+    st.markdown("\n".join(
+        [f"- **{name}**：{pts:g} 分 × min(指标值 ÷ 目标值, 1)" for _, name, pts in items]
+        + [f"- 加分 **{n}**：每件 +{a.points:g}，最多 +{a.max:g}" for (c_, n), a in zip(bonus, spec.bonus)]
+        + [f"- 减分 **{n}**：每项 −{a.points:g}，最多 −{a.max:g}" for (c_, n), a in zip(deductions, spec.deductions)]
+        + [f"- 预警：得分低于 {rule.threshold:g} 分且位列后 {rule.last} 名（并列计入），参评少于 {rule.min_peers} 个不预警。",
+           "- 详见“方法说明”页。"]))
+
+fills = {i: WARN_FILL for i, w in enumerate(ordered["warned"]) if w is True or w == 1}
+xlsx = export.to_excel({"考评得分表": view}, fills={"考评得分表": fills},
+                       notes=[("省份", sel.province_name), ("季度", qp.label), ("评价对象", noun), ("方案", sc.name),
+                              ("预警规则", f"得分低于 {rule.threshold:g} 分且位列后 {rule.last} 名")])
+st.download_button("导出考评得分表（Excel）", xlsx, file_name=f"{sel.province_name}{qp.label}{noun}{spec.name}得分表.xlsx",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="assessment_export")
+
+# --- commendations of the year -------------------------------------------------------------------------------
+st.subheader(f"{qp.year}年度通报表扬")
+year_quarters = [q for q in sel.status["quarters"] if q.startswith(str(qp.year))]
+comm = data.commendations(sel.key, qp.year, sel.level, sel.province, sel.skey)
+top = sc.commendation.top
+if len(year_quarters) < 4:
+    st.caption(f"{qp.year}年目前只有 {len(year_quarters)} 个季度的数据，名单按已有季度计算，年终前仅供参考。")
+commended = comm[comm["commended"].astype(bool)].sort_values(["group", "rank", "code"])
+if commended.empty:
+    st.info("本年度尚无可表扬的单位。")
+else:
+    st.success("**拟通报表扬**（年度季度平均分前 {} 名）：".format(top)
+               + "、".join(f"{r.name}（{r.mean_score:.1f} 分）" for r in commended.itertuples()),
+               icon=":material/military_tech:")
+cview = comm.sort_values(["group", "rank", "code"], na_position="last").reset_index(drop=True)
+cv = pd.DataFrame({"名次": cview["rank"], "单位": cview["name"], "年度平均分": cview["mean_score"],
+                   "参评季度数": cview["quarters"], "一季度": cview["Q1"], "二季度": cview["Q2"],
+                   "三季度": cview["Q3"], "四季度": cview["Q4"],
+                   "表扬": cview["commended"].map(lambda x: "是" if x else "")})
+st.dataframe(
+    cv.style.apply(lambda r: [f"background-color: {BAND_FILL['达标']}" if r["表扬"] == "是" else ""] * len(r), axis=1)
+    .format({c: "{:.1f}" for c in ["年度平均分", "一季度", "二季度", "三季度", "四季度"]}, na_rep="—"),
+    hide_index=True, width="stretch", key="assessment_commendations", height=min(38 + 35 * len(cv), 500),
+    column_config={"名次": st.column_config.NumberColumn(format="%d", width="small")})
+
+# =====================================================================================================
+# NOTICES HOOK — 提醒敦促函 (metrics/notices.py, built by another engineer)
+# The letters for `warned` are generated by metrics.notices (GB/T 9704 .docx, numbered through
+# etl.notice_log). Wire its page section in here — e.g. preview, issue (numbers and logs the
+# notices), download the ZIP with the score-sheet annex, record replies, and the next quarter's
+# follow-up of warned units. Inputs at hand: sel (province, level, skey, key), quarter, warned.
+# Until then this section lists who would receive a notice and the command that generates them.
+# =====================================================================================================
+st.subheader("提醒敦促函")
+with st.container(border=True, key="notices_hook"):
+    if warned.empty:
+        st.write("本季度无预警单位，无需发函。")
+    else:
+        st.write(f"本季度应向以下 {len(warned)} 个单位发送提醒敦促函：" + "、".join(warned["name"]) + "。")
+    st.caption("函件生成（红头公文、编号登记、回复跟踪）由 metrics/notices.py 提供，接入后在此处操作。"
+               f"目前可在命令行生成：`python -m metrics notices --quarter {quarter} --level {sel.level} "
+               f"--province {sel.province} --out data/notices/{quarter}`")

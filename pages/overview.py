@@ -1,0 +1,109 @@
+"""总览 (for leaders): who leads and who lags this period, at a glance.
+
+KPI tiles with the change against the previous period, the index ranking, the map, and this
+quarter's warning list."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from metrics.periods import Period
+from ui import charts, data, state
+from ui.style import LEVEL_NOUN, band_of, change, colour_map, integer, pct, wan
+
+state.require_frame()
+sel = state.selection()
+sc = sel.scheme
+band = band_of(sc)
+colours = colour_map(sc)
+noun = LEVEL_NOUN[sel.level]
+
+st.title(f"{sel.province_name}安全生产执法效能总览")
+st.caption(f"{sel.label} · 评价对象：{noun} · 方案：{sc.name}")
+
+# --- KPI tiles ------------------------------------------------------------------------------------
+tiles = data.kpi_tiles(sel.key, sel.period, sel.province)
+series = data.kpi_series(sel.key, tuple(sel.recent(8)), sel.province)
+prev_label = Period.parse(tiles.previous_period.iloc[0]).label
+cols = st.columns(len(tiles))
+FORMAT = {"inspections": integer, "hazards": integer, "cases": integer, "rectification": pct,
+          "fines": lambda v: wan(v, 1)}
+HELP = {
+    "inspections": "本期全省各级执法机构的执法检查次数（按检查日期）。",
+    "hazards": "本期检查发现的隐患项数（按发现日期）。",
+    "rectification": "本期发现的需整改隐患中，截至期末已整改的比例。",
+    "cases": "本期立案的行政处罚案件数（按立案日期）。",
+    "fines": "本期立案案件的罚款金额合计（单位罚款 + 个人罚款），万元。",
+}
+for col, t in zip(cols, tiles.itertuples()):
+    chart = series[t.kpi].astype(float).tolist() if len(series) > 1 else None
+    if t.kpi == "rectification" and chart:
+        chart = [None if pd.isna(v) else round(v * 100, 1) for v in chart]
+    col.metric(t.name, FORMAT[t.kpi](t.value), delta=change(t.change, t.change_kind),
+               delta_color="off" if t.kpi == "hazards" else "normal", border=True,
+               help=f"{HELP[t.kpi]} 变化：与{prev_label}相比。", chart_data=chart, chart_type="area")
+st.caption(f"箭头为与{prev_label}相比的变化；小图为最近 {len(series)} 个{'季度' if sel.kind == 'quarter' else '年度'}的走势。")
+
+# --- index: leaders and laggards, ranking, map -----------------------------------------------------
+ix = data.index(sel.key, sel.period, sel.level, sel.province, sel.skey)
+ix = ix.assign(band=ix["index"].map(band))
+scored = ix[ix["index"].notna()].sort_values(["rank", "code"])
+
+if scored.empty:
+    st.info(f"{sel.label}没有可计算指数的{noun}（均无检查、隐患或立案记录）。")
+else:
+    top = scored.head(3)
+    bottom = scored.tail(3).iloc[::-1]
+    c1, c2 = st.columns(2)
+    c1.success("**领先**：" + "、".join(f"{r.name}（{r.index:.1f}）" for r in top.itertuples()), icon=":material/military_tech:")
+    c2.error("**靠后**：" + "、".join(f"{r.name}（{r.index:.1f}）" for r in bottom.itertuples()), icon=":material/trending_down:")
+
+    left, right = st.columns([1, 1], gap="medium")
+    with left:
+        shown = ix
+        title = f"{sc.index.name if sc.index else '指数'}排名"
+        if len(scored) > 24:
+            shown = pd.concat([scored.head(12), scored.tail(12)])
+            title += "（前 12 名与后 12 名，完整排名见“排名”页）"
+        st.plotly_chart(charts.ranking_bar(shown, "index", "band", colours, title), key="overview_ranking",
+                        config={"displayModeBar": False})
+    with right:
+        gj = data.boundaries(sel.level, sel.province)
+        if gj["features"]:
+            hover = {"index": ":.1f", "rank": True, "code": False}
+            fig = charts.choropleth(ix, gj, "index", f"{noun}执法效能指数分布（示意图）", hover=hover,
+                                    height=max(520, min(760, 26 * len(ix.head(24)) + 80)))
+            st.plotly_chart(fig, key="overview_map", config={"displayModeBar": False, "scrollZoom": False})
+        else:
+            st.info("未找到本省的行政区划边界，无法绘制地图。")
+    unassessed = ix[ix["index"].isna()]
+    if not unassessed.empty:
+        st.caption("无数据（本期无检查、隐患或立案记录，不计指数）：" + "、".join(unassessed["name"]))
+
+# --- this quarter's warning list ---------------------------------------------------------------------
+quarter_label = Period.parse(sel.quarter).label
+st.subheader(f"{quarter_label}预警名单（提醒敦促函）")
+if sel.kind != "quarter":
+    st.caption(f"季度考评按季度进行：所选为年度，此处显示该年最后一个有数据的季度（{quarter_label}）。")
+sheet = data.score(sel.key, sel.quarter, sel.level, sel.province, sel.skey)
+warned = sheet[sheet["warned"].fillna(False).astype(bool)].sort_values(["score", "code"])
+assessed = int(sheet["assessed"].sum())
+rule = sc.warning
+if assessed < rule.min_peers:
+    st.info(f"参评{noun}只有 {assessed} 个，少于 {rule.min_peers} 个，本季度不产生预警名单。")
+elif warned.empty:
+    st.success(f"本季度没有{noun}同时满足“得分低于 {rule.threshold:g} 分”和“位列后 {rule.last} 名”，无需发函。", icon=":material/check_circle:")
+else:
+    st.caption(f"规则：季度考评得分低于 {rule.threshold:g} 分且位列后 {rule.last} 名（两项同时满足）。"
+               f"点击“分析”查看原因，直至具体记录。")
+    for r in warned.itertuples():
+        c1, c2, c3, c4 = st.columns([2, 1, 1, 5])
+        c1.markdown(f"**{r.name}**")
+        c2.markdown(f"得分 **{r.score:.1f}**")
+        c3.markdown(f"第 {int(r.rank)} 名")
+        with c4:
+            cc1, cc2 = st.columns([4, 1])
+            cc1.markdown(f"<span style='color:#c62828'>{r.reason}</span>", unsafe_allow_html=True)
+            if cc2.button("分析 ›", key=f"warn_go_{r.code}"):
+                st.session_state[state.FOCUS] = r.code
+                st.switch_page("pages/region.py")

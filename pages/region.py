@@ -1,0 +1,240 @@
+"""区域分析 (for analysts): one region's index and score over time, its sub-indices against the
+peer median, its indicators with numerator, denominator, band and year-on-year, where it lost
+points — and the drill-down city → counties → enterprises → the records behind any number."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from metrics.breakdown import index_breakdown, score_breakdown
+from metrics.periods import Period
+from ui import charts, data, state
+from ui.style import (LEVEL_NOUN, amount, band_of, change, fill_map, integer, isna, labelled, pct, style_cells,
+                      value, wan)
+
+state.require_frame()
+sel = state.selection()
+sc = sel.scheme
+band = band_of(sc)
+fills = fill_map(sc)
+spec = sc.require_index()
+noun = LEVEL_NOUN[sel.level]
+
+units = data.regions(sel.key, sel.province, sel.level)
+ix = data.index(sel.key, sel.period, sel.level, sel.province, sel.skey)
+names = dict(zip(units["code"], units["name"]))
+options = units["code"].tolist()
+
+# default: the unit sent here from another page, else the last in the ranking (a low score to follow)
+focus = st.session_state.pop(state.FOCUS, None)
+if focus in options:
+    st.session_state["region_code"] = focus
+elif st.session_state.get("region_code") not in options:
+    ranked = ix.dropna(subset=["index"]).sort_values(["rank", "code"])
+    st.session_state["region_code"] = ranked["code"].iloc[-1] if len(ranked) else options[0]
+
+head, pick = st.columns([3, 2])
+with pick:
+    code = st.selectbox(f"选择{noun}", options, key="region_code",
+                        format_func=lambda c: f"{names.get(c, c)}（{c}）")
+name = names.get(code, code)
+head.title(f"区域分析 · {name}")
+head.caption(f"{sel.province_name} · {sel.label} · {noun} · 方案：{sc.name}")
+
+# --- headline: index, score, KPIs ---------------------------------------------------------------------
+row = ix.set_index("code").loc[code]
+sheet = data.score(sel.key, sel.quarter, sel.level, sel.province, sel.skey)
+srow = sheet.set_index("code").loc[code]
+n_index = int(ix["index"].notna().sum())
+n_score = int(sheet["assessed"].sum())
+tiles = data.kpi_tiles(sel.key, sel.period, code)
+quarter_label = Period.parse(sel.quarter).label
+
+c = st.columns(7)
+c[0].metric(spec.name, "无数据" if isna(row["index"]) else f"{row['index']:.1f}",
+            None if isna(row["rank"]) else f"第 {int(row['rank'])} / {n_index} 名", delta_color="off", border=True,
+            help=f"{sel.label}；分档：{band(row['index'])}")
+c[1].metric(f"考评得分（{quarter_label}）", "无数据" if isna(srow["score"]) else f"{srow['score']:.1f}",
+            None if isna(srow["rank"]) else f"第 {int(srow['rank'])} / {n_score} 名", delta_color="off", border=True,
+            help="季度考评得分（含加减分）")
+fmt = {"inspections": integer, "hazards": integer, "rectification": pct, "cases": integer,
+       "fines": lambda v: wan(v, 1)}
+for col, t in zip(c[2:], tiles.itertuples()):
+    col.metric(t.name, fmt[t.kpi](t.value), change(t.change, t.change_kind), border=True,
+               delta_color="off" if t.kpi == "hazards" else "normal")
+if bool(srow.get("warned")):
+    st.error(f"**已列入{quarter_label}预警名单**：{srow['reason']}", icon=":material/warning:")
+elif not bool(srow.get("assessed", True)):
+    st.info(f"{quarter_label}无数据：{srow.get('reason') or '本季度无检查、隐患或立案记录'}")
+
+# --- over time -------------------------------------------------------------------------------------
+t1, t2 = st.columns(2)
+with t1:
+    periods = sel.recent(12)
+    hist = data.history(data.index, sel.key, periods, sel.level, sel.province, sel.skey)
+    h = hist[hist["code"] == code][["period", "index"]]
+    med = hist.groupby("period")["index"].median().reindex(periods).rename("median").reset_index()
+    h = med.merge(h, on="period", how="left")
+    h["period"] = h["period"].map(lambda p: Period.parse(p).label)
+    st.plotly_chart(charts.trend(h, "period", {"index": name, "median": "同级中位数"}, f"{spec.name}走势"),
+                    key="region_index_trend", config={"displayModeBar": False})
+with t2:
+    quarters = [q for q in sel.status["quarters"] if q <= sel.quarter][-12:]
+    sh = data.history(data.score, sel.key, quarters, sel.level, sel.province, sel.skey)
+    s = sh[sh["code"] == code][["period", "score"]]
+    smed = sh.groupby("period")["score"].median().reindex(quarters).rename("median").reset_index()
+    s = smed.merge(s, on="period", how="left")
+    s["period"] = s["period"].map(lambda p: Period.parse(p).label)
+    fig = charts.trend(s, "period", {"score": name, "median": "同级中位数"}, "季度考评得分走势", y_range=(0, 106))
+    fig.add_hline(y=sc.warning.threshold, line_dash="dot", line_color="#c62828",
+                  annotation_text=f"预警线 {sc.warning.threshold:g}", annotation_position="bottom right")
+    st.plotly_chart(fig, key="region_score_trend", config={"displayModeBar": False})
+
+# --- sub-indices against the peer median, and where the points went -----------------------------------
+left, right = st.columns([1, 1])
+with left:
+    comp = pd.DataFrame({
+        "label": [f"{g.code} {g.name}" for g in spec.groups],
+        "unit": [row[g.code] for g in spec.groups],
+        "median": [ix[g.code].median() for g in spec.groups],
+    })
+    st.plotly_chart(charts.versus_median(comp, "一级指标与同级中位数"), key="region_vs_median",
+                    config={"displayModeBar": False})
+with right:
+    st.markdown("**主要失分**")
+    detail = data.index_detail(sel.key, sel.period, sel.level, sel.province, sel.skey)
+    ib = index_breakdown(detail, code, sc)
+    lines = []
+    for r in ib[ib["lost"].fillna(0) > 0.5].head(4).itertuples():
+        lines.append(f"- 指数：**{r.name}** {value(r.value, sc.indicators[r.indicator].unit)}，"
+                     f"标准化得分 {r.score:.1f}（{r.band}），拉低指数 {r.lost:.1f} 分")
+    if bool(srow.get("assessed", False)):
+        sb = score_breakdown(srow, sc)
+        for r in sb[(sb["kind"] == "item") & (sb["lost"].fillna(0) > 0.5)].head(3).itertuples():
+            lines.append(f"- 考评：**{r.name}** {value(r.value, r.unit)}，得 {r.earned:.1f} / {r.points:g} 分")
+        for r in sb[(sb["kind"] == "deduction") & (sb["earned"].fillna(0) > 0)].itertuples():
+            lines.append(f"- 考评扣分：**{r.name}** {integer(r.value)} {r.unit}，扣 {r.earned:g} 分（{r.note}）")
+    st.markdown("\n".join(lines) if lines else "没有明显失分项。")
+    st.caption("在下方“指标明细”中可查看每个指标的分子、分母，并追溯到具体记录。")
+
+# --- indicators: value, numerator, denominator, band, year-on-year ---------------------------------------
+st.subheader("指标明细")
+inds = data.indicators(sel.key, sel.period, sel.level, sel.province, sel.skey)
+mine = inds[inds["code"] == code].set_index("indicator")
+yoy = data.year_on_year(sel.key, sel.period, sel.level, sel.province, sel.skey)
+yoy_mine = yoy[yoy["code"] == code].set_index("indicator")["growth"] if len(yoy) else pd.Series(dtype=float)
+det = ib.set_index("indicator")
+groups = {n.code: n.parent for n in spec.leaves}
+rows = []
+for code_i, ind in sc.indicators.items():
+    if code_i not in mine.index:
+        continue
+    r = mine.loc[code_i]
+    rows.append({
+        "指标": ind.name,
+        "一级指标": f"{groups[code_i]} {next(g.name for g in spec.groups if g.code == groups[code_i])}"
+        if code_i in groups else "",
+        "指标值": value(r["value"], ind.unit, ind.decimals),
+        "分子": amount(r["numerator"], ind.unit),
+        "分母": amount(r["denominator"], ind.unit) if ind.is_ratio else "",
+        "标准化得分": float(det.loc[code_i, "score"]) if code_i in det.index else float("nan"),
+        "分档": det.loc[code_i, "band"] if code_i in det.index and not isna(det.loc[code_i, "band"]) else "",
+        "同比": change(yoy_mine.get(code_i), "pct") if code_i in yoy_mine.index else "",
+        "说明": ind.description,
+        "_code": code_i,
+    })
+table = pd.DataFrame(rows)
+shown = table.drop(columns="_code")
+styled = style_cells(shown, {"分档": table["分档"], "标准化得分": table["分档"]}, fills).format(
+    {"标准化得分": "{:.1f}"}, na_rep="")
+st.dataframe(styled, hide_index=True, width="stretch", key="region_indicators", height=38 + 35 * len(shown),
+             column_config={"说明": st.column_config.TextColumn(width="large"),
+                            "同比": st.column_config.TextColumn(help="与上年同期相比的增长率")})
+
+if bool(srow.get("assessed", False)):
+    with st.expander(f"{quarter_label}考评得分构成", expanded=bool(srow.get("warned"))):
+        sb = score_breakdown(srow, sc)
+        kind = {"item": "考评项目", "bonus": "加分", "deduction": "减分"}
+        view = pd.DataFrame({
+            "类别": sb["kind"].map(kind), "项目": sb["name"],
+            "指标值": [value(v, u) for v, u in zip(sb["value"], sb["unit"])],
+            "分值/上限": sb["points"], "得分/加减分": sb["earned"], "失分": sb["lost"], "备注": sb["note"],
+        })
+        st.dataframe(view.style.format({"分值/上限": "{:g}", "得分/加减分": "{:.1f}", "失分": "{:.1f}"}, na_rep="—"),
+                     hide_index=True, width="stretch", key="region_score_items")
+        st.caption(f"总分 = 考评项目得分 {srow['items']:.1f} + 加分 {srow['bonus']:g} − 减分 {srow['deduction']:g}"
+                   f" = {srow['score']:.1f}")
+
+
+# --- the records behind a number ---------------------------------------------------------------------
+@st.fragment
+def behind_the_number() -> None:
+    st.subheader("追溯记录：指标背后的数据")
+    ind_codes = table["_code"].tolist()
+    c1, c2 = st.columns([2, 1])
+    ind_code = c1.selectbox("指标", ind_codes, key="explain_indicator",
+                            format_func=lambda x: sc.indicators[x].name)
+    ind = sc.indicators[ind_code]
+    parts = ["numerator", "denominator"] if ind.is_ratio else ["numerator"]
+    part = c2.radio("部分", parts, key="explain_part", horizontal=True,
+                    format_func=lambda p: {"numerator": "分子", "denominator": "分母"}[p])
+    recs = data.explain(sel.key, sel.period, code, ind_code, part, sel.skey)
+    r = mine.loc[ind_code]
+    number = r["numerator"] if part == "numerator" else r["denominator"]
+    p_ = ind.numerator if part == "numerator" else ind.denominator
+    how = (f"（按不同 {p_.column} 计数，共涉及 {len(recs):,} 条记录）" if p_.agg == "distinct"
+           else f"（“计入金额/数量”列之和）：{len(recs):,} 条记录" if p_.agg == "sum" else f"：{len(recs):,} 条记录")
+    st.caption(f"{name} · {sel.label} · {ind.name}的{'分子' if part == 'numerator' else '分母'} = "
+               f"{amount(number, ind.unit)}{how}。{ind.description}")
+    st.dataframe(labelled(recs), hide_index=True, width="stretch", key="explain_records", height=320)
+    st.download_button("下载这些记录（CSV）", labelled(recs).to_csv(index=False).encode("utf-8-sig"),
+                       file_name=f"{name}-{sel.period}-{ind.name}-{'分子' if part == 'numerator' else '分母'}.csv",
+                       mime="text/csv", key="explain_download")
+
+
+behind_the_number()
+
+
+# --- drill down: city → counties → enterprises → records ---------------------------------------------------
+@st.fragment
+def drill_down() -> None:
+    st.subheader("逐级下钻")
+    target, target_name = code, name
+    kids = data.children(sel.key, sel.period, code)
+    if not kids.empty:
+        county_ix = data.index(sel.key, sel.period, "county", sel.province, sel.skey).set_index("code")
+        kids = kids.assign(index=kids["code"].map(county_ix["index"]), rank=kids["code"].map(county_ix["rank"]))
+        st.markdown(f"**{name}所辖县（市、区）**（指数为全省县级排名）")
+        view = kids[["name", "index", "rank", "inspections", "hazards", "rectification", "major_hazards", "cases",
+                     "fines", "code"]]
+        st.dataframe(
+            style_cells(labelled(view), {"指数": view["index"].map(band)}, fills).format(
+                {"指数": "{:.1f}", "整改率": lambda v: pct(v), "罚款(万元)": "{:,.2f}"}, na_rep="—"),
+            hide_index=True, width="stretch", key="drill_counties",
+            column_config={"名次": st.column_config.NumberColumn(format="%d")})
+        kid_names = dict(zip(kids["code"], kids["name"]))
+        pick = st.selectbox("下钻到", [""] + kids["code"].tolist(), key="drill_county",
+                            format_func=lambda c: f"{name}全市（含市本级）" if not c else kid_names[c])
+        if pick:
+            target, target_name = pick, kid_names[pick]
+    ents = data.enterprises(sel.key, sel.period, target)
+    st.markdown(f"**{target_name}：{sel.label}有记录的企业**（{len(ents):,} 家，按逾期重大隐患、未整改隐患排序）")
+    if ents.empty:
+        st.info("本期没有记录。")
+        return
+    st.dataframe(labelled(ents.drop(columns=["county_code"])), hide_index=True, width="stretch",
+                 key="drill_enterprises", height=300,
+                 column_config={"罚款(万元)": st.column_config.NumberColumn(format="%.2f")})
+    top = ents.head(500)
+    ent_names = dict(zip(top["enterprise_id"], top["name"]))
+    ent = st.selectbox("查看企业的记录", [""] + top["enterprise_id"].tolist(), key="drill_enterprise",
+                       format_func=lambda e: "全部企业" if not e else f"{ent_names[e]}（{e}）")
+    tabs = st.tabs(["执法检查", "隐患", "处罚案件"])
+    for tab, kind in zip(tabs, ("inspections", "hazards", "cases")):
+        with tab:
+            recs = data.records(sel.key, sel.period, target, kind, ent or None)
+            st.caption(f"{len(recs):,} 条")
+            st.dataframe(labelled(recs), hide_index=True, width="stretch", key=f"drill_records_{kind}", height=300)
+
+
+drill_down()

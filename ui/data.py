@@ -1,0 +1,321 @@
+"""Cached data access for the pages: the only place the app touches the warehouse.
+
+Pages never write SQL or compute metrics; they call these functions, which call metrics/*.
+
+Caching and invalidation
+------------------------
+* ``_connection(path, version)`` is an ``st.cache_resource``: one read-only DuckDB connection per
+  warehouse *version* (``etl.warehouse.version`` = inode, mtime, size of the file). A load swaps a
+  new file in with ``os.replace``, so the version changes, the next rerun opens a new connection
+  and the old one drops out of the cache (``max_entries=2``).
+* Each query runs on its own ``con.cursor()``: a DuckDB connection is not thread-safe and
+  Streamlit serves sessions from several threads.
+* Every ``st.cache_data`` function takes the warehouse key ``(path, version)`` as its first
+  argument, so results computed from an older file are never served after a load, and a rerun
+  that changes nothing (another widget, a page switch back) is answered from the cache without
+  touching a raw table.
+* The scheme is cached per (file, mtime) and passed to metrics as ``_scheme`` (not hashed); its
+  key is hashed instead.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from etl import warehouse
+from metrics import catalog, drill, kpis
+from metrics.periods import Period
+
+Key = tuple[str, tuple | None]
+SCHEME_DIR = Path(__file__).resolve().parents[1] / "metrics" / "schemes"
+
+
+# --- warehouse and connection -------------------------------------------------------------------
+def key() -> Key:
+    """(path, version) of the warehouse the app reads now ($ENFORCEMENT_DB or data/warehouse.duckdb)."""
+    path = warehouse.db_path()
+    return str(path), warehouse.version(path)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _connection(path: str, version: tuple | None) -> duckdb.DuckDBPyConnection:
+    return warehouse.connect_read(path)
+
+
+@contextlib.contextmanager
+def _cursor(k: Key) -> Iterator[duckdb.DuckDBPyConnection]:
+    cur = _connection(*k).cursor()
+    try:
+        yield cur
+    finally:
+        cur.close()
+
+
+def clear() -> None:
+    """Forget every cached result (after a demo build in this process, for instance)."""
+    st.cache_data.clear()
+    _connection.clear()
+
+
+# --- scheme -------------------------------------------------------------------------------------
+def scheme_files() -> list[Path]:
+    """Scheme files with an index or a score (indicators.toml alone is a library of indicators)."""
+    out = []
+    for p in sorted(SCHEME_DIR.glob("*.toml")):
+        text = p.read_text(encoding="utf-8-sig", errors="replace")
+        if "[index]" in text or "[score]" in text or "extends" in text and p.stem != "indicators":
+            out.append(p)
+    default = SCHEME_DIR / "default.toml"
+    return sorted(out, key=lambda p: (p != default, p.name))
+
+
+def scheme_key(path: str | os.PathLike | None = None) -> tuple[str, int]:
+    p = Path(path) if path else SCHEME_DIR / "default.toml"
+    try:
+        return str(p), p.stat().st_mtime_ns
+    except FileNotFoundError:
+        return str(p), 0
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _scheme(path: str, mtime: int):
+    from metrics.scheme import load_scheme
+
+    return load_scheme(path)
+
+
+def scheme(skey: tuple[str, int] | None = None):
+    """The loaded scheme (metrics.scheme.Scheme); raises SchemeError for a broken file."""
+    return _scheme(*(skey or scheme_key()))
+
+
+def scheme_text(skey: tuple[str, int]) -> str:
+    return Path(skey[0]).read_text(encoding="utf-8-sig")
+
+
+# --- what the warehouse holds -------------------------------------------------------------------
+@st.cache_data(max_entries=4, show_spinner=False)
+def status(k: Key) -> dict:
+    """exists, counts per record table, meta, has_data, provinces [(code, name)], periods."""
+    path, version = k
+    if version is None:
+        return dict(exists=False, has_data=False, counts={}, meta={}, provinces=[], quarters=[], years=[])
+    with _cursor(k) as cur:
+        counts = catalog.record_counts(cur)
+        from metrics.provinces import provinces_with_records
+
+        return dict(
+            exists=True,
+            counts=counts,
+            has_data=counts.get("inspections", 0) + counts.get("penalties", 0) > 0,
+            meta=catalog.meta(cur),
+            provinces=provinces_with_records(cur),
+            quarters=catalog.periods(cur, "quarter"),
+            years=catalog.periods(cur, "year"),
+            latest_quarter=catalog.latest_complete_quarter(cur),
+        )
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def regions(k: Key, province: str, level: str | None = None) -> pd.DataFrame:
+    with _cursor(k) as cur:
+        return catalog.regions(cur, province, level)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def load_history(k: Key) -> pd.DataFrame:
+    if k[1] is None:
+        return pd.DataFrame()
+    with _cursor(k) as cur:
+        return catalog.load_history(cur)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def set_aside(k: Key, load_id: int) -> pd.DataFrame:
+    with _cursor(k) as cur:
+        return catalog.set_aside(cur, load_id=load_id)
+
+
+# --- headline figures and drill-down ------------------------------------------------------------
+@st.cache_data(max_entries=64, show_spinner=False)
+def kpi_tiles(k: Key, period: str, code: str, against: str = "previous") -> pd.DataFrame:
+    with _cursor(k) as cur:
+        return kpis.kpi_tiles(cur, period, code, against)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def kpi_series(k: Key, periods: tuple[str, ...], code: str) -> pd.DataFrame:
+    """Totals of one region over several periods (sparklines): one row per period."""
+    with _cursor(k) as cur:
+        rows = [{"period": p, **kpis.region_totals(cur, p, code)} for p in periods]
+    return pd.DataFrame(rows)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def children(k: Key, period: str, code: str) -> pd.DataFrame:
+    with _cursor(k) as cur:
+        return drill.children(cur, period, code)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def enterprises(k: Key, period: str, code: str) -> pd.DataFrame:
+    with _cursor(k) as cur:
+        return drill.enterprises(cur, period, code)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def records(k: Key, period: str, code: str, kind: str, enterprise_id: str | None = None) -> pd.DataFrame:
+    with _cursor(k) as cur:
+        return drill.records(cur, period, code, kind, enterprise_id)
+
+
+# --- the scheme's numbers (metrics.indicators / index / score / yoy / explain) -------------------
+@st.cache_data(max_entries=64, show_spinner="正在计算指标…")
+def indicators(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+    from metrics.indicators import compute_indicators
+
+    with _cursor(k) as cur:
+        return compute_indicators(cur, Period.parse(period), level, province, scheme(skey))
+
+
+@st.cache_data(max_entries=128, show_spinner="正在计算指数…")
+def index(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+    from metrics.index import compute_index
+
+    with _cursor(k) as cur:
+        return compute_index(cur, Period.parse(period), level, province, scheme(skey))
+
+
+@st.cache_data(max_entries=64, show_spinner="正在计算指数…")
+def index_detail(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+    """Per unit × second-level indicator: the normalised score (0–100) and band, when the
+    metrics package offers it (metrics.index.compute_index(..., detail=True))."""
+    from metrics import index as mindex
+
+    with _cursor(k) as cur:
+        return mindex.index_detail(cur, Period.parse(period), level, province, scheme(skey))
+
+
+@st.cache_data(max_entries=128, show_spinner="正在计算考评得分…")
+def score(k: Key, quarter: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+    from metrics.score import compute_score
+
+    with _cursor(k) as cur:
+        return compute_score(cur, Period.parse(quarter), level, province, scheme(skey))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def warnings(k: Key, quarter: str, level: str, province: str, skey: tuple[str, int]):
+    from metrics import score as mscore
+
+    with _cursor(k) as cur:
+        return mscore.warnings(cur, Period.parse(quarter), level, province, scheme(skey))
+
+
+@st.cache_data(max_entries=32, show_spinner="正在计算年度表扬名单…")
+def commendations(k: Key, year: int, level: str, province: str, skey: tuple[str, int]):
+    from metrics import score as mscore
+
+    with _cursor(k) as cur:
+        return mscore.commendations(cur, int(year), level, province, scheme(skey))
+
+
+@st.cache_data(max_entries=64, show_spinner="正在计算同比…")
+def year_on_year(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+    from metrics.yoy import year_on_year as yoy
+
+    with _cursor(k) as cur:
+        return yoy(cur, Period.parse(period), level, province, scheme(skey))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def explain(k: Key, period: str, code: str, indicator: str, part: str, skey: tuple[str, int]) -> pd.DataFrame:
+    from metrics.explain import records as explain_records
+
+    with _cursor(k) as cur:
+        return explain_records(cur, Period.parse(period), code, indicator, part, scheme(skey))
+
+
+def history(fn, k: Key, periods: list[str], level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+    """`fn` (index or score) over several periods, stacked with a `period` column. Each period is
+    cached on its own, so moving the window by one period computes one new period."""
+    frames = []
+    for p in periods:
+        df = fn(k, p, level, province, skey).copy()
+        df.insert(0, "period", p)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+# --- writing: demo build (imports go through etl.load in the page's upload handler) ---------------
+def build_demo(province: str, scale: float = 1.0) -> str:
+    """Build the seeded demo warehouse (etl.demo) at the app's warehouse path; its summary."""
+    from etl.demo import DemoConfig, build_demo as _build
+
+    return _build(DemoConfig(province=province, scale=scale), db=warehouse.db_path())
+
+
+def import_uploads(uploads: list, table: str | None = None, progress=None, user: str | None = None) -> dict:
+    """Load uploaded files (Streamlit UploadedFile: .name, .getvalue()) through etl.load.load_files.
+
+    Each upload is written to a private temp file and passed with its original name
+    (``names={tmp: original}``) so the report and the load history show what the user uploaded.
+    Returns a plain dict the page keeps in session_state: files (one dict per file), run_id,
+    report (path of the set-aside CSV or None), set_aside (DataFrame), report_bytes.
+    """
+    import tempfile
+
+    from etl.load import load_files
+
+    with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
+        paths, names = [], {}
+        for i, up in enumerate(uploads):
+            original = Path(up.name).name or f"upload-{i}"
+            p = Path(tmp) / f"{i:03d}-{original}"
+            p.write_bytes(up.getvalue())
+            paths.append(p)
+            names[p] = original
+        result = load_files(paths, db=warehouse.db_path(), table=table, names=names, progress=progress,
+                            user=user or os.environ.get("ENFORCEMENT_USER") or "网页导入")
+    files = [dict(file=str(f.path), table=f.table, read=f.read, loaded=f.loaded, replaced=f.replaced,
+                  unchanged=f.unchanged, set_aside=f.set_aside, refused=f.refused,
+                  extra_columns=list(f.extra_columns), blank_rows=f.blank_rows, load_id=f.load_id)
+             for f in result.files]
+    rows = pd.DataFrame(result.set_aside_rows, columns=["file", "row", "column", "value", "reason", "raw"])
+    report_bytes = result.report.read_bytes() if result.report and Path(result.report).exists() else None
+    return dict(run_id=result.run_id, files=files, report=str(result.report) if result.report else None,
+                set_aside=rows, report_bytes=report_bytes)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def template_bytes(table: str, suffix: str) -> bytes:
+    """An empty template (etl.template.write_template) as bytes, .xlsx or .csv."""
+    import tempfile
+
+    from etl.template import write_template
+
+    with tempfile.TemporaryDirectory(prefix="template-") as tmp:
+        out = write_template(table, Path(tmp) / f"{table}{suffix}")
+        return out.read_bytes()
+
+
+def tables() -> list[tuple[str, str]]:
+    """(name, Chinese title) of the contract's tables, in load order."""
+    from etl.contract import load_contract
+
+    c = load_contract()
+    return [(t, c[t].title) for t in c.order]
+
+
+@st.cache_resource(max_entries=8, show_spinner="正在载入行政区划边界…")
+def boundaries(level: str, province: str) -> dict:
+    """Simplified boundaries of the province's cities or counties (ui.geo; cached in data/cache/)."""
+    from ui import geo
+
+    return geo.boundaries(level, province)

