@@ -113,7 +113,10 @@ def load_files(
         for i, path in enumerate(paths):
             display = names.get(path, str(path))
             res = FileResult(Path(display))
-            digest = _sha256(path) if path.exists() else ""
+            try:
+                digest = _sha256(path)
+            except OSError:  # missing, a directory, unreadable: read_file refuses it below
+                digest = ""
             try:
                 st = read_file(con, path, contract, table, stage=f"stage_{i}")
                 res.table = st.table.name
@@ -178,7 +181,7 @@ def _load_one(con, contract: Contract, st: Staged, res: FileResult, load_id: int
         )
 
     # set-aside rows, with the whole row as the user wrote it
-    raw_json = "json_object(" + ", ".join(f"{lit(h or f'列{i + 1}')}, s.c{i}" for i, h in enumerate(st.headers)) + ")"
+    raw_json = "json_object(" + ", ".join(f"{lit(h)}, s.c{i}" for i, h in enumerate(_unique_labels(st.headers))) + ")"
     con.execute(
         f"""INSERT INTO quarantine
             SELECT {int(load_id)}, ?, v._row, v.column_name, v.value, v.reason, CAST({raw_json} AS VARCHAR)
@@ -205,6 +208,20 @@ def _load_one(con, contract: Contract, st: Staged, res: FileResult, load_id: int
     for tmp in (st.name, "typed", "violations", "good"):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
     return [dict(file=f, row=r, column=c, value=v, reason=why, raw=raw) for f, r, c, v, why, raw in rows]
+
+
+def _unique_labels(headers: list[str]) -> list[str]:
+    """Keys for the raw row's JSON: the header, 列N for a blank one, 备注(2) for a repeated one."""
+    out, seen = [], set()
+    for i, h in enumerate(headers):
+        label = h or f"列{i + 1}"
+        n = 1
+        while label in seen:
+            n += 1
+            label = f"{h or f'列{i + 1}'}({n})"
+        seen.add(label)
+        out.append(label)
+    return out
 
 
 def _derived_columns(con, table_name: str, load_id: int) -> dict[str, str]:

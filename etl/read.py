@@ -215,7 +215,10 @@ def read_excel(con, path: Path, contract: Contract, table_name: str | None, stag
 
 
 def read_csv(con, path: Path, contract: Contract, table_name: str | None, stage: str) -> Staged:
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise Refused(f"{path.name}: 无法读取文件（{e.strerror}）") from e
     if not data.strip():
         raise Refused(f"{path.name}: 文件为空")
     if _looks_binary(data):
@@ -341,6 +344,8 @@ def read_file(con, path: Path, contract: Contract, table_name: str | None, stage
     suffix = path.suffix.lower()
     if not path.exists():
         raise Refused(f"{path}: 文件不存在")
+    if not path.is_file():
+        raise Refused(f"{path.name}: 不是文件")
     if suffix in (".xlsx", ".xlsm", ".xls"):
         return read_excel(con, path, contract, table_name, stage)
     if suffix in (".csv", ".txt", ".tsv"):

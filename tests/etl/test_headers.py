@@ -3,6 +3,7 @@ order, unknown extra columns kept aside (reported, not an error)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
@@ -125,3 +126,13 @@ def test_every_header_and_canonical_name_is_accepted():
     for table in load_contract().tables.values():
         for c in table.columns:
             assert table.match_headers([c.header, c.name]) == {0: c.name, 1: c.name}
+
+
+def test_repeated_extra_headers_keep_every_cell_in_the_report(base, load, files):
+    path = h.write(files / "i.csv", "inspections", [dict(h.inspection(9, inspection_type="抽查"), a="甲", b="乙", c="丙")],
+                   headers={"a": "备注", "b": "备注", "c": ""})
+    result = load(path)
+    assert h.only_file(result).extra_columns == ["备注", "备注"]
+    [row] = h.set_aside(result)
+    raw = json.loads(row["raw"])
+    assert (raw["备注"], raw["备注(2)"], raw["列10"]) == ("甲", "乙", "丙")

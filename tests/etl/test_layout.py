@@ -109,7 +109,7 @@ def test_csv_line_endings(base, load, files, newline):
 
 def test_large_csv_row_numbers(base, load, files):
     """Enough rows for DuckDB's parallel reader: positions must still map to lines."""
-    n = 30_000
+    n = 12_000
     rows = [h.inspection(10 + i) for i in range(n)]
     rows[n - 5]["inspection_type"] = "抽查"
     rows[7]["inspection_date"] = "2024-13-01"

@@ -1,7 +1,6 @@
 """Files refused whole, with a message that says why; the other files of the run still load."""
 from __future__ import annotations
 
-import os
 import zipfile
 
 import pytest
@@ -63,22 +62,55 @@ def test_several_required_columns_missing_are_all_named(db, load, files):
     assert "立案日期" in bad.refused and "执法机构区划代码" in bad.refused
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("empty.csv", b"", "文件为空"),
-    ("blank.csv", b"\r\n \r\n", "文件为空"),
-    ("bom_only.csv", b"\xef\xbb\xbf", "找不到可识别的表头"),
-    ("empty.xlsx", b"", "无法作为Excel文件打开"),
-    ("junk.csv", os.urandom(4096) + b"\x00", "不是文本文件"),
-    ("junk.xlsx", os.urandom(4096), "无法作为Excel文件打开"),
-    ("junk.xls", os.urandom(4096), "无法作为Excel文件打开"),
-    ("report.pdf", b"%PDF-1.4\n", "不支持的文件类型"),
-    ("register.docx", b"PK\x03\x04", "不支持的文件类型"),
-    ("noextension", b"a,b\n", "不支持的文件类型"),
-])
-def test_unreadable_files(db, load, files, name, content, message):
-    path = files / name
-    path.write_bytes(content)
-    _refused_and_other_loads(load, db, path, message=message)
+UNREADABLE = {
+    "empty.csv": (b"", "文件为空"),
+    "blank.csv": (b"\r\n \r\n", "文件为空"),
+    "bom_only.csv": (b"\xef\xbb\xbf", "找不到可识别的表头"),
+    "empty.xlsx": (b"", "无法作为Excel文件打开"),
+    "junk.csv": (bytes(range(256)) * 16, "不是文本文件"),
+    "junk.xlsx": (bytes(range(255, -1, -1)) * 16, "无法作为Excel文件打开"),
+    "junk.xls": (bytes(range(256)) * 16, "无法作为Excel文件打开"),
+    "report.pdf": (b"%PDF-1.4\n", "不支持的文件类型"),
+    "register.docx": (b"PK\x03\x04", "不支持的文件类型"),
+    "noextension": (b"a,b\n", "不支持的文件类型"),
+}
+
+
+@pytest.fixture(scope="module")
+def unreadable_run(tmp_path_factory, _empty_warehouse):
+    """All unreadable files and one good register in a single run."""
+    import shutil
+
+    from etl.load import load_files
+
+    d = tmp_path_factory.mktemp("unreadable")
+    db = d / "warehouse.duckdb"
+    shutil.copyfile(_empty_warehouse, db)
+    paths = []
+    for name, (content, _) in UNREADABLE.items():
+        (d / name).write_bytes(content)
+        paths.append(d / name)
+    good = h.write(d / "zz_register.csv", "enterprises", [h.enterprise(5)])
+    result = load_files([*paths, good], db=db, today=h.TODAY, report_dir=d / "reports")
+    return result, db
+
+
+@pytest.mark.parametrize("name", list(UNREADABLE))
+def test_unreadable_files(unreadable_run, name):
+    result, db = unreadable_run
+    f = next(f for f in result.files if f.path.name == name)
+    assert f.refused and f.refused.startswith(name) and UNREADABLE[name][1] in f.refused, f.refused
+    assert (f.read, f.loaded, f.set_aside) == (0, 0, 0)
+    assert h.query(db, "SELECT table_name, rows_read, refused FROM load_history WHERE file_name = ?", [name]) == [
+        (None, 0, f.refused)]
+
+
+def test_unreadable_files_do_not_stop_the_good_one(unreadable_run):
+    result, db = unreadable_run
+    good = next(f for f in result.files if f.path.name == "zz_register.csv")
+    assert (good.refused, good.loaded) == (None, 1)
+    assert h.one(db, "SELECT count(*) FROM enterprises") == 1
+    assert result.any_refused
 
 
 def test_csv_renamed_to_xlsx(db, load, files):
@@ -108,3 +140,9 @@ def test_missing_file(db, load, files):
 def test_header_only_file_loads_nothing_and_is_not_refused(db, load, files):
     f = h.only_file(load(h.write(files / "e.csv", "enterprises", [])))
     assert (f.refused, f.table, f.read, f.loaded) == (None, "enterprises", 0, 0)
+
+
+def test_a_directory_is_refused_not_a_crash(db, load, files):
+    folder = files / "exports.csv"
+    folder.mkdir()
+    _refused_and_other_loads(load, db, folder, message="不是文件")
