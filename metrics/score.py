@@ -29,36 +29,29 @@ def score_items(values: pd.DataFrame, spec: ScoreSpec, period: Period,
     """Per unit (index of ``values``; columns = indicator values): each item's value, points and NA
     flag, bonus, deduction, the raw total and the published score, and flags (the NA items and why)."""
     names = names or {}
-    out = pd.DataFrame(index=values.index)
-    items = pd.Series(0.0, index=values.index)
-    flags = pd.Series("", index=values.index, dtype=object)
+    cols: dict[str, np.ndarray] = {}
+    n = len(values)
+    items, flags = np.zeros(n), np.full(n, "", dtype=object)
     for it in spec.items:
-        v = values[it.indicator].astype(float)
+        v = values[it.indicator].to_numpy(dtype=float, na_value=np.nan)
         target = it.target * (period.months_elapsed / 12.0 if it.prorate else 1.0)
-        na = v.isna()
-        points = (it.points * (v / target).clip(lower=0.0, upper=1.0)).where(~na, it.points if it.na == "full" else 0.0)
-        out[f"{it.indicator}_value"] = v
-        out[f"{it.indicator}_points"] = points
-        out[f"{it.indicator}_na"] = na
+        na = np.isnan(v)
+        points = np.where(na, it.points if it.na == "full" else 0.0, it.points * np.clip(v / target, 0.0, 1.0))
+        cols.update({f"{it.indicator}_value": v, f"{it.indicator}_points": points, f"{it.indicator}_na": na})
         items = items + points
         flags = flags + np.where(na, f"{names.get(it.indicator, it.indicator)}：{it.na_label}；", "")
     totals = {}
     for kind, adjustments in (("bonus", spec.bonus), ("deduction", spec.deductions)):
-        total = pd.Series(0.0, index=values.index)
+        totals[kind] = np.zeros(n)
         for a in adjustments:
-            v = values[a.indicator].astype(float)
-            points = (a.points * v.fillna(0.0)).clip(lower=0.0, upper=a.max)
-            out[f"{a.indicator}_value"] = v
-            out[f"{a.indicator}_points"] = points
-            total = total + points
-        totals[kind] = total
-    out["items"] = items
-    out["bonus"] = totals["bonus"]
-    out["deduction"] = totals["deduction"]
-    raw = (items + totals["bonus"] - totals["deduction"]).clip(lower=0.0, upper=spec.max)
-    out["raw_score"] = raw
-    out["score"] = round_half_away(raw, 1)
-    out["flags"] = flags.str.rstrip("；")
+            v = values[a.indicator].to_numpy(dtype=float, na_value=np.nan)
+            points = np.clip(a.points * np.nan_to_num(v), 0.0, a.max)
+            cols.update({f"{a.indicator}_value": v, f"{a.indicator}_points": points})
+            totals[kind] = totals[kind] + points
+    raw = np.clip(items + totals["bonus"] - totals["deduction"], 0.0, spec.max)
+    cols.update(items=items, bonus=totals["bonus"], deduction=totals["deduction"], raw_score=raw,
+                score=round_half_away(raw, 1), flags=pd.Series(flags).str.rstrip("；").to_numpy())
+    out = pd.DataFrame(cols, index=values.index)
     return out
 
 

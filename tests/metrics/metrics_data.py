@@ -102,11 +102,11 @@ class Data:
         self.rows["plans"].append(dict(agency_code=agency, year=year, planned_inspections=planned))
 
     def inspection(self, agency: str, enterprise: str, date, mobile: bool = False, iid: str | None = None,
-                   type: str = "双随机") -> str:
+                   type: str = "双随机", expert: bool = False) -> str:
         iid = iid or self._id("I")
         self.rows["inspections"].append(dict(inspection_id=iid, enterprise_id=enterprise, agency_code=agency,
                                              inspection_date=_date(date), inspection_type=type,
-                                             via_mobile=mobile, with_expert=False))
+                                             via_mobile=mobile, with_expert=expert))
         return iid
 
     def hazard(self, inspection: str, found, major: bool = False, needs: bool = True, deadline=None,
@@ -151,6 +151,13 @@ class Data:
             con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _rows")
             con.unregister("_rows")
 
+    def replace_into(self, con: duckdb.DuckDBPyConnection, order=None) -> duckdb.DuckDBPyConnection:
+        """Make ``con`` (a memory() warehouse) hold exactly these records: cheaper than a new one."""
+        for table in warehouse.RECORD_TABLES:
+            con.execute(f"DELETE FROM {table}")
+        self.insert(con, order)
+        return con
+
     def build(self, path: Path) -> Path:
         """A warehouse file via etl.warehouse.write (the way loads build it)."""
         with warehouse.write(path, fresh=True) as con:
@@ -159,7 +166,7 @@ class Data:
 
     def memory(self, order=None) -> duckdb.DuckDBPyConnection:
         """An in-memory warehouse with the same schema (fast, for property tests)."""
-        con = duckdb.connect()
+        con = duckdb.connect(config={"threads": 1})  # tiny data: threads only cost here
         con.execute(warehouse.SCHEMA)
         con.register("_regions", _regions())
         con.execute("INSERT INTO regions SELECT * FROM _regions")
