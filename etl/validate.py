@@ -159,7 +159,8 @@ def compile_checks(staged: Staged, contract: Contract, today: dt.date) -> tuple[
             rt, rc = c.ref.split(".")
             target = f"SELECT {rc} FROM {rt}"
             if rt == table.name:  # a reference within the same table may point into this file
-                target += f" UNION SELECT {rc} FROM typed"
+                # (not its NULLs: x NOT IN (… NULL …) is never true, which would pass every row)
+                target += f" UNION SELECT {rc} FROM typed WHERE {rc} IS NOT NULL"
             v(f"{x} IS NOT NULL AND {x} NOT IN ({target})", c.name,
               f"在{contract[rt].title}中不存在（{contract[rt].column(rc).header}）")
         if c.required_if:

@@ -255,3 +255,14 @@ def test_report_file(base, load, files, tmp_path):
 def test_no_report_when_nothing_is_set_aside(base, load, files):
     result = load(h.write(files / "i.csv", "inspections", [h.inspection(9)]))
     assert result.report is None and result.set_aside_rows == []
+
+
+def test_region_parent_check_survives_a_row_without_code(db, load, files):
+    """A blank code in the same file must not switch off the parent check of the other rows
+    (x NOT IN (… NULL …) is never true in SQL)."""
+    rows = [{"code": None, "name": "无代码", "level": "县", "parent_code": h.CITY},
+            h.region("331203", "悬空区", "县", "339900")]
+    result = load(h.write(files / "r.csv", "regions", rows))
+    f = h.only_file(result)
+    assert (f.loaded, f.set_aside) == (0, 2)
+    assert {(r["row"], r["column"]) for r in h.set_aside(result)} == {(2, "区划代码"), (3, "上级区划代码")}
