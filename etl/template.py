@@ -26,6 +26,29 @@ def column_note(t: Table, c: Column) -> str:
         parts.append(f"空白视为{'是' if c.default is True else '否' if c.default is False else c.default}")
     if c.required_if:
         parts.append(f"“{t.column(c.required_if).header}”为是时必填")
+    if c.required_unless_level:
+        parts.append(f"层级不是{c.required_unless_level}时必填")
+    # the bounds and orderings the loader checks, so that a row is not set aside by surprise
+    if c.type == "date":
+        if c.min is not None:
+            parts.append(f"不早于{c.min}")
+        if c.max == "today":
+            parts.append("不晚于今天")
+    elif c.type == "int":
+        if c.min is not None and c.max is not None:
+            parts.append(f"{c.min}–{c.max}")
+        elif c.min is not None:
+            parts.append(f"不小于{c.min}")
+    elif c.type == "amount" and c.min == 0:
+        parts.append("不能为负")
+    if c.not_before:
+        if " via " in c.not_before:
+            target, _ = c.not_before.split(" via ")
+            rt, rc = target.split(".")
+            ref = load_contract()[rt]
+            parts.append(f"不早于{ref.title}的{ref.column(rc).header}")
+        else:
+            parts.append(f"不早于{t.column(c.not_before).header}")
     return "；".join(parts)
 
 

@@ -58,3 +58,15 @@ def test_csv_template_is_utf8_with_bom(tmp_path):
 def test_unknown_table(tmp_path):
     with pytest.raises(KeyError):
         write_template("accidents", tmp_path / "a.xlsx")
+
+
+def test_notes_state_the_rules_a_row_is_checked_against(tmp_path):
+    from etl.template import column_note
+
+    notes = {c.header: column_note(h.CONTRACT[t], c) for t in ("hazards", "regions", "plans", "penalties")
+             for c in h.CONTRACT[t].columns}
+    assert "不早于执法检查的检查日期" in notes["发现日期"] and "不晚于今天" in notes["发现日期"]
+    assert "不早于发现日期" in notes["整改期限"] and "“需整改”为是时必填" in notes["整改期限"]
+    assert "层级不是省时必填" in notes["上级区划代码"]
+    assert "2000–2100" in notes["年度"] and "不小于0" in notes["计划检查次数"]
+    assert "不能为负" in notes["单位罚款(元)"]
