@@ -134,14 +134,10 @@ st.dataframe(
 # etl.notice_log). Wire its page section in here — e.g. preview, issue (numbers and logs the
 # notices), download the ZIP with the score-sheet annex, record replies, and the next quarter's
 # follow-up of warned units. Inputs at hand: sel (province, level, skey, key), quarter, warned.
-# Until then this section lists who would receive a notice and the command that generates them.
+# Wired in: ui/notice_panel.py (preview, issue, downloads, notice log, follow-up).
 # =====================================================================================================
 st.subheader("提醒敦促函")
 with st.container(border=True, key="notices_hook"):
-    if warned.empty:
-        st.write("本季度无预警单位，无需发函。")
-    else:
-        st.write(f"本季度应向以下 {len(warned)} 个单位发送提醒敦促函：" + "、".join(warned["name"]) + "。")
-    st.caption("函件生成（红头公文、编号登记、回复跟踪）由 metrics/notices.py 提供，接入后在此处操作。"
-               f"目前可在命令行生成：`python -m metrics notices --quarter {quarter} --level {sel.level} "
-               f"--province {sel.province} --out data/notices/{quarter}`")
+    from ui.notice_panel import notice_section
+
+    notice_section(sel, quarter, sheet)
