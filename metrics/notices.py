@@ -194,8 +194,7 @@ def load_settings(path: str | Path | None = None) -> NoticeSettings:
     return NoticeSettings(
         issuer=get("发文机关", "名称", ""), mark=get("发文机关", "标志", ""), prefix=get("发文机关", "发文字号前缀", ""),
         start_seq=start, addressee=get("主送", "机关", ""), reply_days=days, note=get("附注", "内容", ""),
-        cc=tuple(c for c in cc if c.strip()), level_names={"city": "市（州）", "county": "县（市、区）",
-                                                            **data.get("层级名称", {})},
+        cc=tuple(c for c in cc if c.strip()), level_names={"city": "", "county": "", **data.get("层级名称", {})},
         fonts=fonts, mark_pt=float(get("红头", "字号", 30)), mark_color=color, figures=figures,
         figures_na=figures_na, path=p)
 
@@ -263,6 +262,7 @@ class NoticeData:
     lost_items: tuple[LostItem, ...] = ()
     hazards: tuple[OverdueHazard, ...] = ()
     overdue_count: int = 0
+    level_noun: str = ""            # 设区市 / 市（州） / 县（市、区）: the peers' name, from the province's regions
 
     def request(self) -> notice_log.NoticeRequest:
         return notice_log.NoticeRequest(self.unit_code, self.unit_name, self.level, str(self.quarter),
@@ -340,6 +340,7 @@ def build_notices(con: duckdb.DuckDBPyConnection, quarter: str | Period, level: 
     long = long[long["code"].isin(warned["code"])].set_index(["code", "indicator"])
     pname = province_name(con, province)
     names = _region_names(con, province)
+    noun = level_noun(con, province, level)
     out = []
     for _, row in warned.iterrows():
         code = str(row["code"])
@@ -370,7 +371,7 @@ def build_notices(con: duckdb.DuckDBPyConnection, quarter: str | Period, level: 
             code, str(row["name"]), level, period, province, pname, scope, float(row["score"]), int(row["rank"]),
             int(row["peers"]), float(row["items"]), float(row["bonus"]), float(row["deduction"]),
             float(scheme.warning.threshold), int(scheme.warning.last), tuple(lost), tuple(hazards),
-            int(round(_num(row.get("overdue_major_value")) or len(hazards)))))
+            int(round(_num(row.get("overdue_major_value")) or len(hazards))), noun))
     return out
 
 
@@ -420,6 +421,25 @@ def chinese_numeral(n: int) -> str:
     return ("" if tens == 1 else CN_DIGITS[tens]) + "十" + ("" if ones == 0 else CN_DIGITS[ones])
 
 
+LEVEL_NOUNS = {"city": "市（州）", "county": "县（市、区）"}
+
+
+def level_noun(con: duckdb.DuckDBPyConnection, province: str, level: str) -> str:
+    """What a province calls its units of a level: 设区市 where every city is a 市, 市（州） where
+    some are autonomous prefectures, 盟市 / 地市 likewise; counties are 县（市、区）."""
+    if level != "city":
+        return LEVEL_NOUNS.get(level, level)
+    names = [n for (n,) in con.execute("SELECT name FROM regions WHERE province_code = ? AND level = '市'",
+                                       [province]).fetchall()]
+    if names and all(n.endswith("市") for n in names):
+        return "设区市"
+    if any(n.endswith("盟") for n in names):
+        return "盟市"
+    if any(n.endswith("地区") for n in names) and not any(n.endswith("州") for n in names):
+        return "地市"
+    return "市（州）"
+
+
 def reply_due(issued_on: dt.date, settings: NoticeSettings) -> dt.date:
     return issued_on + dt.timedelta(days=settings.reply_days)
 
@@ -433,7 +453,7 @@ def context(data: NoticeData, settings: NoticeSettings, number: str, issued_on: 
         "省": data.province_name,
         "季度": data.quarter.label,
         "季度末": fmt_date(data.quarter.end),
-        "层级": settings.level_names.get(data.level, data.level),
+        "层级": settings.level_names.get(data.level) or data.level_noun or LEVEL_NOUNS.get(data.level, data.level),
         "考评范围": data.scope,
         "同级单位数": data.peers,
         "得分": f"{round_half_away(data.score, 1):.1f}",
@@ -1139,8 +1159,8 @@ def annex_name(period: Period, level: str) -> str:
     return f"{period}-{'市' if level == 'city' else '县'}-执法量化考评得分表.xlsx"
 
 
-def annex_title(period: Period, province: str, level: str, settings: NoticeSettings) -> str:
-    return f"{province}{period.label}{settings.level_names.get(level, '')}安全生产执法量化考评得分表"
+def annex_title(period: Period, province: str, level: str, settings: NoticeSettings, noun: str = "") -> str:
+    return f"{province}{period.label}{settings.level_names.get(level) or noun}安全生产执法量化考评得分表"
 
 
 # --- the next quarter ------------------------------------------------------------------------------
@@ -1271,6 +1291,7 @@ def run(args) -> int:
             score = compute_score(con, period, args.level, province, scheme)
             data = build_notices(con, period, args.level, province, scheme, settings, score)
             pname = province_name(con, province)
+            noun = level_noun(con, province, args.level)
         finally:
             con.close()
         out = Path(args.out)
@@ -1297,7 +1318,7 @@ def run(args) -> int:
         if args.annex or args.zip:
             s = settings.resolved(pname, province)
             annex = out / annex_name(period, args.level)
-            score_sheet_xlsx(score, scheme, annex_title(period, pname, args.level, s), annex)
+            score_sheet_xlsx(score, scheme, annex_title(period, pname, args.level, s, noun), annex)
             if args.annex:
                 print(f"annex: {annex}", file=sys.stderr)
         if args.zip:

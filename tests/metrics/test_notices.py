@@ -118,7 +118,7 @@ def test_unit_score_rank_and_peers(documents, expected):
         assert para(d, "应急管理局：$").text == f"{row.name}应急管理局："
         lead = para(d, "^根据").text
         assert f"你局得分{row.score:.1f}分" in lead
-        assert f"在全省{row.peers}个市（州）中排名第{row.rank}位" in lead
+        assert f"在全省{row.peers}个设区市中排名第{row.rank}位" in lead  # Zhejiang: every city is a 市
         assert "低于80分且位列后3名" in lead
         assert "2024年第3季度" in lead
 
@@ -278,7 +278,7 @@ def test_zip_and_excel_annex(issued, expected, documents):
         (xlsx,) = [n for n in names if n.endswith(".xlsx")]
         wb = openpyxl.load_workbook(io.BytesIO(f.read(xlsx)))
     ws = wb.active
-    assert ws["A1"].value == "浙江省2024年第3季度市（州）安全生产执法量化考评得分表"
+    assert ws["A1"].value == "浙江省2024年第3季度设区市安全生产执法量化考评得分表"
     header = [c.value for c in ws[2]]
     assert header[:7] == ["排名", "代码", "单位", "得分", "项目得分", "加分", "扣分"]
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=3)]
