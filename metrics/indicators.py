@@ -71,11 +71,6 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, period: str | Period, lev
     return df[COLUMNS].reset_index(drop=True)
 
 
-def wide_values(long: pd.DataFrame) -> pd.DataFrame:
-    """code × indicator table of values (NaN for NA)."""
-    return long.pivot(index="code", columns="indicator", values="value")
-
-
 def published(long: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     """Values rounded to each indicator's published precision (half away from zero); a count or
     sum's numerator shows the published value too. Numerators and denominators of ratios keep

@@ -310,6 +310,9 @@ def _indicators(ck: _Checker, raw: dict) -> dict[str, Indicator]:
         num = _part(ck, d, "numerator", path, required=True)
         den = _part(ck, d, "denominator", path, required=False)
         decimals = ck.get(d, "decimals", "int", path, default=4 if den is not None and unit == "%" else 2)
+        if not 0 <= decimals <= 9:
+            ck.fail(path + ("decimals",), f"decimals should be between 0 and 9, not {decimals}")
+            decimals = 2
         if num is not None and (den is not None or "denominator" not in d):
             out[code] = Indicator(code, name, unit, direction, decimals, num, den,
                                   ck.get(d, "description", "str", path, default=""))
