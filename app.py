@@ -2,6 +2,11 @@
 
 Pages live in pages/ (ASCII file names and url_paths, Chinese titles) and only render: they read
 the shared selection (ui.state.selection) and call metrics/* through the cached ui.data module.
+
+The url_paths deliberately differ from the file names: while Streamlit still runs in its old
+"pages directory" mode (a fresh server's first request, every AppTest run), a page hash it does
+not know falls back to this script, which then runs the page through st.navigation with the frame
+around it. See ui.state.require_frame for the remaining case (a typed URL equal to a file name).
 """
 from __future__ import annotations
 
@@ -22,19 +27,19 @@ st.markdown(
 )
 
 PAGES = {
-    "overview": st.Page("pages/overview.py", title="总览", icon=":material/dashboard:", url_path="overview",
+    "overview": st.Page("pages/overview.py", title="总览", icon=":material/dashboard:", url_path="home",
                         default=True),
-    "ranking": st.Page("pages/ranking.py", title="排名", icon=":material/leaderboard:", url_path="ranking"),
-    "region": st.Page("pages/region.py", title="区域分析", icon=":material/travel_explore:", url_path="region"),
+    "ranking": st.Page("pages/ranking.py", title="排名", icon=":material/leaderboard:", url_path="rankings"),
+    "region": st.Page("pages/region.py", title="区域分析", icon=":material/travel_explore:", url_path="analysis"),
     "assessment": st.Page("pages/assessment.py", title="季度考评", icon=":material/fact_check:",
-                          url_path="assessment"),
+                          url_path="quarterly"),
     "import": st.Page("pages/data_import.py", title="数据导入", icon=":material/upload_file:",
-                      url_path="data_import"),
-    "method": st.Page("pages/method.py", title="方法说明", icon=":material/menu_book:", url_path="method"),
+                      url_path="import"),
+    "method": st.Page("pages/method.py", title="方法说明", icon=":material/menu_book:", url_path="methodology"),
 }
-START = st.Page("pages/start.py", title="开始使用", icon=":material/rocket_launch:", url_path="start", default=True)
+START = st.Page("pages/start.py", title="开始使用", icon=":material/rocket_launch:", url_path="welcome", default=True)
 
-st.session_state[state.FRAME] = True  # pages check this (ui.state.require_frame)
+state.mark_frame()  # pages check this (ui.state.require_frame)
 k = data.key()
 status = data.status(k)
 

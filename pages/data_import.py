@@ -26,7 +26,7 @@ with tab_up:
                                  key="upload_files", max_upload_size=500)
         table = st.selectbox("数据表", [""] + list(TABLES), key="upload_table",
                              format_func=lambda t: "自动识别（按表头）" if not t else f"{TABLES[t]}（{t}）")
-        go = st.form_submit_button("开始导入", type="primary")
+        go = st.form_submit_button("开始导入", type="primary", key="upload_go")
     if go:
         if not files:
             st.warning("请先选择要导入的文件。")

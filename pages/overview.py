@@ -9,7 +9,7 @@ import streamlit as st
 
 from metrics.periods import Period
 from ui import charts, data, state
-from ui.style import LEVEL_NOUN, band_of, change, colour_map, integer, pct, wan
+from ui.style import LEVEL_NOUN, band_of, change, colour_map, integer, num, pct
 
 state.require_frame()
 sel = state.selection()
@@ -27,7 +27,7 @@ series = data.kpi_series(sel.key, tuple(sel.recent(8)), sel.province)
 prev_label = Period.parse(tiles.previous_period.iloc[0]).label
 cols = st.columns(len(tiles))
 FORMAT = {"inspections": integer, "hazards": integer, "cases": integer, "rectification": pct,
-          "fines": lambda v: wan(v, 1)}
+          "fines": lambda v: num(v, 1)}
 HELP = {
     "inspections": "本期全省各级执法机构的执法检查次数（按检查日期）。",
     "hazards": "本期检查发现的隐患项数（按发现日期）。",
@@ -39,7 +39,7 @@ for col, t in zip(cols, tiles.itertuples()):
     chart = series[t.kpi].astype(float).tolist() if len(series) > 1 else None
     if t.kpi == "rectification" and chart:
         chart = [None if pd.isna(v) else round(v * 100, 1) for v in chart]
-    col.metric(t.name, FORMAT[t.kpi](t.value), delta=change(t.change, t.change_kind),
+    col.metric(t.name + ("（万元）" if t.unit == "万元" else ""), FORMAT[t.kpi](t.value), delta=change(t.change, t.change_kind),
                delta_color="off" if t.kpi == "hazards" else "normal", border=True,
                help=f"{HELP[t.kpi]} 变化：与{prev_label}相比。", chart_data=chart, chart_type="area")
 st.caption(f"箭头为与{prev_label}相比的变化；小图为最近 {len(series)} 个{'季度' if sel.kind == 'quarter' else '年度'}的走势。")

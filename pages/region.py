@@ -9,8 +9,8 @@ import streamlit as st
 from metrics.breakdown import index_breakdown, score_breakdown
 from metrics.periods import Period
 from ui import charts, data, state
-from ui.style import (LEVEL_NOUN, amount, band_of, change, fill_map, integer, isna, labelled, pct, style_cells,
-                      value, wan)
+from ui.style import (LEVEL_NOUN, amount, band_of, change, fill_map, integer, isna, labelled, num, pct,
+                      style_cells, value)
 
 state.require_frame()
 sel = state.selection()
@@ -58,9 +58,9 @@ c[1].metric(f"考评得分（{quarter_label}）", "无数据" if isna(srow["scor
             None if isna(srow["rank"]) else f"第 {int(srow['rank'])} / {n_score} 名", delta_color="off", border=True,
             help="季度考评得分（含加减分）")
 fmt = {"inspections": integer, "hazards": integer, "rectification": pct, "cases": integer,
-       "fines": lambda v: wan(v, 1)}
+       "fines": lambda v: num(v, 1)}
 for col, t in zip(c[2:], tiles.itertuples()):
-    col.metric(t.name, fmt[t.kpi](t.value), change(t.change, t.change_kind), border=True,
+    col.metric(t.name + ("（万元）" if t.unit == "万元" else ""), fmt[t.kpi](t.value), change(t.change, t.change_kind), border=True,
                delta_color="off" if t.kpi == "hazards" else "normal")
 if bool(srow.get("warned")):
     st.error(f"**已列入{quarter_label}预警名单**：{srow['reason']}", icon=":material/warning:")

@@ -25,7 +25,7 @@ with left:
                                 format_func={"330000": "浙江省（330000）", "510000": "四川省（510000）"}.get)
         scale = st.select_slider("规模", options=[0.2, 0.5, 1.0], value=1.0, key="demo_scale",
                                  format_func=lambda s: {0.2: "小（约 1/5）", 0.5: "中", 1.0: "接近真实省份"}[s])
-        go = st.form_submit_button("生成演示数据", type="primary")
+        go = st.form_submit_button("生成演示数据", type="primary", key="demo_go")
     if go:
         with st.spinner("正在生成并导入演示数据（约 10 秒）…"):
             summary = data.build_demo(province, scale)

@@ -35,7 +35,7 @@ def to_excel(sheets: dict[str, pd.DataFrame], notes: list[tuple[str, str]] | Non
         ws.freeze_panes = "A2"
         for pos, colour in (fills or {}).get(title, {}).items():
             for i in range(1, len(df.columns) + 1):
-                ws.cell(row=pos + 2, column=i).fill = PatternFill("solid", fgColor=colour.lstrip("#"))
+                ws.cell(row=pos + 2, column=i).fill = PatternFill("solid", fgColor="FF" + colour.lstrip("#").upper())
     ws = wb.create_sheet("说明")
     for k, v in [("导出时间", dt.datetime.now().strftime("%Y-%m-%d %H:%M"))] + list(notes or []):
         ws.append([k, v])

@@ -5,6 +5,7 @@ The sidebar widgets live in the frame (app.py), which runs before every page, so
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import streamlit as st
@@ -16,22 +17,34 @@ from ui import data
 PROVINCE, LEVEL, KIND, PERIOD, SCHEME = "province", "level", "period_kind", "period", "scheme"
 # a region chosen on one page and shown on 区域分析 (not a widget key: survives page switches)
 FOCUS = "focus_region"
-FRAME = "_frame_ran"
+_run = threading.local()   # per script run: did the frame (app.py) run before the page?
+
+
+def mark_frame() -> None:
+    """Called by app.py on every run, before it runs the page."""
+    _run.frame = True
 
 
 def require_frame() -> None:
     """Make sure the page runs inside the frame (app.py), even on a deep link.
 
-    Streamlit 1.67 quirk: while no session has called st.navigation yet, an app with a `pages/`
-    folder beside its entrypoint runs in the old "pages directory" mode, so the first request
-    of a fresh server to /ranking runs pages/ranking.py alone — no sidebar, no banner, no layout.
-    app.py marks the session; a page that finds no mark switches that mode off (what
-    st.navigation itself does) and reruns, and the frame then runs the page it was asked for.
+    Streamlit 1.67 quirk: while no run has called st.navigation yet (a fresh server's first
+    request; every AppTest run), an app with a `pages/` folder beside its entrypoint runs in the
+    old "pages directory" mode, so a request for /ranking runs pages/ranking.py alone — no
+    sidebar, no banner, no layout. A page that finds the frame did not run in this run switches
+    that mode off (what st.navigation itself does) and reruns; the frame then runs the page
+    asked for. (A second miss in a row renders the page anyway, so this can never loop.)
     """
-    if st.session_state.get(FRAME):
+    if getattr(_run, "frame", False):
+        _run.frame = False
+        st.session_state.pop("_frame_retry", None)
+        return
+    if st.session_state.get("_frame_retry"):
+        st.session_state.pop("_frame_retry", None)
         return
     from streamlit.runtime.pages_manager import PagesManager
 
+    st.session_state["_frame_retry"] = True
     PagesManager.uses_pages_directory = False
     st.rerun()
 

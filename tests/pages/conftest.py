@@ -1,0 +1,67 @@
+"""Fixtures for the page tests: AppTest from the entrypoint, pointed at a demo warehouse."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture
+def app(demo_db, monkeypatch):
+    """A factory of AppTests reading the session's demo warehouse (read-only use)."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("ENFORCEMENT_DB", str(demo_db))
+
+    def make() -> AppTest:
+        return AppTest.from_file(APP, default_timeout=90)
+
+    return make
+
+
+@pytest.fixture
+def writable_db(demo_db, tmp_path, monkeypatch):
+    """A private copy of the demo warehouse for tests that load files; ENFORCEMENT_DB points at it."""
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_db, db)
+    monkeypatch.setenv("ENFORCEMENT_DB", str(db))
+    return db
+
+
+def ok(at):
+    """Run (or rerun) and fail with the app's own traceback text if any element is an exception."""
+    at.run()
+    assert not at.exception, "\n\n".join(e.value + "\n" + "\n".join(e.stack_trace) for e in at.exception)
+    return at
+
+
+def texts(at) -> str:
+    """Everything the page wrote as text (titles, markdown, captions, alerts), for `in` checks."""
+    parts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "success", "info", "warning", "error"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def table(at, *columns: str, without: tuple[str, ...] = (), nth: int = 0):
+    """The value of the `nth` dataframe showing all of `columns` and none of `without` (AppTest
+    cannot find a display-only st.dataframe by its key)."""
+    found = [d.value for d in at.dataframe
+             if set(columns) <= set(d.value.columns) and not set(without) & set(d.value.columns)]
+    assert len(found) > nth, f"no table with columns {columns} (tables: {[list(d.value.columns) for d in at.dataframe]})"
+    return found[nth]
+
+
+def plot(at, key: str) -> dict:
+    """A plotly chart's figure (as JSON) by its key."""
+    import json
+
+    for el in at.get("plotly_chart"):
+        if getattr(el, "key", None) == key or key in (el.proto.id or ""):
+            return json.loads(el.proto.spec)
+    raise KeyError(key)

@@ -1,0 +1,78 @@
+"""The app's helpers: the warehouse snapshot, offline boundaries, formats and the Excel export."""
+from __future__ import annotations
+
+import io
+import os
+
+import duckdb
+import pandas as pd
+import pytest
+
+from ui import export, geo, style
+from ui.data import open_snapshot
+
+
+def _make(path, value):
+    tmp = path.with_name("new.duckdb")
+    con = duckdb.connect(str(tmp))
+    con.execute(f"CREATE TABLE meta AS SELECT 'v' AS key, '{value}' AS value")
+    con.close()
+    os.replace(tmp, path)
+
+
+def test_a_new_file_is_seen_while_the_old_connection_is_open(tmp_path):
+    """DuckDB reuses an open instance per path: a plain connect would return the replaced file."""
+    db = tmp_path / "warehouse.duckdb"
+    _make(db, "old")
+    old = open_snapshot(db)
+    assert old.execute("SELECT value FROM meta").fetchone()[0] == "old"
+    _make(db, "new")
+    new = open_snapshot(db)
+    assert new.execute("SELECT value FROM meta").fetchone()[0] == "new"
+    assert old.execute("SELECT value FROM meta").fetchone()[0] == "old"  # readers finish on their file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["warehouse.duckdb"]  # no link left behind
+    old.close(), new.close()
+
+
+def test_boundaries_are_filtered_simplified_and_cached(tmp_path):
+    gj = geo.boundaries("city", "330000", cache_dir=tmp_path)
+    codes = sorted(f["id"] for f in gj["features"])
+    assert len(codes) == 11 and codes[0] == "330100" and all(c.startswith("33") for c in codes)
+    assert {"code", "name", "lon", "lat"} <= set(gj["features"][0]["properties"])
+    cached = list(tmp_path.glob("boundaries-*-city-330000.geojson"))
+    assert len(cached) == 1 and cached[0].stat().st_size < 200_000
+    assert geo.boundaries("city", "330000", cache_dir=tmp_path) == gj  # read back from the cache
+    assert len(geo.boundaries("county", "330000", cache_dir=tmp_path)["features"]) == 90
+    centre, zoom = geo.view(gj)
+    assert 118 < centre["lon"] < 123 and 27 < centre["lat"] < 31.5 and 5 < zoom < 9
+    with pytest.raises(ValueError):
+        geo.boundaries("town", "330000", cache_dir=tmp_path)
+
+
+def test_formats_and_bands():
+    assert style.pct(0.9862) == "98.6%" and style.pct(None) == "—"
+    assert style.wan(7.6234) == "7.62 万元"
+    assert style.value(0.5, "%") == "50.0%" and style.value(float("nan"), "%") == "不适用"
+    assert style.value(14, "项") == "14 项" and style.value(7.62, "万元") == "7.62 万元"
+    assert style.change(0.032, "pct") == "+3.2%" and style.change(-1.44, "pp") == "-1.4 个百分点"
+    assert style.change(None, "pct") is None
+    assert [style.band(s) for s in (85, 84.9, 70, 69.9, None)] == ["达标", "关注", "关注", "需改进", "无数据"]
+    assert [style.rank_change(3, 5), style.rank_change(5, 3), style.rank_change(4, 4), style.rank_change(1, None)] \
+        == ["▲2", "▼2", "—", "新"]
+    out = style.labelled(pd.DataFrame({"is_major": [True, False], "found_date": pd.to_datetime(["2025-01-02", None])}))
+    assert list(out.columns) == ["重大隐患", "发现日期"]
+    assert out["重大隐患"].tolist() == ["是", "否"] and out["发现日期"].tolist() == ["2025-01-02", ""]
+
+
+def test_excel_export_reopens_with_fills_notes_and_safe_cells():
+    from openpyxl import load_workbook
+
+    df = pd.DataFrame({"单位": ["甲市", "=HYPERLINK(\"x\")"], "指数": [88.2, None], "趋势": [[1.0, 2.0], []]})
+    data = export.to_excel({"排名": df}, notes=[("期间", "2025年第4季度")], fills={"排名": {1: "#fbe0e0"}})
+    wb = load_workbook(io.BytesIO(data))
+    ws = wb["排名"]
+    assert [c.value for c in ws[1]] == ["单位", "指数", "趋势"]
+    assert ws["A2"].value == "甲市" and ws["B2"].value == 88.2 and ws["C2"].value == "1, 2"
+    assert ws["A3"].value.startswith("'=") and ws["B3"].value is None
+    assert ws["A3"].fill.fgColor.rgb == "FFFBE0E0"
+    assert ("期间", "2025年第4季度") in [(r[0].value, r[1].value) for r in wb["说明"].iter_rows()]
