@@ -33,6 +33,9 @@ import pandas as pd
 from etl.contract import Contract, Table, fold
 
 HEADER_SCAN_ROWS = 30
+# what str.strip() removes: every path (DuckDB, Python csv, Excel) trims cells the same way, so
+# that the same data loads the same from any file (tabs, line breaks, 　 full-width spaces)
+WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
 TOTAL_MARKERS = ("合计", "总计", "小计")
 
 
@@ -166,8 +169,8 @@ def _cell_text(v) -> str | None:
         return v.isoformat()
     if isinstance(v, bool):
         return "是" if v else "否"
-    s = str(v)
-    return s if s.strip() else None
+    s = str(v).strip()
+    return s or None
 
 
 def read_excel(con, path: Path, contract: Contract, table_name: str | None, stage: str) -> Staged:
@@ -289,14 +292,19 @@ def _duckdb_stage(con, source: Path, stage: str, header_line: int, width: int, d
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width + SPARE_COLUMNS)) + "}"
     con.execute("DROP TABLE IF EXISTS reject_errors")
     con.execute("DROP TABLE IF EXISTS reject_scans")
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {stage}_raw AS
-            SELECT * FROM read_csv(?, header = false, skip = ?, delim = ?, quote = '"', escape = '"',
-                                   columns = {columns}, all_varchar = true, null_padding = true,
-                                   ignore_errors = true, store_rejects = true, strict_mode = false,
-                                   auto_detect = false)""",
-        [str(source), header_line + 1, delim],
-    )
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {stage}_raw AS
+                SELECT * FROM read_csv(?, header = false, skip = ?, delim = ?, quote = '"', escape = '"',
+                                       columns = {columns}, all_varchar = true, null_padding = true,
+                                       ignore_errors = true, store_rejects = true, strict_mode = false,
+                                       auto_detect = false)""",
+            [str(source), header_line + 1, delim],
+        )
+    except duckdb.Error:
+        # e.g. "The parallel scanner does not support null_padding in conjunction with quoted
+        # new lines": a cell with a line break further down the file. Python's reader copes.
+        return None
     rejects = con.execute(
         "SELECT line, error_type || ': ' || coalesce(error_message, ''), coalesce(csv_line, '') FROM reject_errors ORDER BY line"
     ).fetchall()
@@ -304,7 +312,8 @@ def _duckdb_stage(con, source: Path, stage: str, header_line: int, width: int, d
     with open(source, "rb") as fh:
         content = fh.read()
     n_lines = content.count(b"\n") + (0 if content.endswith(b"\n") else 1)
-    spill = " OR ".join(f"nullif(trim(c{i}), '') IS NOT NULL" for i in range(width, width + SPARE_COLUMNS))
+    ws = "'" + WHITESPACE.replace("'", "''") + "'"
+    spill = " OR ".join(f"nullif(trim(c{i}, {ws}), '') IS NOT NULL" for i in range(width, width + SPARE_COLUMNS))
     too_wide = con.execute(f"SELECT count(*) FROM {stage}_raw WHERE {spill}").fetchone()[0]
     # row numbers are derived from positions, so any rejected line (which shifts the positions
     # after it), a row wider than the header, or a count that disagrees with the lines sends the
@@ -312,7 +321,7 @@ def _duckdb_stage(con, source: Path, stage: str, header_line: int, width: int, d
     if rejects or too_wide or n_rows + header_line + 1 != n_lines:
         con.execute(f"DROP TABLE {stage}_raw")
         return None
-    cols = ", ".join(f"nullif(trim(c{i}), '') AS c{i}" for i in range(width))
+    cols = ", ".join(f"nullif(trim(c{i}, {ws}), '') AS c{i}" for i in range(width))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {stage} AS
             SELECT * FROM (SELECT (rowid - (SELECT min(rowid) FROM {stage}_raw) + {header_line + 2})::BIGINT AS _row, {cols} FROM {stage}_raw)

@@ -133,6 +133,10 @@ def write_xlsx(path: Path, cells: Iterable[Sequence], *, above: Sequence[Sequenc
     ws.title = sheet_title
     for row in [*above, *cells, *below]:
         ws.append(list(row))
+    for xl_row in ws.iter_rows():
+        for cell in xl_row:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # text, as '=… typed in Excel; openpyxl would store a formula
     for col, fmt in (number_formats or {}).items():
         for (cell,) in ws.iter_rows(min_col=col, max_col=col):
             if isinstance(cell.value, (int, float)):

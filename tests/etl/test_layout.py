@@ -7,6 +7,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.etl import helpers as h
 
@@ -157,3 +159,30 @@ def test_csv_stray_quote_in_a_long_file_is_refused_not_a_crash(base, load, files
     bad, good = result.files
     assert bad.refused and "引号" in bad.refused
     assert (good.loaded, good.refused) == (1, None)
+
+
+CELL_CHARS = "甲乙丙丁㐀𠀀ab ,;\"'|\t\n\u3000\u00a0=+-()（）/\\"
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(st.text(alphabet=CELL_CHARS, min_size=1, max_size=10).filter(str.strip), min_size=1, max_size=8),
+       csv_extra=st.sampled_from(["", "\r", "\r\n"]))
+def test_any_cell_text_round_trips_through_csv_and_excel(_empty_warehouse, tmp_path_factory, names, csv_extra):
+    """Whatever a name holds (delimiters, quotes, tabs, line breaks, rare CJK, full-width spaces),
+    CSV (DuckDB or Python reader) and Excel load it the same: the text with outer whitespace trimmed."""
+    import shutil
+
+    from etl.load import load_files
+
+    d = tmp_path_factory.mktemp("rt")
+    db = d / "w.duckdb"
+    shutil.copyfile(_empty_warehouse, db)
+    csv_rows = [h.enterprise(i, name=n + csv_extra) for i, n in enumerate(names, start=1)]
+    xlsx_rows = [h.enterprise(100 + i, name=n) for i, n in enumerate(names, start=1)]
+    result = load_files([h.write(d / "e.csv", "enterprises", csv_rows, encoding="utf-8-sig"),
+                         h.write(d / "e.xlsx", "enterprises", xlsx_rows)], db=db, today=h.TODAY)
+    assert [(f.loaded, f.set_aside) for f in result.files] == [(len(names), 0)] * 2, result.set_aside_rows
+    got = dict(h.query(db, "SELECT enterprise_id, name FROM enterprises"))
+    for i, n in enumerate(names, start=1):
+        assert got[h.eid(i)] == (n + csv_extra).strip(), "csv"
+        assert got[h.eid(100 + i)] == n.strip(), "xlsx"
