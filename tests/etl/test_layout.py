@@ -69,6 +69,17 @@ def test_csv_cell_with_line_breaks_keeps_later_row_numbers(db, load, files):
     assert h.one(db, "SELECT name FROM enterprises") == "某某化工\n有限公司"
 
 
+def test_csv_line_break_in_a_later_row_is_not_a_crash(db, load, files):
+    """DuckDB's parallel reader refuses quoted line breaks with null_padding: the load must fall back."""
+    names = ["\t甲公司", "乙公司\u3000", " 丙公司 ", "丁\n公司\n", "\u00a0戊公司"]
+    rows = [h.enterprise(i, name=n) for i, n in enumerate(names, start=1)] + [h.enterprise(6, industry="化工")]
+    result = load(h.write(files / "e.csv", "enterprises", rows))
+    f = h.only_file(result)
+    assert (f.loaded, f.set_aside) == (5, 1)
+    assert h.set_aside(result)[0]["row"] == 9  # row 5 spans lines 5–7
+    assert h.one(db, "SELECT name FROM enterprises WHERE enterprise_id = ?", [h.eid(4)]) == "丁\n公司"
+
+
 def test_csv_row_with_more_cells_than_headers_is_set_aside(base, load, files):
     """An unquoted comma in a cell shifts the row: it must not load with a value silently dropped."""
     path = h.write(files / "i.csv", "inspections", [h.inspection(10), h.inspection(11), h.inspection(12)])
