@@ -36,6 +36,10 @@ class Refused(Exception):
     """The input was refused: exit 1 with the message."""
 
 
+class UsageError(Exception):
+    """Wrong usage discovered after parsing: exit 2."""
+
+
 # --- shared options and helpers (for plug-in commands too) --------------------------------------
 def period_arg(text: str) -> Period:
     try:
@@ -118,9 +122,6 @@ def emit(df: pd.DataFrame, args, formats: dict[str, Callable] | None = None) -> 
         if args.out:
             fh.close()
 
-
-class UsageError(Exception):
-    """Wrong usage discovered after parsing: exit 2."""
 
 
 # --- commands -------------------------------------------------------------------------------------
