@@ -68,10 +68,12 @@ class Table:
                 lookup[h] = c.name
         out = {}
         for i, h in enumerate(headers):
-            name = lookup.get(fold(h))
+            # "*检查编号": exports and official templates star the required columns
+            folded = fold(h).strip("*")
+            name = lookup.get(folded)
             if name is None:
                 # "单位罚款（万元）" and the like: the unit in brackets is not part of the name
-                base = fold(h).split("(")[0]
+                base = folded.split("(")[0].strip("*")
                 name = lookup.get(base)
             if name is not None:
                 out[i] = name

@@ -136,3 +136,11 @@ def test_repeated_extra_headers_keep_every_cell_in_the_report(base, load, files)
     [row] = h.set_aside(result)
     raw = json.loads(row["raw"])
     assert (raw["备注"], raw["备注(2)"], raw["列10"]) == ("甲", "乙", "丙")
+
+
+def test_starred_required_headers(base, load, files):
+    """Official templates mark required columns with * (or full-width ＊)."""
+    headers = {"inspection_id": "*检查编号", "enterprise_id": "＊统一社会信用代码", "inspection_date": "检查日期*",
+               "agency_code": "* 执法机构区划代码", "inspection_type": "检查方式（必填）"}
+    f = h.only_file(load(h.write(files / "i.csv", "inspections", [h.inspection(9)], headers=headers)))
+    assert (f.loaded, f.extra_columns) == (1, [])
