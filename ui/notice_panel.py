@@ -185,15 +185,17 @@ def _issue_tab(sel, qp: Period, notices, logged, settings, template, s, sheet) -
     else:
         number, when = None, on
     preview = _preview_bytes(d, (sel.key, sel.skey, d.unit_code, quarter, sel.level), when, number, _files_stamp())
-    with st.container(border=True, key="notice_preview"):
+    with st.container(border=True, height=560, key="notice_preview"):
         _show_text_preview(preview)
     b1, b2 = st.columns(2)
     b1.download_button("下载此函（Word）" if number else "下载预览稿（Word，未编号）", preview,
                        file_name=N.file_name(d, number), mime=DOCX_MIME, key="notice_preview_download")
     if b2.button("查看版面（PDF 排版效果）", key="notice_layout"):
         try:
-            for k, png in enumerate(_preview_pngs(preview), 1):
-                st.image(png, caption=f"第 {k} 页", width=520)
+            pngs = _preview_pngs(preview)
+            cols = st.columns(3)
+            for k, png in enumerate(pngs, 1):
+                cols[(k - 1) % 3].image(png, caption=f"第 {k} 页")
         except N.NoticeError as e:
             st.info(f"本机无法排版预览：{e}")
 

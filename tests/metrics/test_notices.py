@@ -493,3 +493,12 @@ def test_libreoffice_reads_it_as_the_same_letter(tmp_path):
     text = re.sub(r"\s+", "", text)
     for s in ("四川省应急管理厅", "川应急函〔2024〕7号", "提醒敦促函", "成都市应急管理局：", "抄送：成都市人民政府。", "—2—"):
         assert s in text, s
+    if shutil.which("pdftoppm"):  # keep the pages for people to look at (test-artifacts/ is gitignored)
+        pages = N.to_png(pdf, dpi=60)
+        assert len(pages) >= 2
+        artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        for old in artifacts.glob("notice-page-*.png"):
+            old.unlink()
+        for k, page in enumerate(pages, 1):
+            shutil.copyfile(page, artifacts / f"notice-page-{k}.png")
