@@ -215,7 +215,8 @@ def generate(cfg: DemoConfig) -> dict[str, pd.DataFrame]:
     needs = rng.random(nh) < 0.99
     allowed = np.where(major, rng.choice([30, 45, 60, 90], nh), rng.choice([7, 15, 15, 30, 30, 60], nh))
     deadline = found + allowed.astype("timedelta64[D]")
-    rectified_ok = rng.random(nh) < np.where(major, 0.86 + 0.135 * s_h, 0.968 + 0.03 * s_h)
+    # major hazards are nearly always put right in the end; weak units leave a few open for good
+    rectified_ok = rng.random(nh) < np.where(major, 1 - 0.06 * (1 - s_h) ** 2, 0.968 + 0.03 * s_h)
     on_time = rng.random(nh) < np.where(major, 0.45 + 0.53 * s_h, 0.70 + 0.28 * s_h)
     lag = np.where(on_time, np.ceil(rng.uniform(0.05, 1.0, nh) * allowed),
                    allowed + np.ceil(rng.gamma(1.6, 9.0, nh)))
