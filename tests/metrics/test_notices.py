@@ -502,3 +502,16 @@ def test_libreoffice_reads_it_as_the_same_letter(tmp_path):
             old.unlink()
         for k, page in enumerate(pages, 1):
             shutil.copyfile(page, artifacts / f"notice-page-{k}.png")
+
+
+def test_peers_are_named_as_the_province_names_them(tmp_path):
+    p = tmp_path / "w.duckdb"
+    warehouse.ensure(p)
+    con = warehouse.connect_read(p)
+    try:
+        assert N.level_noun(con, "330000", "city") == "设区市"      # Zhejiang: 11 cities, all 市
+        assert N.level_noun(con, "510000", "city") == "市（州）"    # Sichuan: 3 autonomous prefectures
+        assert N.level_noun(con, "150000", "city") == "盟市"        # Inner Mongolia: 盟
+        assert N.level_noun(con, "510000", "county") == "县（市、区）"
+    finally:
+        con.close()
