@@ -1,0 +1,165 @@
+"""Data-quality panel and flags: the demo's implausible county is caught for the right reason, a
+unit made to bunch its fines under 5万 is caught, late entries are counted, and no flag changes
+a score."""
+import json
+import shutil
+
+import duckdb
+import pandas as pd
+import pytest
+
+from metrics.index import compute_index
+from metrics.quality import QualitySettings, fine_bunching, panel_flags, quality_report
+from metrics.score import compute_score
+from metrics.scheme import load_scheme
+
+
+@pytest.fixture(scope="module")
+def scheme():
+    return load_scheme()
+
+
+@pytest.fixture(scope="module")
+def con(demo_db):
+    c = duckdb.connect(str(demo_db), read_only=True)
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def implausible(con):
+    profiles = json.loads(con.execute("SELECT value FROM meta WHERE key = 'demo_profiles'").fetchone()[0])
+    odd = [p for p in profiles if p["profile"] == "suspicious"]
+    assert len(odd) == 1
+    return odd[0]
+
+
+def copy_of(demo_db, tmp_path):
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_db, db)
+    return db
+
+
+@pytest.mark.parametrize("period", ["2025", "2025Q3", "2024Q4"])
+def test_implausible_county_flagged_for_same_day_rectification(con, scheme, implausible, period):
+    rep = quality_report(con, period, "county", "330000", scheme)
+    row = rep.panel.set_index("code").loc[implausible["code"]]
+    assert row["same_day"] == row["needing"] == row["rectified"]   # every hazard closed the day it was found
+    same_day = rep.flags[rep.flags["rule"] == "same_day_rectification"]
+    if row["needing"] >= QualitySettings().same_day_min_hazards:
+        assert same_day["code"].tolist() == [implausible["code"]]  # that county, and only it
+        reason = same_day["reason"].iloc[0]
+        assert f"本期需整改隐患 {int(row['needing'])} 项" in reason
+        assert "整改率 100.0%" in reason and "（100.0%）在发现当天即整改完毕" in reason
+        assert same_day["rule_name"].iloc[0] == "整改率100%且均为当日整改"
+        assert same_day["name"].iloc[0] == implausible["name"]
+    else:
+        assert same_day.empty
+
+
+def test_the_demo_has_no_bunching_and_no_late_entries(con, scheme):
+    rep = quality_report(con, "2025Q3", "county", "330000", scheme)
+    assert not (rep.flags["rule"] == "fine_bunching").any()
+    assert rep.panel["late_records"].sum() == 0          # one initial load: the backfill is never late
+    assert rep.panel["rectified_before_found"].sum() == 0 and rep.orphan_hazards == 0
+    assert rep.panel["flags"].sum() == len(rep.flags)
+    for col in ("code", "name", "rule", "rule_name", "reason"):
+        assert rep.flags[col].notna().all()
+
+
+def test_fines_bunched_just_under_5_wan_are_flagged(demo_db, tmp_path, scheme, implausible):
+    db = copy_of(demo_db, tmp_path)
+    w = duckdb.connect(str(db))
+    unit = w.execute("""
+        SELECT agency_code FROM penalties WHERE filed_date BETWEEN DATE '2024-10-01' AND DATE '2025-09-30'
+          AND length(agency_code) = 6 AND agency_code NOT LIKE '%00' AND agency_code <> ?
+        GROUP BY 1 HAVING count(*) >= 15 ORDER BY count(*) DESC, 1 LIMIT 1""", [implausible["code"]]).fetchone()[0]
+    # 12 of its cases of the last 12 months get company fines of 4.80万–4.98万 (just under 5万)
+    w.execute("""
+        UPDATE penalties SET fine_company = 48000 + (CAST(right(case_id, 2) AS INTEGER) % 10) * 200
+        WHERE case_id IN (SELECT case_id FROM penalties WHERE agency_code = ?
+                            AND filed_date BETWEEN DATE '2024-10-01' AND DATE '2025-09-30'
+                          ORDER BY case_id LIMIT 12)""", [unit])
+    below, above = w.execute("""
+        SELECT count(*) FILTER (WHERE fine_company >= 45000 AND fine_company < 50000),
+               count(*) FILTER (WHERE fine_company >= 50000 AND fine_company < 55000)
+        FROM penalties WHERE agency_code = ? AND filed_date > DATE '2024-09-30' AND filed_date <= DATE '2025-09-30'""",
+                             [unit]).fetchone()
+    w.close()
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rep = quality_report(con, "2025Q3", "county", "330000", scheme)
+    finally:
+        con.close()
+    hit = rep.flags[rep.flags["rule"] == "fine_bunching"]
+    assert hit["code"].tolist() == [unit]
+    reason = hit["reason"].iloc[0]
+    assert f"4.5万–5万元之间 {below} 件" in reason and f"5万–5.5万元之间 {above} 件" in reason
+    assert "集中在5万元以下" in reason and "二项检验" in reason
+
+
+def test_bunching_rule_on_a_hand_made_frame():
+    """Unit X: 12 just below, none just above; the others (Y, Z) 40 below, 44 above, so the share
+    below elsewhere is 40/84 = 47.6%: P(12 of 12 | p = 0.476) = (40/84)^12 ≈ 0.00014 < 0.001 → flagged.
+    Unit Y: 4 below — too few to test. Z: 36 vs 44 — not bunched."""
+    fines = pd.DataFrame({"code": ["X", "Y", "Z"], "below_0": [12, 4, 36], "above_0": [0, 0, 44]})
+    flags = fine_bunching(fines, {"X": "某县"}, QualitySettings())
+    assert flags["code"].tolist() == ["X"]
+    assert "4.5万–5万元之间 12 件、5万–5.5万元之间 0 件" in flags["reason"].iloc[0]
+    assert "p=0.00014" in flags["reason"].iloc[0]
+    assert "其他单位同区间低于5万的占 47.6%" in flags["reason"].iloc[0]
+
+
+def test_late_entries_are_counted_and_flagged(demo_db, tmp_path, scheme):
+    """A later load (after the quarter's end + 30 days) rewrote one county's 2025Q3 inspections."""
+    db = copy_of(demo_db, tmp_path)
+    w = duckdb.connect(str(db))
+    unit = w.execute("""SELECT agency_code FROM inspections WHERE inspection_date BETWEEN DATE '2025-07-01' AND
+                        DATE '2025-09-30' AND agency_code NOT LIKE '%00' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"""
+                     ).fetchone()[0]
+    w.execute("""INSERT INTO load_history SELECT max(load_id) + 1, 'later-run', 'correction.csv', 'x', 'inspections',
+                 1, 0, 1, 0, 0, NULL, NULL, TIMESTAMP '2025-12-15 10:00:00', 'test' FROM load_history""")
+    w.execute("""UPDATE inspections SET load_id = (SELECT max(load_id) FROM load_history)
+                 WHERE agency_code = ? AND inspection_date BETWEEN DATE '2025-07-01' AND DATE '2025-09-30'""", [unit])
+    n_late = w.execute("""SELECT count(*) FROM inspections WHERE agency_code = ?
+                          AND inspection_date BETWEEN DATE '2025-07-01' AND DATE '2025-09-30'""", [unit]).fetchone()[0]
+    w.close()
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rep = quality_report(con, "2025Q3", "county", "330000", scheme)
+    finally:
+        con.close()
+    row = rep.panel.set_index("code").loc[unit]
+    assert row["late_records"] == n_late
+    assert rep.panel.set_index("code").drop(unit)["late_records"].sum() == 0
+    hit = rep.flags[(rep.flags["rule"] == "late_entry")]
+    assert hit["code"].tolist() == [unit]
+    assert f"{n_late} 条" in hit["reason"].iloc[0] and "季度结束30天后" in hit["reason"].iloc[0]
+
+
+def test_panel_rules_on_a_hand_made_frame():
+    panel = pd.DataFrame([
+        dict(code="A", name="甲", coverage=1.25, key_coverage=0.5, hazards=20, needing=20, rectified=20, same_day=2,
+             rectified_before_found=1, found_after_inspection=3, decidable=20, undecided_90=5, records=50,
+             late_records=1, same_day_share=0.1),
+        dict(code="B", name="乙", coverage=0.4, key_coverage=1.1, hazards=5, needing=5, rectified=5, same_day=5,
+             rectified_before_found=0, found_after_inspection=0, decidable=20, undecided_90=1, records=4,
+             late_records=4, same_day_share=1.0),
+    ])
+    flags = panel_flags(panel, QualitySettings())
+    got = set(zip(flags["code"], flags["rule"]))
+    assert got == {("A", "coverage_over_100"), ("A", "rectified_before_found"), ("A", "found_after_inspection"),
+                   ("A", "undecided_90"), ("B", "key_coverage_over_100")}   # B: too few hazards / records
+    reason = dict(zip(flags["rule"], flags["reason"]))
+    assert "执法检查覆盖率 125.0%" in reason["coverage_over_100"]
+    assert "20 件案件中，5 件（25.0%）" in reason["undecided_90"]
+
+
+def test_flags_never_change_a_score(con, scheme, implausible):
+    before = (compute_score(con, "2025Q3", "county", "330000", scheme), compute_index(con, "2025Q3", "county", "330000", scheme))
+    rep = quality_report(con, "2025Q3", "county", "330000", scheme)
+    assert implausible["code"] in set(rep.flags["code"])
+    after = (compute_score(con, "2025Q3", "county", "330000", scheme), compute_index(con, "2025Q3", "county", "330000", scheme))
+    pd.testing.assert_frame_equal(before[0], after[0])
+    pd.testing.assert_frame_equal(before[1], after[1])
+    assert not {"score", "index", "rank", "warned"} & (set(rep.flags.columns) | set(rep.panel.columns))
