@@ -14,6 +14,7 @@ import fcntl
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -178,11 +179,28 @@ def _setup(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def connect_read(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
-    """A read-only connection; many processes may hold one at once."""
+    """A read-only connection to the warehouse as it is *now*; many processes may hold one.
+
+    DuckDB keeps one database instance per path in a process: while any connection to a file
+    that a load has since replaced is open, ``duckdb.connect(path)`` hands back that old
+    instance. So the current file is opened through a private hard link (a new path to the new
+    inode), unlinked at once; the connection keeps the file open. Where a hard link is
+    impossible (read-only directory, another filesystem) the path itself is opened.
+    """
     p = db_path(path)
     if not p.exists():
         raise WarehouseMissing(f"no warehouse at {p}: build one with `python -m etl demo` or load files")
-    con = duckdb.connect(str(p), read_only=True)
+    link = p.with_name(f".{p.name}.reader-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        os.link(p, link)
+    except OSError:
+        link = None
+    try:
+        con = duckdb.connect(str(link or p), read_only=True)
+    finally:
+        if link is not None:
+            with contextlib.suppress(FileNotFoundError):
+                link.unlink()
     _setup(con)
     return con
 

@@ -84,3 +84,18 @@ def test_cli_demo_rejects_a_bad_province(tmp_path):
     out = subprocess.run([sys.executable, "-m", "etl", "demo", "--province", "330100", "--db", str(tmp_path / "w.duckdb")],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 1 and "province" in out.stderr
+
+
+def test_a_reader_in_the_same_process_sees_each_new_load(tmp_path):
+    """DuckDB caches one instance per path: connect_read must still open the swapped-in file."""
+    from etl import warehouse
+
+    db = tmp_path / "w.duckdb"
+    warehouse.ensure(db)
+    old = warehouse.connect_read(db)
+    with warehouse.write(db) as con:
+        con.execute("INSERT INTO meta VALUES ('probe', 'new')")
+    new = warehouse.connect_read(db)
+    assert new.execute("SELECT value FROM meta WHERE key = 'probe'").fetchone() == ("new",)
+    assert old.execute("SELECT count(*) FROM meta WHERE key = 'probe'").fetchone()[0] == 0
+    assert not list(tmp_path.glob(".w.duckdb.reader-*"))
