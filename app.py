@@ -3,10 +3,9 @@
 Pages live in pages/ (ASCII file names and url_paths, Chinese titles) and only render: they read
 the shared selection (ui.state.selection) and call metrics/* through the cached ui.data module.
 
-The url_paths deliberately differ from the file names: while Streamlit still runs in its old
-"pages directory" mode (a fresh server's first request, every AppTest run), a page hash it does
-not know falls back to this script, which then runs the page through st.navigation with the frame
-around it. See ui.state.require_frame for the remaining case (a typed URL equal to a file name).
+Each url_path is its file's name, and every page calls ui.state.require_frame() first: Streamlit's
+legacy pages-folder mode (a fresh server's first request, every AppTest run) then still runs this
+frame as the main script around the page (see ui.state).
 """
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ import streamlit as st
 from ui import data, state
 from ui.style import KIND_LABEL, LEVEL_NOUN
 
+state.frame_guard()  # Streamlit's legacy pages-folder mode: see ui.state
 st.set_page_config(page_title="执法效能", page_icon=":material/shield:", layout="wide", initial_sidebar_state="expanded")
 
 st.markdown(
@@ -27,17 +27,18 @@ st.markdown(
 )
 
 PAGES = {
-    "overview": st.Page("pages/overview.py", title="总览", icon=":material/dashboard:", url_path="home",
+    "overview": st.Page("pages/overview.py", title="总览", icon=":material/dashboard:", url_path="overview",
                         default=True),
-    "ranking": st.Page("pages/ranking.py", title="排名", icon=":material/leaderboard:", url_path="rankings"),
-    "region": st.Page("pages/region.py", title="区域分析", icon=":material/travel_explore:", url_path="analysis"),
+    "ranking": st.Page("pages/ranking.py", title="排名", icon=":material/leaderboard:", url_path="ranking"),
+    "region": st.Page("pages/region.py", title="区域分析", icon=":material/travel_explore:", url_path="region"),
+    "analysis": st.Page("pages/analysis.py", title="分析工具", icon=":material/query_stats:", url_path="analysis"),
     "assessment": st.Page("pages/assessment.py", title="季度考评", icon=":material/fact_check:",
-                          url_path="quarterly"),
+                          url_path="assessment"),
     "import": st.Page("pages/data_import.py", title="数据导入", icon=":material/upload_file:",
-                      url_path="import"),
-    "method": st.Page("pages/method.py", title="方法说明", icon=":material/menu_book:", url_path="methodology"),
+                      url_path="data_import"),
+    "method": st.Page("pages/method.py", title="方法说明", icon=":material/menu_book:", url_path="method"),
 }
-START = st.Page("pages/start.py", title="开始使用", icon=":material/rocket_launch:", url_path="welcome", default=True)
+START = st.Page("pages/start.py", title="开始使用", icon=":material/rocket_launch:", url_path="start", default=True)
 
 state.mark_frame()  # pages check this (ui.state.require_frame)
 k = data.key()
@@ -79,7 +80,7 @@ with st.sidebar:
 
 nav = st.navigation({
     "领导视图": [PAGES["overview"]],
-    "分析": [PAGES["ranking"], PAGES["region"]],
+    "分析": [PAGES["ranking"], PAGES["region"], PAGES["analysis"]],
     "考评": [PAGES["assessment"]],
     "数据与方法": [PAGES["import"], PAGES["method"]],
 })

@@ -7,10 +7,10 @@ import streamlit as st
 
 from ui import data, state
 
+state.require_frame()
 RESULT = "import_result"
 TABLES = dict(data.tables())
 
-state.require_frame()
 st.title("数据导入")
 st.caption("上传执法系统导出的 CSV 或 Excel（.xlsx）文件。表头用中文或英文字段名均可，列的顺序不限；"
            "编码支持 UTF-8 与 GBK。系统逐行校验：合格的行导入，不合格的行单列并写明原因，其余行照常导入。"

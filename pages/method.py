@@ -6,9 +6,9 @@ import streamlit as st
 
 from ui import data, state
 
+state.require_frame()
 sel_scheme = st.session_state.get(state.SCHEME)
 skey = data.scheme_key(sel_scheme)
-state.require_frame()
 st.title("方法说明")
 try:
     sc = data.scheme(skey)

@@ -64,6 +64,7 @@ st.dataframe(
     styled, hide_index=True, width="stretch", key="ranking_table", height=min(38 + 35 * len(view), 900),
     column_config={
         "名次": st.column_config.NumberColumn(format="%d", width="small"),
+        "单位": st.column_config.TextColumn(width="medium", pinned=True),
         "变化": st.column_config.TextColumn(help=f"与上一期（{prev or '无'}）相比名次的变化：▲上升 ▼下降"),
         "趋势": st.column_config.LineChartColumn(f"趋势（近{len(periods)}期）", y_min=0, y_max=100, width="medium"),
         "不适用指标数": st.column_config.NumberColumn(help="分母为 0 的二级指标个数，其权重由同组指标分担"),

@@ -50,18 +50,20 @@ n_score = int(sheet["assessed"].sum())
 tiles = data.kpi_tiles(sel.key, sel.period, code)
 quarter_label = Period.parse(sel.quarter).label
 
-c = st.columns(7)
-c[0].metric(spec.name, "无数据" if isna(row["index"]) else f"{row['index']:.1f}",
-            None if isna(row["rank"]) else f"第 {int(row['rank'])} / {n_index} 名", delta_color="off", border=True,
-            help=f"{sel.label}；分档：{band(row['index'])}")
-c[1].metric(f"考评得分（{quarter_label}）", "无数据" if isna(srow["score"]) else f"{srow['score']:.1f}",
-            None if isna(srow["rank"]) else f"第 {int(srow['rank'])} / {n_score} 名", delta_color="off", border=True,
-            help="季度考评得分（含加减分）")
+c = st.columns([1.15, 1.15, 1, 1, 1, 1, 1.1])
+c[0].metric("执法效能指数", "无数据" if isna(row["index"]) else f"{row['index']:.1f}",
+            None if isna(row["rank"]) else f"第 {int(row['rank'])}/{n_index} 名", delta_color="off",
+            delta_arrow="off", border=True, help=f"{sel.label}{spec.name}；分档：{band(row['index'])}")
+c[1].metric("季度考评得分", "无数据" if isna(srow["score"]) else f"{srow['score']:.1f}",
+            None if isna(srow["rank"]) else f"第 {int(srow['rank'])}/{n_score} 名", delta_color="off",
+            delta_arrow="off", border=True, help=f"{quarter_label}考评得分（含加减分）")
 fmt = {"inspections": integer, "hazards": integer, "rectification": pct, "cases": integer,
        "fines": lambda v: num(v, 1)}
+short = {"inspections": "检查", "hazards": "隐患", "rectification": "整改率", "cases": "立案",
+         "fines": "罚款（万元）"}
 for col, t in zip(c[2:], tiles.itertuples()):
-    col.metric(t.name + ("（万元）" if t.unit == "万元" else ""), fmt[t.kpi](t.value), change(t.change, t.change_kind), border=True,
-               delta_color="off" if t.kpi == "hazards" else "normal")
+    col.metric(short[t.kpi], fmt[t.kpi](t.value), change(t.change, t.change_kind), border=True,
+               delta_color="off" if t.kpi == "hazards" else "normal", help=f"{t.name}，与上一期相比")
 if bool(srow.get("warned")):
     st.error(f"**已列入{quarter_label}预警名单**：{srow['reason']}", icon=":material/warning:")
 elif not bool(srow.get("assessed", True)):

@@ -42,7 +42,7 @@ def ranking_bar(df: pd.DataFrame, value: str, band_col: str, colours: dict[str, 
 def choropleth(df: pd.DataFrame, gj: dict, value: str, title: str, value_label: str = "指数",
                hover: dict | None = None, height: int = 520) -> go.Figure:
     """A province map coloured by `value`; offline (map_style white-bg: no tiles), marked 示意图."""
-    centre, zoom = geo.view(gj, 440, height - 90)
+    centre, zoom = geo.view(gj, 400, height - 80)
     d = df.copy()
     d[value] = d[value].astype(float)
     fig = px.choropleth_map(

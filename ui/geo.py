@@ -88,9 +88,12 @@ def view(gj: dict, width_px: int = 700, height_px: int = 520) -> tuple[dict, flo
 
     x0, y0, x1, y1 = bounds(gj)
     centre = {"lon": (x0 + x1) / 2, "lat": (y0 + y1) / 2}
-    # web-mercator: 256 px cover 360° at zoom 0
+    # web-mercator as MapLibre draws it: 512 px cover 360° at zoom 0
     lat_span = abs(math.degrees(math.log(math.tan(math.radians(45 + y1 / 2)))) -
                    math.degrees(math.log(math.tan(math.radians(45 + y0 / 2)))))
-    zoom_x = math.log2(width_px * 360 / (256 * max(x1 - x0, 1e-6)))
-    zoom_y = math.log2(height_px * 360 / (256 * max(lat_span, 1e-6)))
-    return centre, max(min(zoom_x, zoom_y) - 0.15, 1.0)
+    centre["lat"] = math.degrees(2 * math.atan(math.exp(math.radians(
+        (math.degrees(math.log(math.tan(math.radians(45 + y1 / 2)))) +
+         math.degrees(math.log(math.tan(math.radians(45 + y0 / 2))))) / 2))) - math.pi / 2)
+    zoom_x = math.log2(width_px * 360 / (512 * max(x1 - x0, 1e-6)))
+    zoom_y = math.log2(height_px * 360 / (512 * max(lat_span, 1e-6)))
+    return centre, max(min(zoom_x, zoom_y) + 0.2, 1.0)

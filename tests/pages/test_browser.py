@@ -1,0 +1,233 @@
+"""Real-browser tests: the app served by `streamlit run`, driven in headless Debian Chromium.
+
+Each test waits for the script to finish (stApp's data-test-script-state = notRunning), checks
+that no exception is shown and that the page's key elements are there, and keeps a screenshot of
+the whole page in test-artifacts/ (gitignored). Skipped when /usr/bin/chromium is missing.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.pages.conftest import APP, ARTIFACTS, ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed (make browser)"),
+]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync"]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": ARGS, "headless": True}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1440, "height": 1000}, "locale": "zh-CN",
+            "accept_downloads": True}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(demo_db, tmp_path_factory):
+    """`streamlit run app.py` on a free port over a private copy of the demo warehouse."""
+    db = tmp_path_factory.mktemp("browser-warehouse") / "warehouse.duckdb"
+    shutil.copyfile(demo_db, db)
+    port = _free_port()
+    log = open(tmp_path_factory.mktemp("browser-log") / "streamlit.log", "w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", APP, "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env={**os.environ, "ENFORCEMENT_DB": str(db)}, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                log.seek(0)
+                pytest.fail(f"streamlit did not start:\n{log.read()}")
+            time.sleep(0.3)
+        yield dict(url=url, db=db)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def settle(page, timeout: float = 90_000) -> None:
+    """Wait until the script run triggered by the last action has finished."""
+    page.wait_for_timeout(400)  # let a rerun start
+    page.wait_for_selector(IDLE, timeout=timeout)
+    page.wait_for_timeout(300)
+    page.wait_for_selector(IDLE, timeout=timeout)
+
+
+def open_page(page, server, path: str = "") -> None:
+    page.goto(server["url"] + "/" + path, wait_until="domcontentloaded")
+    page.wait_for_selector("h1", timeout=90_000)
+    settle(page)
+
+
+def no_exception(page) -> None:
+    errors = page.locator("[data-testid='stException']")
+    assert errors.count() == 0, errors.first.inner_text()
+
+
+def shoot(page, name: str) -> Path:
+    """A screenshot of the whole page (Streamlit scrolls inside stMain, so grow the viewport)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    out = ARTIFACTS / f"{name}.png"
+    height = page.evaluate("() => document.querySelector(\"[data-testid='stMain']\").scrollHeight")
+    page.set_viewport_size({"width": 1440, "height": max(1000, min(int(height) + 40, 7000))})
+    page.wait_for_timeout(1200)  # plotly and the map redraw at the new size
+    page.screenshot(path=str(out))
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    return out
+
+
+def h1(page) -> str:
+    return page.locator("h1").first.inner_text()
+
+
+# --- one test per page ---------------------------------------------------------------------------------------
+def test_overview(page, server):
+    open_page(page, server)
+    no_exception(page)
+    assert "执法效能总览" in h1(page)
+    assert page.get_by_text("演示数据").first.is_visible()
+    assert page.locator("[data-testid='stMetric']").count() == 5
+    assert page.locator("[data-testid='stPlotlyChart']").count() == 2
+    page.wait_for_selector(".js-plotly-plot .maplibregl-canvas, .js-plotly-plot canvas", timeout=30_000)
+    assert page.get_by_text("示意图").first.is_visible()
+    assert page.get_by_text("预警名单").first.is_visible()
+    assert page.locator("[data-testid='stSidebar']").get_by_text("评价对象").is_visible()
+    shoot(page, "01-overview")
+
+
+def test_ranking_and_excel_export(page, server):
+    open_page(page, server, "ranking")
+    no_exception(page)
+    assert h1(page) == "执法效能指数排名"
+    assert page.locator("[data-testid='stDataFrame']").count() >= 1
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="导出 Excel").click()
+    path = dl.value.path()
+    assert dl.value.suggested_filename.endswith(".xlsx") and Path(path).stat().st_size > 4000
+    shoot(page, "02-ranking")
+
+
+def test_region(page, server):
+    open_page(page, server, "region")
+    no_exception(page)
+    assert h1(page).startswith("区域分析 · ")
+    for text in ("主要失分", "指标明细", "追溯记录：指标背后的数据", "逐级下钻"):
+        assert page.get_by_text(text).first.is_visible()
+    assert page.locator("[data-testid='stPlotlyChart']").count() == 3
+    shoot(page, "03-region")
+
+
+def test_assessment(page, server, demo_db):
+    open_page(page, server, "assessment")
+    no_exception(page)
+    assert h1(page).startswith("执法量化考评 · ")
+    alerts = page.locator("[data-testid='stAlertContentError']")
+    assert alerts.count() >= 1 and "低于80分" in alerts.first.inner_text()
+    assert page.get_by_text("提醒敦促函").first.is_visible()
+    assert page.get_by_text("年度通报表扬").first.is_visible()
+    shoot(page, "04-assessment")
+
+
+def test_method(page, server):
+    open_page(page, server, "method")
+    no_exception(page)
+    assert h1(page) == "方法说明"
+    page.get_by_role("tab", name="季度考评").click()
+    page.wait_for_timeout(300)
+    assert page.get_by_text("基本分 100 分").first.is_visible()
+    page.get_by_role("tab", name="执法效能指数").click()
+    shoot(page, "06-method")
+
+
+# --- the new user's way through, from the README --------------------------------------------------------------
+def _bad_inspections_csv(db: Path) -> bytes:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        ent, agency, last = con.execute(
+            "SELECT enterprise_id, agency_code, (SELECT max(inspection_date) FROM inspections) "
+            "FROM inspections ORDER BY inspection_id LIMIT 1").fetchone()
+    finally:
+        con.close()
+    return ("检查编号,统一社会信用代码,执法机构区划代码,检查日期,检查方式,移动执法,专家参与\n"
+            f"BROWSER-1,{ent},{agency},{last},双随机,是,否\n"
+            f"BROWSER-2,{ent},{agency},明天,双随机,是,否\n").encode("utf-8")
+
+
+def test_new_user_finds_the_last_three_follows_one_down_to_records_and_imports_a_file(page, server):
+    # 1. the last three cities of the latest quarter: on the overview, the 靠后 line and the warning list
+    open_page(page, server)
+    lagging = page.get_by_text("靠后").first.locator("xpath=..").inner_text()
+    assert lagging.count("市") >= 3
+    # 2. why one of them scored low: 分析 › opens 区域分析 on that city
+    page.get_by_role("button", name="分析 ›").first.click()
+    settle(page)
+    no_exception(page)
+    city = h1(page).removeprefix("区域分析 · ")
+    assert city.endswith("市")
+    assert page.get_by_text("已列入").first.is_visible()
+    assert page.get_by_text("主要失分").first.is_visible()
+    # the records behind a number: the denominator of the first indicator
+    page.get_by_text("分母", exact=True).first.click()
+    settle(page)
+    assert "的分母" in page.get_by_text("的分母").first.inner_text()
+    # down to the hazards of the city's enterprises, status as of the quarter's end
+    page.get_by_role("tab", name="隐患").click()
+    page.wait_for_timeout(500)
+    assert page.get_by_text("整改状态").first.count() >= 0
+    shoot(page, "07-story-region")
+    # 3. import a file with a bad row
+    page.get_by_role("link", name="数据导入").click()
+    settle(page)
+    assert h1(page) == "数据导入"
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
+        files=[{"name": "检查补录.csv", "mimeType": "text/csv", "buffer": _bad_inspections_csv(server["db"])}])
+    page.wait_for_timeout(800)
+    page.get_by_role("button", name="开始导入").click()
+    settle(page)
+    no_exception(page)
+    assert page.get_by_text("校验报告").first.is_visible()
+    assert page.get_by_text("1 行未通过校验").first.is_visible()
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="下载未导入的行及原因（CSV）").click()
+    text = Path(dl.value.path()).read_text(encoding="utf-8-sig")
+    assert "明天" in text and "检查补录.csv" in text
+    shoot(page, "05-import")
