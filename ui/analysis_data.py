@@ -1,0 +1,112 @@
+"""Cached data access for 分析工具 (pages/analysis.py): metrics.weights / uncertainty /
+quality / early_warning / whatif over the frames ui.data already caches.
+
+Same pattern as ui.data (and built on it): every ``st.cache_data`` function takes the warehouse
+key ``(path, version)`` first and the scheme key, so a load or a scheme edit never serves stale
+results; queries run on their own cursor of the cached read-only connection. The period's index
+and score come from ui.data (shared with the other pages); the history every tool needs — all
+quarters' indicators — is one query (metrics.panel), cached once per level and reused by the
+quality flags and the early warning.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from metrics.periods import Period
+from ui import data
+
+Key = data.Key
+
+
+def _directions(scheme) -> dict[str, str]:
+    return {n.code: scheme.indicator(n.code).direction for n in scheme.require_index().leaves}
+
+
+@st.cache_data(max_entries=8, show_spinner="正在汇总各季度指标…")
+def history(k: Key, level: str, province: str, skey: tuple[str, int], quarters: tuple[str, ...]) -> pd.DataFrame:
+    """Every quarter's indicators (the score's, the index's and the quality profile's), one query."""
+    from metrics.panel import indicator_panel, score_codes
+    from metrics.quality import PROFILE_EXTRA
+
+    sc = data.scheme(skey)
+    codes = score_codes(sc) + [n.code for n in sc.require_index().leaves] + \
+        [c for c in (*PROFILE_EXTRA, "coverage", "key_coverage") if c in sc.indicators]
+    with data._cursor(k) as cur:
+        return indicator_panel(cur, list(quarters), level, province, sc, list(dict.fromkeys(codes)))
+
+
+@st.cache_data(max_entries=8, show_spinner="正在计算各季度考评得分…")
+def score_history(k: Key, level: str, province: str, skey: tuple[str, int], quarters: tuple[str, ...]) -> pd.DataFrame:
+    from metrics.panel import score_panel
+
+    long = history(k, level, province, skey, quarters)
+    with data._cursor(k) as cur:
+        return score_panel(cur, list(quarters), level, province, data.scheme(skey), long=long)
+
+
+@st.cache_data(max_entries=32, show_spinner="正在计算客观权重…")
+def weights(k: Key, period: str, level: str, province: str, skey: tuple[str, int]):
+    from metrics.weights import compare_weights
+
+    sc = data.scheme(skey)
+    detail = data.index_detail(k, period, level, province, skey)
+    return compare_weights(detail, sc.require_index(), {c: i.name for c, i in sc.indicators.items()})
+
+
+@st.cache_data(max_entries=32, show_spinner="正在进行蒙特卡洛模拟…")
+def uncertainty(k: Key, period: str, level: str, province: str, skey: tuple[str, int], draws: int = 1000,
+                spread: float = 0.5, normalisations: tuple[str, ...] = ("scheme", "minmax", "zscore", "rank"),
+                seed: int = 0):
+    from metrics.uncertainty import rank_uncertainty
+
+    sc = data.scheme(skey)
+    detail = data.index_detail(k, period, level, province, skey)
+    return rank_uncertainty(detail, sc.require_index(), period, _directions(sc), draws=draws, spread=spread,
+                            normalisations=normalisations, seed=seed, last=sc.warning.last)
+
+
+@st.cache_data(max_entries=32, show_spinner="正在检验预警名单的稳健性…")
+def robustness(k: Key, quarter: str, level: str, province: str, skey: tuple[str, int], draws: int = 1000,
+               spread: float = 0.5, seed: int = 0) -> pd.DataFrame:
+    """Per unit of the quarter's score sheet: warned_share, robust, verdict (metrics.uncertainty)."""
+    from metrics.uncertainty import warning_robustness
+
+    sc = data.scheme(skey)
+    sheet = data.score(k, quarter, level, province, skey)
+    return warning_robustness(sheet, sc.require_score(), sc.warning, draws=draws, spread=spread, seed=seed)
+
+
+@st.cache_data(max_entries=16, show_spinner="正在检查数据质量…")
+def quality(k: Key, period: str, level: str, province: str, skey: tuple[str, int], quarters: tuple[str, ...]):
+    from metrics.quality import quality_report
+
+    long = history(k, level, province, skey, quarters)
+    with data._cursor(k) as cur:
+        return quality_report(cur, period, level, province, data.scheme(skey), long=long, quarters=list(quarters))
+
+
+@st.cache_data(max_entries=16, show_spinner="正在训练预警模型并回测…")
+def outlook(k: Key, as_of: str, level: str, province: str, skey: tuple[str, int], quarters: tuple[str, ...]):
+    from metrics.early_warning import early_warning
+
+    scores = score_history(k, level, province, skey, quarters)
+    return early_warning(scores, data.scheme(skey), as_of=as_of)
+
+
+def whatif_index(k: Key, period: str, level: str, province: str, skey: tuple[str, int],
+                 weights: dict[str, float], targets: dict[str, float]) -> pd.DataFrame:
+    from metrics.whatif import whatif_index as run
+
+    sc = data.scheme(skey)
+    detail = data.index_detail(k, period, level, province, skey)
+    return run(detail, sc.require_index(), Period.parse(period), _directions(sc), weights=weights, targets=targets)
+
+
+def whatif_score(k: Key, quarter: str, level: str, province: str, skey: tuple[str, int],
+                 points: dict[str, float], targets: dict[str, float]) -> pd.DataFrame:
+    from metrics.whatif import whatif_score as run
+
+    sc = data.scheme(skey)
+    sheet = data.score(k, quarter, level, province, skey)
+    return run(sheet, sc.require_score(), sc.warning, quarter, points=points, targets=targets)
