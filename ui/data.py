@@ -7,8 +7,8 @@ Caching and invalidation
 * ``_connection(path, version)`` is an ``st.cache_resource``: one read-only DuckDB connection per
   warehouse *version* (``etl.warehouse.version`` = inode, mtime, size of the file). A load swaps a
   new file in with ``os.replace``, so the version changes, the next rerun opens a new connection
-  (through a private hard link: see ``open_snapshot``) and the old one drops out of the cache
-  (``max_entries=2``).
+  (``etl.warehouse.connect_read`` opens the new file even while DuckDB still holds the old one)
+  and the old connection drops out of the cache (``max_entries=2``).
 * Each query runs on its own ``con.cursor()``: a DuckDB connection is not thread-safe and
   Streamlit serves sessions from several threads.
 * Every ``st.cache_data`` function takes the warehouse key ``(path, version)`` as its first
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,29 +46,8 @@ def key() -> Key:
 
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _connection(path: str, version: tuple | None) -> duckdb.DuckDBPyConnection:
-    return open_snapshot(path)
-
-
-def open_snapshot(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the warehouse file as it is *now*.
-
-    DuckDB keeps one database instance per (resolved) path in a process: while any connection
-    to the old file is open, ``duckdb.connect(path)`` hands back that instance — the file a load
-    has since replaced. So we open the current file through a private hard link (a new path to
-    the new inode) and unlink it at once; the connection keeps the file open. Where a hard link
-    is impossible (another filesystem, no permission) we fall back to the path itself.
-    """
-    p = Path(path)
-    link = p.with_name(f".{p.name}.reader-{os.getpid()}-{uuid.uuid4().hex[:8]}.duckdb")
-    try:
-        os.link(p, link)
-    except OSError:
-        return warehouse.connect_read(p)
-    try:
-        return warehouse.connect_read(link)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            link.unlink()
+    # connect_read opens the file as it is now (not a replaced one DuckDB still holds open)
+    return warehouse.connect_read(path)
 
 
 @contextlib.contextmanager

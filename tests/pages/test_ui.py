@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from ui import export, geo, style
-from ui.data import open_snapshot
+from etl.warehouse import connect_read as open_snapshot
 
 
 def _make(path, value):
@@ -21,7 +21,8 @@ def _make(path, value):
 
 
 def test_a_new_file_is_seen_while_the_old_connection_is_open(tmp_path):
-    """DuckDB reuses an open instance per path: a plain connect would return the replaced file."""
+    """What the app's cached connection relies on: DuckDB reuses an open instance per path, and a
+    plain connect would return the file a load replaced."""
     db = tmp_path / "warehouse.duckdb"
     _make(db, "old")
     old = open_snapshot(db)
