@@ -354,3 +354,36 @@ def test_empty_warehouse_builds_the_demo(tmp_path, monkeypatch):
     assert db.exists()
     assert "总览" in at.title[0].value
     assert any("演示数据" in w.value for w in at.warning)
+
+
+# --- caching ----------------------------------------------------------------------------------------------------
+def test_a_rerun_is_served_from_the_cache(app, monkeypatch):
+    """Once a page has been computed for a warehouse version, rerunning it or coming back to it
+    touches no table at all: every read goes through ui.data's caches keyed by the version."""
+    import ui.data
+
+    at = ok(app())
+    for page in ("pages/ranking.py", "pages/region.py", "pages/assessment.py", "pages/overview.py"):
+        at.switch_page(page)
+        ok(at)
+
+    def no_database(*args, **kwargs):
+        raise AssertionError("a rerun opened the warehouse")
+
+    monkeypatch.setattr(ui.data, "_cursor", no_database)
+    ok(at)                                   # rerun the overview
+    for page in ("pages/ranking.py", "pages/region.py", "pages/assessment.py", "pages/overview.py"):
+        at.switch_page(page)
+        ok(at)
+
+
+def test_region_page_for_a_county(app):
+    at = ok(app())
+    at.radio(key="level").set_value("county")
+    ok(at)
+    at.switch_page("pages/region.py")
+    ok(at)
+    assert "县（市、区）" in at.selectbox(key="region_code").label
+    assert len(at.selectbox(key="region_code").options) == 90
+    assert "所辖县（市、区）" not in texts(at)           # a county has no children: straight to enterprises
+    assert len(table(at, "期末未整改隐患", "所属区县")) > 0
