@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.periods import Period
-from ui import data, export, state
+from ui import analysis_data, data, export, state
 from ui.style import BAND_FILL, LEVEL_NOUN, WARN_FILL
 
 state.require_frame()
@@ -48,9 +48,12 @@ elif warned.empty:
     st.success(f"本季度没有{noun}同时满足“得分低于 {rule.threshold:g} 分”与“位列后 {rule.last} 名”。",
                icon=":material/check_circle:")
 else:
+    robust = analysis_data.robustness(sel.key, quarter, sel.level, sel.province, sel.skey).set_index("code")
     for r in warned.itertuples():
         col1, col2 = st.columns([6, 1])
-        col1.error(f"**{r.name}**　{r.reason}", icon=":material/warning:")
+        share, ok = robust.at[r.code, "warned_share"], bool(robust.at[r.code, "robust"])
+        col1.error(f"**{r.name}**　{r.reason}　｜　对权重稳健：{'是' if ok else '否'}（各项分值 ±50% 的 1000 种组合中 "
+                   f"{share:.0%} 仍在名单）", icon=":material/warning:")
         if col2.button("分析原因 ›", key=f"assess_go_{r.code}"):
             st.session_state[state.FOCUS] = r.code
             st.switch_page("pages/region.py")
