@@ -220,7 +220,8 @@ def backtest(features: pd.DataFrame, names: dict[str, str], min_train: int = 4, 
     m["top_k"] = last
     m["baseline_persistence_precision"], m["baseline_persistence_recall"] = _rates(pr["warned"].astype(bool), y)
     m["baseline_score_auc"] = float(roc_auc_score(y, -pr["score"])) if both else float("nan")
-    bins = pd.cut(pr["probability"], [0, 0.05, 0.2, 0.5, 1.0], include_lowest=True)
+    bins = pd.cut(pr["probability"], [0, 0.05, 0.2, 0.5, 1.0], include_lowest=True,
+                  labels=["0–5%", "5%–20%", "20%–50%", "50%–100%"])
     rel = pr.groupby(bins, observed=True).agg(predicted=("probability", "mean"), observed=("next_warned", "mean"),
                                               n=("probability", "size")).reset_index(names="bin")
     rel["bin"] = rel["bin"].astype(str)

@@ -112,7 +112,7 @@ elif tool == "uncertainty":
                              marker=dict(size=9, color=PRIMARY)))
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(title="名次（1 = 最好）", range=[0.5, len(u) + 0.5])
-    layout(fig, max(300, 22 * len(u) + 90), title=dict(text="公布名次与模拟名次区间", font=dict(size=15)),
+    layout(fig, max(300, 18 * len(u) + 110), title=dict(text="公布名次与模拟名次区间", font=dict(size=15)),
            legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1), bargap=0.35)
     st.plotly_chart(fig, key="tools_mc_chart", width="stretch")
     tol = mc.settings["tolerance"]
@@ -171,9 +171,19 @@ elif tool == "quality":
     if f.empty:
         st.success("所选规则下没有需要复核的单位。", icon=":material/check_circle:")
     else:
+        order = {r: i for i, r in enumerate(RULES)}
+        f = f.assign(_o=f["rule"].map(order)).sort_values(["_o", "code"], kind="stable")
         st.dataframe(pd.DataFrame({"单位": f["name"], "代码": f["code"], "规则": f["rule_name"], "原因": f["reason"]}),
                      hide_index=True, width="stretch", key="tools_quality_flags",
-                     height=min(38 + 35 * len(f), 600), column_config={"原因": st.column_config.TextColumn(width="large")})
+                     height=min(38 + 35 * len(f), 600),
+                     column_config={"单位": st.column_config.TextColumn(width="small"),
+                                    "代码": st.column_config.TextColumn(width="small"),
+                                    "规则": st.column_config.TextColumn(width="medium"),
+                                    "原因": st.column_config.TextColumn(width="large")})
+        with st.expander("逐条阅读（按单位）"):
+            for code, g in f.groupby("code", sort=False):
+                st.markdown(f"**{g['name'].iloc[0]}（{code}）**\n" + "\n".join(
+                    f"- {r.rule_name}：{r.reason}" for r in g.itertuples()))
     st.subheader("数据质量面板")
     p = rep.panel.sort_values(["flags", "code"], ascending=[False, True])
     pv = pd.DataFrame({
@@ -317,19 +327,29 @@ else:
                        icon=":material/notification_important:")
         else:
             st.success("提醒名单不变。", icon=":material/check_circle:")
+    edited = [k for k in st.session_state if str(k).startswith(("tools_w_", "tools_t_", "tools_p_", "tools_st_"))]
+    if edited and st.button("恢复方案设置", key="tools_whatif_reset", icon=":material/restart_alt:"):
+        for k in edited:
+            del st.session_state[k]
+        st.rerun()
     ranked = res.dropna(subset=["rank_after"])
     c = st.columns(3)
     c[0].metric("名次变化的单位", f"{int((ranked['moved'].fillna(0) != 0).sum())}")
     c[1].metric("最大上升", f"{int(ranked['moved'].max() or 0)} 位" if len(ranked) else "—")
     c[2].metric("最大下降", f"{int(-(ranked['moved'].min() or 0))} 位" if len(ranked) else "—")
-    fig = go.Figure(go.Bar(x=ranked["moved"].astype(float), y=ranked["name"], orientation="h",
-                           marker_color=["#2e7d32" if m > 0 else "#c62828" if m < 0 else "#bbbbbb"
-                                         for m in ranked["moved"].fillna(0)],
-                           hovertemplate="%{y}：%{x:+d} 位<extra></extra>"))
-    fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(title="名次变化（+ 上升）", zeroline=True, zerolinecolor="#999")
-    layout(fig, max(260, 20 * len(ranked) + 90), title=dict(text="按新名次排列的名次变化", font=dict(size=15)))
-    st.plotly_chart(fig, key="tools_whatif_chart", width="stretch")
+    moved = ranked[ranked["moved"].fillna(0) != 0]
+    if moved.empty:
+        st.info("名次与方案设置下相同。修改上面的权重、目标值或分值后点击“重新计算”。", icon=":material/info:")
+    else:
+        fig = go.Figure(go.Bar(x=moved["moved"].astype(float), y=moved["name"], orientation="h",
+                               marker_color=["#2e7d32" if m > 0 else "#c62828" for m in moved["moved"]],
+                               customdata=moved["rank_after"].astype(float),
+                               hovertemplate="%{y}：%{x:+d} 位（新名次 %{customdata}）<extra></extra>"))
+        fig.update_yaxes(autorange="reversed", type="category")
+        fig.update_xaxes(title="名次变化（+ 上升）", zeroline=True, zerolinecolor="#999")
+        layout(fig, max(240, 20 * len(moved) + 90),
+               title=dict(text="名次有变化的单位（按新名次排列）", font=dict(size=15)))
+        st.plotly_chart(fig, key="tools_whatif_chart", width="stretch")
     view = pd.DataFrame({"新名次": res["rank_after"], "单位": res["name"], "调整后": res[after],
                          "原名次": res["rank_before"], "调整前": res[before], "名次变化": res["moved"]})
     if which == "score":

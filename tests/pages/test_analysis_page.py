@@ -119,3 +119,24 @@ def test_whatif_moves_the_ranking_without_touching_the_scheme(app):
     at.radio(key="tools_whatif_target").set_value("score")
     ok(at)
     assert any(k in texts(at) for k in ("提醒名单不变", "提醒名单变化"))
+
+
+def test_assessment_warning_list_says_whether_each_warning_is_robust(app):
+    at = ok(app())
+    at.switch_page("pages/assessment.py")
+    ok(at)
+    lines = [e.value for e in at.error]
+    assert lines, "the demo's latest quarter has a warning list"
+    assert all("对权重稳健：" in x and "仍在名单" in x for x in lines)
+
+
+def test_whatif_reset_restores_the_scheme_settings(app):
+    at = open_tool(app, "whatif")
+    at.number_input(key="tools_w_coverage").set_value(80.0)
+    at.button(key="FormSubmitter:tools_whatif_index_form-重新计算").click()
+    ok(at)
+    assert (table(at, "新名次", "原名次")["名次变化"].fillna(0) != 0).any()
+    at.button(key="tools_whatif_reset").click()
+    ok(at)
+    assert at.number_input(key="tools_w_coverage").value == 10.0
+    assert (table(at, "新名次", "原名次")["名次变化"].fillna(0) == 0).all()
