@@ -43,6 +43,15 @@ Public API (keep these names; pages and notices build on them)::
         default_province(con) → the province whose agencies have records (error if none/several)
     from metrics.rounding import round_half_away       # published rounding (90.95 → 91.0)
 
+Analysts' tools (§5–6; pure functions and small estimators over the frames above)::
+
+    from metrics.panel import indicator_panel, score_panel     # many periods in one query
+    from metrics.weights import EntropyWeights, PCAWeights, CRITICWeights, compare_weights
+    from metrics.uncertainty import rank_uncertainty, warning_robustness   # Monte Carlo intervals
+    from metrics.quality import quality_report                 # data-quality panel and review flags
+    from metrics.early_warning import early_warning, backtest  # next quarter's warning list
+    from metrics.whatif import whatif_index, whatif_score      # rankings under other weights/targets
+
 Conventions: ``level`` is 'city' or 'county' ('province' works for indicators); ``province``
 None means default_province(con); ``scheme`` None means the default scheme. Ratios are
 fractions, money 万元. A unit with no inspection, hazard or case in the period is not assessed
