@@ -9,7 +9,7 @@ import streamlit as st
 from metrics.breakdown import index_breakdown, score_breakdown
 from metrics.periods import Period
 from ui import charts, data, state
-from ui.style import (LEVEL_NOUN, amount, band_of, change, fill_map, integer, isna, labelled, num, pct,
+from ui.style import (COLUMN_LABELS, LEVEL_NOUN, amount, band_of, change, fill_map, integer, isna, labelled, num, pct,
                       style_cells, value)
 
 state.require_frame()
@@ -50,26 +50,35 @@ n_score = int(sheet["assessed"].sum())
 tiles = data.kpi_tiles(sel.key, sel.period, code)
 quarter_label = Period.parse(sel.quarter).label
 
-c = st.columns([1.15, 1.15, 1, 1, 1, 1, 1.1])
+c = st.columns([1, 1, 3])
 c[0].metric("执法效能指数", "无数据" if isna(row["index"]) else f"{row['index']:.1f}",
             None if isna(row["rank"]) else f"第 {int(row['rank'])}/{n_index} 名", delta_color="off",
             delta_arrow="off", border=True, help=f"{sel.label}{spec.name}；分档：{band(row['index'])}")
 c[1].metric("季度考评得分", "无数据" if isna(srow["score"]) else f"{srow['score']:.1f}",
             None if isna(srow["rank"]) else f"第 {int(srow['rank'])}/{n_score} 名", delta_color="off",
             delta_arrow="off", border=True, help=f"{quarter_label}考评得分（含加减分）")
+with c[2]:
+    if bool(srow.get("warned")):
+        st.error(f"**已列入{quarter_label}预警名单**：{srow['reason']}", icon=":material/warning:")
+    elif not bool(srow.get("assessed", True)):
+        st.info(f"{quarter_label}无数据：{srow.get('reason') or '本季度无检查、隐患或立案记录'}")
+    else:
+        st.success(f"{quarter_label}未列入预警名单（预警：得分低于 {sc.warning.threshold:g} 分且位列后 "
+                   f"{sc.warning.last} 名）。", icon=":material/check_circle:")
+    st.caption(f"指数分档：{band(row['index'])}；下方小卡片为{sel.label}的执法数据，箭头为与上一期相比的变化。")
 fmt = {"inspections": integer, "hazards": integer, "rectification": pct, "cases": integer,
        "fines": lambda v: num(v, 1)}
-short = {"inspections": "检查", "hazards": "隐患", "rectification": "整改率", "cases": "立案",
-         "fines": "罚款（万元）"}
-for col, t in zip(c[2:], tiles.itertuples()):
-    col.metric(short[t.kpi], fmt[t.kpi](t.value), change(t.change, t.change_kind), border=True,
-               delta_color="off" if t.kpi == "hazards" else "normal", help=f"{t.name}，与上一期相比")
-if bool(srow.get("warned")):
-    st.error(f"**已列入{quarter_label}预警名单**：{srow['reason']}", icon=":material/warning:")
-elif not bool(srow.get("assessed", True)):
-    st.info(f"{quarter_label}无数据：{srow.get('reason') or '本季度无检查、隐患或立案记录'}")
+for col, t in zip(st.columns(5), tiles.itertuples()):
+    col.metric(t.name + ("（万元）" if t.unit == "万元" else ""), fmt[t.kpi](t.value), change(t.change, t.change_kind),
+               border=True, delta_color="off" if t.kpi == "hazards" else "normal")
 
 # --- over time -------------------------------------------------------------------------------------
+def short_label(p: str) -> str:
+    """2025Q3 → 25年Q3, 2025 → 2025年 (axis labels)."""
+    per = Period.parse(p)
+    return f"{per.year % 100:02d}年Q{per.number}" if per.kind == "quarter" else per.label
+
+
 t1, t2 = st.columns(2)
 with t1:
     periods = sel.recent(12)
@@ -77,7 +86,7 @@ with t1:
     h = hist[hist["code"] == code][["period", "index"]]
     med = hist.groupby("period")["index"].median().reindex(periods).rename("median").reset_index()
     h = med.merge(h, on="period", how="left")
-    h["period"] = h["period"].map(lambda p: Period.parse(p).label)
+    h["period"] = h["period"].map(short_label)
     st.plotly_chart(charts.trend(h, "period", {"index": name, "median": "同级中位数"}, f"{spec.name}走势"),
                     key="region_index_trend", config={"displayModeBar": False})
 with t2:
@@ -86,7 +95,7 @@ with t2:
     s = sh[sh["code"] == code][["period", "score"]]
     smed = sh.groupby("period")["score"].median().reindex(quarters).rename("median").reset_index()
     s = smed.merge(s, on="period", how="left")
-    s["period"] = s["period"].map(lambda p: Period.parse(p).label)
+    s["period"] = s["period"].map(short_label)
     fig = charts.trend(s, "period", {"score": name, "median": "同级中位数"}, "季度考评得分走势", y_range=(0, 106))
     fig.add_hline(y=sc.warning.threshold, line_dash="dot", line_color="#c62828",
                   annotation_text=f"预警线 {sc.warning.threshold:g}", annotation_position="bottom right")
@@ -148,7 +157,7 @@ for code_i, ind in sc.indicators.items():
 table = pd.DataFrame(rows)
 shown = table.drop(columns="_code")
 styled = style_cells(shown, {"分档": table["分档"], "标准化得分": table["分档"]}, fills).format(
-    {"标准化得分": "{:.1f}"}, na_rep="")
+    {"标准化得分": "{:.1f}"}, na_rep="—")
 st.dataframe(styled, hide_index=True, width="stretch", key="region_indicators", height=38 + 35 * len(shown),
              column_config={"说明": st.column_config.TextColumn(width="large"),
                             "同比": st.column_config.TextColumn(help="与上年同期相比的增长率")})
@@ -184,11 +193,12 @@ def behind_the_number() -> None:
     r = mine.loc[ind_code]
     number = r["numerator"] if part == "numerator" else r["denominator"]
     p_ = ind.numerator if part == "numerator" else ind.denominator
-    how = (f"（按不同 {p_.column} 计数，共涉及 {len(recs):,} 条记录）" if p_.agg == "distinct"
+    how = (f"（按不同{COLUMN_LABELS.get(p_.column, p_.column)}计数，共涉及 {len(recs):,} 条记录）" if p_.agg == "distinct"
            else f"（“计入金额/数量”列之和）：{len(recs):,} 条记录" if p_.agg == "sum" else f"：{len(recs):,} 条记录")
     st.caption(f"{name} · {sel.label} · {ind.name}的{'分子' if part == 'numerator' else '分母'} = "
                f"{amount(number, ind.unit)}{how}。{ind.description}")
-    st.dataframe(labelled(recs), hide_index=True, width="stretch", key="explain_records", height=320)
+    st.dataframe(labelled(recs), hide_index=True, width="stretch", key="explain_records",
+                 height=min(38 + 35 * max(len(recs), 1), 320))
     st.download_button("下载这些记录（CSV）", labelled(recs).to_csv(index=False).encode("utf-8-sig"),
                        file_name=f"{name}-{sel.period}-{ind.name}-{'分子' if part == 'numerator' else '分母'}.csv",
                        mime="text/csv", key="explain_download")
@@ -225,7 +235,7 @@ def drill_down() -> None:
         st.info("本期没有记录。")
         return
     st.dataframe(labelled(ents.drop(columns=["county_code"])), hide_index=True, width="stretch",
-                 key="drill_enterprises", height=300,
+                 key="drill_enterprises", height=min(38 + 35 * len(ents), 320),
                  column_config={"罚款(万元)": st.column_config.NumberColumn(format="%.2f")})
     top = ents.head(500)
     ent_names = dict(zip(top["enterprise_id"], top["name"]))
@@ -236,7 +246,8 @@ def drill_down() -> None:
         with tab:
             recs = data.records(sel.key, sel.period, target, kind, ent or None)
             st.caption(f"{len(recs):,} 条")
-            st.dataframe(labelled(recs), hide_index=True, width="stretch", key=f"drill_records_{kind}", height=300)
+            st.dataframe(labelled(recs), hide_index=True, width="stretch", key=f"drill_records_{kind}",
+                         height=min(38 + 35 * max(len(recs), 1), 320))
 
 
 drill_down()

@@ -206,7 +206,7 @@ def test_new_user_finds_the_last_three_follows_one_down_to_records_and_imports_a
     assert page.get_by_text("已列入").first.is_visible()
     assert page.get_by_text("主要失分").first.is_visible()
     # the records behind a number: the denominator of the first indicator
-    page.get_by_text("分母", exact=True).first.click()
+    page.locator("[data-testid='stRadio']").filter(has_text="部分").get_by_text("分母", exact=True).click()
     settle(page)
     assert "的分母" in page.get_by_text("的分母").first.inner_text()
     # down to the hazards of the city's enterprises, status as of the quarter's end

@@ -156,7 +156,7 @@ def test_region_defaults_to_the_last_ranked_and_switches_region(app, demo_db, fa
     assert at.selectbox(key="region_code").value == last["code"]
     assert at.title[0].value == f"区域分析 · {last['name']}"
     labels = [m.label for m in at.metric]
-    assert {"执法效能指数", "季度考评得分", "检查", "整改率"} <= set(labels)
+    assert {"执法效能指数", "季度考评得分", "执法检查", "隐患整改率"} <= set(labels)
     assert len(at.get("plotly_chart")) == 3  # index trend, score trend, sub-indices vs median
     ind = table(at, "指标", "标准化得分")
     assert {"指标", "指标值", "分子", "分母", "标准化得分", "分档", "同比"} <= set(ind.columns)
