@@ -9,7 +9,7 @@ import streamlit as st
 
 from metrics.periods import Period
 from ui import charts, data, state
-from ui.style import LEVEL_NOUN, band_of, change, colour_map, integer, num, pct
+from ui.style import LEVEL_NOUN, band_of, change, colour_map, integer, is_flat, num, pct
 
 state.require_frame()
 sel = state.selection()
@@ -39,8 +39,10 @@ for col, t in zip(cols, tiles.itertuples()):
     chart = series[t.kpi].astype(float).tolist() if len(series) > 1 else None
     if t.kpi == "rectification" and chart:
         chart = [None if pd.isna(v) else round(v * 100, 1) for v in chart]
+    flat = is_flat(t.change, t.change_kind)
     col.metric(t.name + ("（万元）" if t.unit == "万元" else ""), FORMAT[t.kpi](t.value), delta=change(t.change, t.change_kind),
-               delta_color="off" if t.kpi == "hazards" else "normal", border=True,
+               delta_color="off" if t.kpi == "hazards" or flat else "normal",
+               delta_arrow="off" if flat else "auto", border=True,
                help=f"{HELP[t.kpi]} 变化：与{prev_label}相比。", chart_data=chart, chart_type="area")
 st.caption(f"箭头为与{prev_label}相比的变化；小图为最近 {len(series)} 个{'季度' if sel.kind == 'quarter' else '年度'}的走势。")
 
@@ -64,9 +66,11 @@ else:
         title = f"{sc.index.name if sc.index else '指数'}排名"
         if len(scored) > 24:
             shown = pd.concat([scored.head(12), scored.tail(12)])
-            title += "（前 12 名与后 12 名，完整排名见“排名”页）"
+            title += "（前 12 名与后 12 名）"
         st.plotly_chart(charts.ranking_bar(shown, "index", "band", colours, title), key="overview_ranking",
                         config={"displayModeBar": False})
+        if len(scored) > 24:
+            st.caption(f"共 {len(scored)} 个{noun}参与排名，完整排名见“排名”页。")
     with right:
         gj = data.boundaries(sel.level, sel.province)
         if gj["features"]:

@@ -9,8 +9,8 @@ import streamlit as st
 from metrics.breakdown import index_breakdown, score_breakdown
 from metrics.periods import Period
 from ui import charts, data, state
-from ui.style import (COLUMN_LABELS, LEVEL_NOUN, amount, band_of, change, fill_map, integer, isna, labelled, num, pct,
-                      style_cells, value)
+from ui.style import (COLUMN_LABELS, LEVEL_NOUN, amount, band_of, change, fill_map, integer, is_flat, isna, labelled,
+                      num, pct, style_cells, value)
 
 state.require_frame()
 sel = state.selection()
@@ -69,8 +69,10 @@ with c[2]:
 fmt = {"inspections": integer, "hazards": integer, "rectification": pct, "cases": integer,
        "fines": lambda v: num(v, 1)}
 for col, t in zip(st.columns(5), tiles.itertuples()):
+    flat = is_flat(t.change, t.change_kind)
     col.metric(t.name + ("（万元）" if t.unit == "万元" else ""), fmt[t.kpi](t.value), change(t.change, t.change_kind),
-               border=True, delta_color="off" if t.kpi == "hazards" else "normal")
+               border=True, delta_color="off" if t.kpi == "hazards" or flat else "normal",
+               delta_arrow="off" if flat else "auto")
 
 # --- over time -------------------------------------------------------------------------------------
 def short_label(p: str) -> str:

@@ -14,8 +14,8 @@ INDEX_SCALE = [(0.0, "#c62828"), (0.45, "#f0a202"), (0.7, "#c9d94a"), (1.0, "#2e
 
 
 def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:
-    fig.update_layout(height=height, margin=dict(l=8, r=8, t=36, b=8), font=FONT, plot_bgcolor="white",
-                      paper_bgcolor="white", **kw)
+    kw.setdefault("margin", dict(l=8, r=8, t=36, b=8))
+    fig.update_layout(height=height, font=FONT, plot_bgcolor="white", paper_bgcolor="white", **kw)
     return fig
 
 
@@ -33,9 +33,9 @@ def ranking_bar(df: pd.DataFrame, value: str, band_col: str, colours: dict[str, 
     fig.update_traces(textposition="outside", cliponaxis=False)
     fig.update_xaxes(range=[0, max_value * 1.08], showgrid=True, gridcolor="#eeeeee")
     fig.update_yaxes(type="category", categoryorder="array", categoryarray=d["name"].tolist())
-    _layout(fig, max(260, 26 * len(d) + 80), title=dict(text=title, font=dict(size=15)),
-            legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1, title=None),
-            bargap=0.25)
+    _layout(fig, max(260, 26 * len(d) + 110), title=dict(text=title, font=dict(size=15)),
+            legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0, title=None),
+            bargap=0.25, margin=dict(l=8, r=8, t=36, b=60))
     return fig
 
 

@@ -103,9 +103,18 @@ def change(x, kind: str) -> str | None:
     """A KPI change for st.metric's delta: relative (+3.2%) or percentage points (+1.4 个百分点)."""
     if isna(x) or (isinstance(x, float) and math.isinf(x)):
         return None
+    if is_flat(x, kind):
+        return "持平"
     if kind == "pp":
         return f"{x:+.1f} 个百分点"
     return f"{x * 100:+.1f}%"
+
+
+def is_flat(x, kind: str) -> bool:
+    """A change that rounds to zero as shown (0.0% or 0.0 个百分点): no arrow, no colour."""
+    if isna(x):
+        return False
+    return round(abs(x) * (1 if kind == "pp" else 100), 1) == 0
 
 
 def rank_change(now, before) -> str:

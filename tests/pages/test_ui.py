@@ -57,6 +57,8 @@ def test_formats_and_bands():
     assert style.value(14, "项") == "14 项" and style.value(7.62, "万元") == "7.62 万元"
     assert style.change(0.032, "pct") == "+3.2%" and style.change(-1.44, "pp") == "-1.4 个百分点"
     assert style.change(None, "pct") is None
+    assert style.change(-0.0004, "pp") == "持平" and style.change(0.0004, "pct") == "持平"
+    assert style.is_flat(0.00049, "pct") and not style.is_flat(0.0006, "pct") and not style.is_flat(None, "pct")
     assert [style.band(s) for s in (85, 84.9, 70, 69.9, None)] == ["达标", "关注", "关注", "需改进", "无数据"]
     assert [style.rank_change(3, 5), style.rank_change(5, 3), style.rank_change(4, 4), style.rank_change(1, None)] \
         == ["▲2", "▼2", "—", "新"]
