@@ -6,6 +6,7 @@ the whole page in test-artifacts/ (gitignored). Skipped when /usr/bin/chromium i
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -47,13 +48,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(demo_db, tmp_path_factory):
-    """`streamlit run app.py` on a free port over a private copy of the demo warehouse."""
-    db = tmp_path_factory.mktemp("browser-warehouse") / "warehouse.duckdb"
-    shutil.copyfile(demo_db, db)
+@contextlib.contextmanager
+def serve(db: Path, log_dir: Path):
+    """`streamlit run app.py` on a free port with ENFORCEMENT_DB=db; the process is ended after."""
     port = _free_port()
-    log = open(tmp_path_factory.mktemp("browser-log") / "streamlit.log", "w+")
+    log = open(log_dir / "streamlit.log", "w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", APP, "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
@@ -73,7 +72,7 @@ def server(demo_db, tmp_path_factory):
                 log.seek(0)
                 pytest.fail(f"streamlit did not start:\n{log.read()}")
             time.sleep(0.3)
-        yield dict(url=url, db=db)
+        yield url
     finally:
         proc.terminate()
         try:
@@ -82,6 +81,15 @@ def server(demo_db, tmp_path_factory):
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(demo_db, tmp_path_factory):
+    """The app over a private copy of the demo warehouse."""
+    db = tmp_path_factory.mktemp("browser-warehouse") / "warehouse.duckdb"
+    shutil.copyfile(demo_db, db)
+    with serve(db, tmp_path_factory.mktemp("browser-log")) as url:
+        yield dict(url=url, db=db)
 
 
 def settle(page, timeout: float = 90_000) -> None:
@@ -231,3 +239,15 @@ def test_new_user_finds_the_last_three_follows_one_down_to_records_and_imports_a
     text = Path(dl.value.path()).read_text(encoding="utf-8-sig")
     assert "明天" in text and "检查补录.csv" in text
     shoot(page, "05-import")
+
+
+def test_empty_warehouse_start_page(page, tmp_path):
+    """No warehouse yet: the app opens on 开始使用, offering the demo and the import."""
+    with serve(tmp_path / "none" / "warehouse.duckdb", tmp_path) as url:
+        open_page(page, dict(url=url))
+        no_exception(page)
+        assert h1(page) == "执法效能 · 安全生产执法效能评估"
+        assert page.get_by_role("button", name="生成演示数据").is_visible()
+        assert page.get_by_role("button", name="前往数据导入").is_visible()
+        assert page.get_by_text("演示数据 ·").count() == 0  # no demo banner without demo data
+        shoot(page, "00-start-empty")
