@@ -158,6 +158,12 @@ def _load_one(con, contract: Contract, st: Staged, res: FileResult, load_id: int
     typed_sql, violations_sql = compile_checks(st, contract, today)
     con.execute(typed_sql)
     con.execute(violations_sql)
+    if st.cell_issues:  # Excel cells not readable as shown (merged, formula without a value)
+        issues = [[row, st.headers[pos] or f"列{pos + 1}", value, reason] for row, pos, value, reason in st.cell_issues]
+        # the issue is why the cell reads blank: it replaces "必填项为空" and the like for that cell
+        con.executemany("DELETE FROM violations WHERE _row = ? AND column_name = ?", [i[:2] for i in issues])
+        con.executemany(f"INSERT INTO violations SELECT ?, ?, ?, ? WHERE ? IN (SELECT _row FROM {st.name})",
+                        [[*i, i[0]] for i in issues])
 
     cols = [c.name for c in table.columns]
     key_match = " AND ".join(f"w.{k} = g.{k}" for k in table.key)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from etl.contract import Column, Contract, Table, fold
-from etl.read import TOTAL_MARKERS, Staged
+from etl.read import TOTAL_MARKERS, TOTAL_PATTERN, WHITESPACE, Staged
 
 DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y%m%d", "%Y.%m.%d",
                 "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
@@ -31,6 +31,14 @@ TYPE_HINTS = {
     "int": "应为整数",
     "score": "应为数字",
 }
+# a number that parses but does not fit the warehouse's column (INTEGER, DECIMAL(18, 2))
+OUT_OF_RANGE = {
+    "int": "数值超出范围（整数应在 -2147483648 到 2147483647 之间）",
+    "amount": "金额超出范围（应小于 10000000000000000 元）",
+}
+# what a spreadsheet shows for a formula that failed; exported to CSV as the same text
+EXCEL_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!",
+                "#CALC!")
 
 
 def lit(value) -> str:
@@ -53,19 +61,22 @@ def fw(expr: str) -> str:
     return f"trim(translate({expr}, {lit(_FULL)}, {lit(_HALF)}))"
 
 
-def cast_expr(col: Column, raw: str, header: str | None = None) -> str:
+def cast_expr(col: Column, raw: str, header: str | None = None, ref_type: str | None = None) -> str:
     """The typed value of a raw text cell, NULL when it does not cast.
 
     `header` is the file's header of the column: an amount column headed in 万元 (单位罚款（万元）,
     matched by its name without the unit) holds 万元, so its plain numbers are scaled to 元.
+    `ref_type` is the type of the column an id refers to: an id that refers to the register's
+    统一社会信用代码 is folded as the register folds it (upper case, full-width folded), so that
+    9133…ab and ９１３３…ＡＢ find the enterprise.
     """
     t = col.type
     if t in ("text", "enum"):
         return f"trim({raw})"
+    if t == "credit_code" or (t == "id" and ref_type == "credit_code"):
+        return fw(f"upper({raw})")  # upper first: full-width ａ → Ａ, then folded to A
     if t in ("id", "region", "region_code"):
         return fw(raw)
-    if t == "credit_code":
-        return f"upper({fw(raw)})"
     if t == "date":
         return f"CAST(try_strptime({fw(raw)}, {_list(DATE_FORMATS)}) AS DATE)"
     if t == "bool":
@@ -73,19 +84,29 @@ def cast_expr(col: Column, raw: str, header: str | None = None) -> str:
         yes, no = (", ".join(lit(w) for w in words) for words in (TRUE_WORDS, FALSE_WORDS))
         return f"(CASE WHEN {v} IN ({yes}) THEN TRUE WHEN {v} IN ({no}) THEN FALSE END)"
     if t == "amount":
-        s = f"replace(replace(replace(replace(replace({fw(raw)}, ',', ''), '元', ''), '￥', ''), '¥', ''), ' ', '')"
         # TRY_CAST to the warehouse type: NaN, inf and amounts beyond DECIMAL(18, 2) are set aside,
         # not a conversion error that fails the whole load
-        unit = 10000 if header is not None and "万" in fold(header) else 1
-        return (f"TRY_CAST(round(CASE WHEN {s} LIKE '%万' THEN TRY_CAST(rtrim({s}, '万') AS DOUBLE) * 10000 "
-                f"ELSE TRY_CAST({s} AS DOUBLE) * {unit} END, 2) AS DECIMAL(18, 2))")
+        return f"TRY_CAST(round({number_expr(col, raw, header)}, 2) AS DECIMAL(18, 2))"
     if t == "int":
         # the warehouse's INTEGER: a value beyond it is set aside, not an error at insert time
-        d = f"TRY_CAST(replace({fw(raw)}, ',', '') AS DOUBLE)"  # 1,200 as Excel formats counts
+        d = number_expr(col, raw, header)
         return f"(CASE WHEN {d} = floor({d}) THEN TRY_CAST({d} AS INTEGER) END)"
     if t == "score":
         return f"TRY_CAST({fw(raw)} AS DOUBLE)"
     raise ValueError(f"unknown column type {t!r} in the contract")
+
+
+def number_expr(col: Column, raw: str, header: str | None = None) -> str:
+    """An int or amount cell as a DOUBLE before it is fitted to the warehouse type (NULL when it is
+    not a number): tells "not a number" from "a number out of range"."""
+    if col.type == "amount":
+        s = f"replace(replace(replace(replace(replace({fw(raw)}, ',', ''), '元', ''), '￥', ''), '¥', ''), ' ', '')"
+        unit = 10000 if header is not None and "万" in fold(header) else 1
+        return (f"(CASE WHEN {s} LIKE '%万' THEN TRY_CAST(rtrim({s}, '万') AS DOUBLE) * 10000 "
+                f"ELSE TRY_CAST({s} AS DOUBLE) * {unit} END)")
+    if col.type == "int":
+        return f"TRY_CAST(replace({fw(raw)}, ',', '') AS DOUBLE)"  # 1,200 as Excel formats counts
+    raise ValueError(col.type)
 
 
 def _bound(col: Column, bound, today: dt.date) -> str:
@@ -113,17 +134,30 @@ def compile_checks(staged: Staged, contract: Contract, today: dt.date) -> tuple[
     def raw(name: str) -> str:
         return f"c{pos_of[name]}" if name in pos_of else "CAST(NULL AS VARCHAR)"
 
+    def ref_type(c: Column) -> str | None:
+        if not c.ref:
+            return None
+        rt, rc = c.ref.split(".")
+        return contract[rt].column(rc).type
+
     select = ["s._row"]
     for c in table.columns:
-        e = cast_expr(c, raw(c.name), staged.headers[pos_of[c.name]] if c.name in pos_of else None)
+        header = staged.headers[pos_of[c.name]] if c.name in pos_of else None
+        e = cast_expr(c, raw(c.name), header, ref_type(c))
         if c.default is not None:
             e = f"CASE WHEN {raw(c.name)} IS NULL THEN {lit(c.default)} ELSE {e} END"
         select.append(f"{e} AS {c.name}")
         select.append(f"{raw(c.name)} AS r_{c.name}")
-    any_cell = " OR ".join(
-        f"starts_with(replace(coalesce(c{p}, ''), ' ', ''), {lit(m)})" for p in range(len(staged.headers)) for m in TOTAL_MARKERS
-    ) or "FALSE"
-    select.append(f"({any_cell}) AS _is_total")
+        if c.type in OUT_OF_RANGE:
+            select.append(f"{number_expr(c, raw(c.name), header)} AS n_{c.name}")
+    # a totals row: its first non-empty cell (any column), whitespace removed, is 合计/总计/小计
+    # alone or followed by a colon or bracket — not any cell that merely starts with those characters
+    first = f"coalesce({', '.join(f'c{p}' for p in range(len(staged.headers)))})" if staged.headers else "NULL"
+    # (a character every marker holds — 计 — is the cheap test first: translate() with a list is slow)
+    common = sorted(set.intersection(*(set(m) for m in TOTAL_MARKERS)))
+    guard = f"contains({first}, {lit(common[0])}) AND " if common else ""
+    select.append(f"coalesce({guard}regexp_full_match(translate({first}, {lit(WHITESPACE)}, ''), "
+                  f"{lit(TOTAL_PATTERN)}, 's'), FALSE) AS _is_total")
 
     joins, checks = [], []
     def v(cond: str, col: str | None, reason: str, value: str | None = None):
@@ -135,8 +169,19 @@ def compile_checks(staged: Staged, contract: Contract, today: dt.date) -> tuple[
         r, x = f"r_{c.name}", f"t.{c.name}"
         if c.required:
             v(f"{r} IS NULL", c.name, "必填项为空")
-        if c.type in TYPE_HINTS:
+        if c.type in OUT_OF_RANGE:
+            n = f"t.n_{c.name}"
+            fits = f"isfinite({n})" + (f" AND {n} = floor({n})" if c.type == "int" else "")
+            v(f"{r} IS NOT NULL AND {x} IS NULL AND coalesce({fits}, FALSE)", c.name, OUT_OF_RANGE[c.type])
+            v(f"{r} IS NOT NULL AND {x} IS NULL AND NOT coalesce({fits}, FALSE)", c.name, TYPE_HINTS[c.type])
+        elif c.type in TYPE_HINTS:
             v(f"{r} IS NOT NULL AND {x} IS NULL", c.name, TYPE_HINTS[c.type])
+        if c.type in ("text", "id"):  # typed columns already say the value is not a date, a number …
+            v(f"{r} IN ({', '.join(lit(e) for e in EXCEL_ERRORS)})", c.name,
+              "单元格是Excel的错误值（公式出错），请检查公式后重新导出")
+            # NUL and other control characters: a damaged file, or binary pasted into a cell
+            v(f"regexp_matches({r}, '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]')", c.name,
+              "单元格含有不可见的控制字符（文件可能已损坏），请检查后重新导出")
         if c.type == "enum":
             v(f"{r} IS NOT NULL AND {x} NOT IN ({', '.join(lit(s) for s in c.values)})", c.name,
               "不在允许值内（" + " / ".join(c.values) + "）")

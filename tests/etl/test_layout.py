@@ -40,12 +40,21 @@ def test_row_numbers_under_a_title(base, load, files, suffix):
     assert (bad["row"], bad["column"], bad["value"]) == (5, "检查方式", "抽查")  # title 1–2, header 3
 
 
-@pytest.mark.parametrize("marker", ["合计", "总计", "小计", "合 计"])
-def test_every_totals_marker(base, load, files, marker):
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+@pytest.mark.parametrize("marker", ["合计", "总计", "小计", "合 计", "合　计", "合计：", "小计（上城区）"])
+def test_every_totals_marker(base, load, files, marker, suffix):
     rows = [h.penalty(1), {"case_id": None, "enterprise_id": marker, "fine_company": 10000}]
-    result = load(h.write(files / "p.xlsx", "penalties", rows))
+    result = load(h.write(files / f"p{suffix}", "penalties", rows))
     [total] = h.set_aside(result)
     assert total["row"] == 3 and "合计/小计" in total["reason"]
+
+
+def test_a_later_cell_starting_with_a_marker_is_not_a_totals_row(base, load, files):
+    """Only the row's first non-empty cell marks a totals row: 小计算机配件厂 is a name."""
+    rows = [h.enterprise(10, name="小计算机配件厂"), h.enterprise(11, name="合计划建材有限公司"),
+            h.enterprise(12, name="总计")]
+    f = h.only_file(load(h.write(files / "e.csv", "enterprises", rows)))
+    assert (f.loaded, f.set_aside) == (3, 0)
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
@@ -144,19 +153,53 @@ def test_data_on_the_first_sheet_only(base, load, files):
     assert (f.loaded, f.read) == (1, 1)
 
 
+def _set_cached_value(path, cell: str, value: str) -> None:
+    """Give an openpyxl-written formula the calculated value Excel would have saved with it."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    sheet, n = re.subn(rf'(<c r="{cell}"[^>]*>(?:<f>[^<]*</f>))<v\s*/?>(?:</v>)?', rf"\g<1><v>{value}</v>", sheet)
+    assert n == 1, sheet
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
 def test_formula_cells_load_their_cached_value(base, load, files):
-    """Formula cells load their cached value (data_only), as the user sees them; a formula never
-    calculated (written by a program, not Excel) has none and reads as blank."""
+    """A formula cell loads the value Excel calculated and saved with it, as the user sees it."""
     import openpyxl
 
     path = h.write(files / "p.xlsx", "penalties", [h.penalty(1, fine_company=1000, fine_person=200)])
     wb = openpyxl.load_workbook(path)
-    ws = wb.active
-    ws["H2"] = "=G2*2"  # no cached value: openpyxl writes none, so the cell reads as blank
+    wb.active["H2"] = "=G2*2"
     wb.save(path)
+    _set_cached_value(path, "H2", "2000")
     f = h.only_file(load(path))
     assert (f.loaded, f.set_aside) == (1, 0)
-    assert h.one(base, "SELECT fine_person FROM penalties") == Decimal("0.00")  # blank → default
+    assert h.one(base, "SELECT fine_person FROM penalties") == Decimal("2000.00")
+
+
+def test_formula_cell_without_a_calculated_value_is_set_aside(base, load, files):
+    """A formula saved without its value (a workbook written by a program, never opened in Excel)
+    reads as blank: the row is set aside with the formula and what to do, never loaded with a blank
+    or a default (here fine_person would have been 0)."""
+    import openpyxl
+
+    path = h.write(files / "p.xlsx", "penalties", [h.penalty(1, fine_company=1000, fine_person=200), h.penalty(2)])
+    wb = openpyxl.load_workbook(path)
+    wb.active["H2"] = "=G2*2"
+    wb.save(path)
+    result = load(path)
+    f = h.only_file(result)
+    assert (f.read, f.loaded, f.set_aside) == (2, 1, 1)
+    [bad] = h.set_aside(result)
+    assert (bad["row"], bad["column"], bad["value"]) == (2, "个人罚款(元)", "=G2*2")
+    assert "公式单元格无计算结果" in bad["reason"] and "保存" in bad["reason"]
+    assert h.query(base, "SELECT case_id FROM penalties") == [("AJ0002",)]
 
 
 def test_csv_stray_quote_in_a_long_file_is_refused_not_a_crash(base, load, files):
