@@ -128,6 +128,7 @@ def load_files(
                 staged.append((res, None, digest))
             results.append(res)
 
+        warehouse.crash_point("staged")
         order = {name: k for k, name in enumerate(contract.order)}
         todo = sorted(staged, key=lambda item: order.get(item[0].table, -1))
         load_id = con.execute("SELECT coalesce(max(load_id), 0) FROM load_history").fetchone()[0]
@@ -146,6 +147,7 @@ def load_files(
             )
             if _fail_after is not None and n + 1 >= _fail_after:
                 raise RuntimeError("injected failure (test)")
+        warehouse.crash_point("upserted")
         if progress:
             progress("", len(todo), len(todo))
 
@@ -164,6 +166,7 @@ def _load_one(con, contract: Contract, st: Staged, res: FileResult, load_id: int
         con.executemany("DELETE FROM violations WHERE _row = ? AND column_name = ?", [i[:2] for i in issues])
         con.executemany(f"INSERT INTO violations SELECT ?, ?, ?, ? WHERE ? IN (SELECT _row FROM {st.name})",
                         [[*i, i[0]] for i in issues])
+    warehouse.crash_point("validated")
 
     cols = [c.name for c in table.columns]
     key_match = " AND ".join(f"w.{k} = g.{k}" for k in table.key)

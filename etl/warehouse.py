@@ -173,6 +173,36 @@ def version(path: str | os.PathLike) -> tuple[int, int, int] | None:
     return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
+PAUSE_ENV = "ENFORCEMENT_TEST_PAUSE_AT"
+PAUSE_STAGES = ("copy", "staged", "validated", "upserted", "committed", "checkpointed", "replaced")
+
+
+def crash_point(stage: str) -> None:
+    """Crash tests only: when $ENFORCEMENT_TEST_PAUSE_AT names `stage`, say so on stderr and sleep
+    ($ENFORCEMENT_TEST_PAUSE_SECONDS, default 60) so that a test can SIGKILL the writer right there.
+    Stages of a write, in order: copy (half the live file copied), staged (files read), validated
+    (the first file's rules checked), upserted (every row written, history recorded), committed,
+    checkpointed (the copy complete on disk), replaced (swapped in)."""
+    if os.environ.get(PAUSE_ENV) == stage:
+        import sys
+        import time
+
+        print(f"PAUSED AT {stage}", file=sys.stderr, flush=True)
+        time.sleep(float(os.environ.get("ENFORCEMENT_TEST_PAUSE_SECONDS", "60")))
+
+
+def _copy(src: Path, dst: Path) -> None:
+    if os.environ.get(PAUSE_ENV) != "copy":
+        shutil.copyfile(src, dst)
+        return
+    with open(src, "rb") as a, open(dst, "wb") as b:  # the crash test's slow path: pause half-way
+        size = os.fstat(a.fileno()).st_size
+        b.write(a.read(size // 2))
+        b.flush()
+        crash_point("copy")
+        shutil.copyfileobj(a, b)
+
+
 def _setup(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET autoinstall_known_extensions = false")
     con.execute("SET autoload_known_extensions = false")
@@ -248,19 +278,22 @@ def write(path: str | os.PathLike | None = None, *, fresh: bool = False) -> Iter
         con = None
         try:
             if p.exists() and not fresh:
-                shutil.copyfile(p, tmp)
+                _copy(p, tmp)
             con = duckdb.connect(str(tmp))
             _setup(con)
             init_schema(con)
             con.execute("BEGIN TRANSACTION")
             yield con
             con.execute("COMMIT")
+            crash_point("committed")
             con.execute("CHECKPOINT")
             con.close()
             con = None
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
+            crash_point("checkpointed")
             os.replace(tmp, p)
+            crash_point("replaced")
             dir_fd = os.open(p.parent, os.O_RDONLY)
             try:
                 os.fsync(dir_fd)
