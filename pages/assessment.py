@@ -29,7 +29,7 @@ st.caption(f"{sel.province_name} · {noun} · 方案：{sc.name} · 基本分 {s
            f"加分、减分另计，总分 0–{spec.max:g}")
 
 sheet = data.score(sel.key, quarter, sel.level, sel.province, sel.skey)
-assessed = sheet[sheet["assessed"].astype(bool)]
+assessed = sheet[sheet["assessed"].fillna(False).astype(bool)]
 warned = sheet[sheet["warned"].fillna(False).astype(bool)].sort_values(["group", "score", "code"])
 rule = sc.warning
 
@@ -73,7 +73,8 @@ for code, name, pts in items:
     view[f"{name}（{pts:g}）"] = ordered[f"{code}_points"]
 view["加分"] = ordered["bonus"]
 view["减分"] = ordered["deduction"]
-view["预警"] = ordered["warned"].map(lambda w: "是" if w is True or w == 1 else "")
+warned_flag = ordered["warned"].fillna(False).astype(bool)
+view["预警"] = warned_flag.map({True: "是", False: ""})
 view["说明"] = [r if isinstance(r, str) and r else (f or "") for r, f in zip(ordered["reason"], ordered["flags"])]
 view["代码"] = ordered["code"]
 
@@ -99,7 +100,7 @@ with st.expander("计分规则"):
         + [f"- 预警：得分低于 {rule.threshold:g} 分且位列后 {rule.last} 名（并列计入），参评少于 {rule.min_peers} 个不预警。",
            "- 详见“方法说明”页。"]))
 
-fills = {i: WARN_FILL for i, w in enumerate(ordered["warned"]) if w is True or w == 1}
+fills = {i: WARN_FILL for i, w in enumerate(warned_flag) if w}
 xlsx = export.to_excel({"考评得分表": view}, fills={"考评得分表": fills},
                        notes=[("省份", sel.province_name), ("季度", qp.label), ("评价对象", noun), ("方案", sc.name),
                               ("预警规则", f"得分低于 {rule.threshold:g} 分且位列后 {rule.last} 名")])
@@ -113,7 +114,7 @@ comm = data.commendations(sel.key, qp.year, sel.level, sel.province, sel.skey)
 top = sc.commendation.top
 if len(year_quarters) < 4:
     st.caption(f"{qp.year}年目前只有 {len(year_quarters)} 个季度的数据，名单按已有季度计算，年终前仅供参考。")
-commended = comm[comm["commended"].astype(bool)].sort_values(["group", "rank", "code"])
+commended = comm[comm["commended"].fillna(False).astype(bool)].sort_values(["group", "rank", "code"])
 if commended.empty:
     st.info("本年度尚无可表扬的单位。")
 else:

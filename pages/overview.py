@@ -36,9 +36,9 @@ HELP = {
     "fines": "本期立案案件的罚款金额合计（单位罚款 + 个人罚款），万元。",
 }
 for col, t in zip(cols, tiles.itertuples()):
-    chart = series[t.kpi].astype(float).tolist() if len(series) > 1 else None
-    if t.kpi == "rectification" and chart:
-        chart = [None if pd.isna(v) else round(v * 100, 1) for v in chart]
+    scale = 100 if t.kpi == "rectification" else 1
+    chart = [round(float(v) * scale, 2) for v in series[t.kpi] if not pd.isna(v)]  # periods without a rate: skipped
+    chart = chart if len(chart) > 1 else None
     flat = is_flat(t.change, t.change_kind)
     col.metric(t.name + ("（万元）" if t.unit == "万元" else ""), FORMAT[t.kpi](t.value), delta=change(t.change, t.change_kind),
                delta_color="off" if t.kpi == "hazards" or flat else "normal",

@@ -10,7 +10,7 @@ from metrics.breakdown import index_breakdown, score_breakdown
 from metrics.periods import Period
 from ui import charts, data, state
 from ui.style import (COLUMN_LABELS, LEVEL_NOUN, amount, band_of, change, fill_map, integer, is_flat, isna, labelled,
-                      num, pct, style_cells, value)
+                      num, pct, style_cells, truthy, value)
 
 state.require_frame()
 sel = state.selection()
@@ -58,9 +58,9 @@ c[1].metric("季度考评得分", "无数据" if isna(srow["score"]) else f"{sro
             None if isna(srow["rank"]) else f"第 {int(srow['rank'])}/{n_score} 名", delta_color="off",
             delta_arrow="off", border=True, help=f"{quarter_label}考评得分（含加减分）")
 with c[2]:
-    if bool(srow.get("warned")):
+    if truthy(srow.get("warned")):
         st.error(f"**已列入{quarter_label}预警名单**：{srow['reason']}", icon=":material/warning:")
-    elif not bool(srow.get("assessed", True)):
+    elif not truthy(srow.get("assessed", True)):
         st.info(f"{quarter_label}无数据：{srow.get('reason') or '本季度无检查、隐患或立案记录'}")
     else:
         st.success(f"{quarter_label}未列入预警名单（预警：得分低于 {sc.warning.threshold:g} 分且位列后 "
@@ -121,7 +121,7 @@ with right:
     for r in ib[ib["lost"].fillna(0) > 0.5].head(4).itertuples():
         lines.append(f"- 指数：**{r.name}** {value(r.value, sc.indicators[r.indicator].unit)}，"
                      f"标准化得分 {r.score:.1f}（{r.band}），拉低指数 {r.lost:.1f} 分")
-    if bool(srow.get("assessed", False)):
+    if truthy(srow.get("assessed", False)):
         sb = score_breakdown(srow, sc)
         for r in sb[(sb["kind"] == "item") & (sb["lost"].fillna(0) > 0.5)].head(3).itertuples():
             lines.append(f"- 考评：**{r.name}** {value(r.value, r.unit)}，得 {r.earned:.1f} / {r.points:g} 分")
@@ -164,8 +164,8 @@ st.dataframe(styled, hide_index=True, width="stretch", key="region_indicators", 
              column_config={"说明": st.column_config.TextColumn(width="large"),
                             "同比": st.column_config.TextColumn(help="与上年同期相比的增长率")})
 
-if bool(srow.get("assessed", False)):
-    with st.expander(f"{quarter_label}考评得分构成", expanded=bool(srow.get("warned"))):
+if truthy(srow.get("assessed", False)):
+    with st.expander(f"{quarter_label}考评得分构成", expanded=truthy(srow.get("warned"))):
         sb = score_breakdown(srow, sc)
         kind = {"item": "考评项目", "bonus": "加分", "deduction": "减分"}
         view = pd.DataFrame({

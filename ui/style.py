@@ -27,6 +27,11 @@ def isna(x) -> bool:
         return False
 
 
+def truthy(x) -> bool:
+    """A flag from a frame (bool, numpy bool, or pandas NA for a unit not assessed) as a bool."""
+    return False if isna(x) else bool(x)
+
+
 def band(score, meets: float = 85.0, attention: float = 70.0, labels=("达标", "关注", "需改进")) -> str:
     """The band of a 0–100 score: >= meets, >= attention, else improvement; 无数据 when NA."""
     if isna(score):

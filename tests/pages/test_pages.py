@@ -387,3 +387,34 @@ def test_region_page_for_a_county(app):
     assert len(at.selectbox(key="region_code").options) == 90
     assert "所辖县（市、区）" not in texts(at)           # a county has no children: straight to enterprises
     assert len(table(at, "期末未整改隐患", "所属区县")) > 0
+
+
+def test_every_page_with_sparse_data(tmp_path, monkeypatch):
+    """A warehouse with two inspections and nothing else (no hazards, no cases, no plans): rates are
+    not applicable, sparklines skip them, and no page raises."""
+    from streamlit.testing.v1 import AppTest
+
+    from etl.credit_code import make
+    from etl.load import load_files
+    from tests.pages.conftest import APP
+
+    db = tmp_path / "warehouse.duckdb"
+    code = make("330102", 1)
+    (tmp_path / "e.csv").write_text("统一社会信用代码,单位名称,所属区县代码,行业领域,重点检查单位\n"
+                                    f"{code},甲公司,330102,其他,否\n", encoding="utf-8")
+    (tmp_path / "i.csv").write_text("检查编号,统一社会信用代码,执法机构区划代码,检查日期,检查方式\n"
+                                    f"J1,{code},330102,2024-02-03,双随机\nJ2,{code},330102,2024-08-03,双随机\n",
+                                    encoding="utf-8")
+    result = load_files([tmp_path / "e.csv", tmp_path / "i.csv"], db=db)
+    assert not result.any_refused and sum(f.set_aside for f in result.files) == 0
+    monkeypatch.setenv("ENFORCEMENT_DB", str(db))
+    at = ok(AppTest.from_file(APP, default_timeout=90))
+    assert "执法效能总览" in at.title[0].value
+    assert not any("演示数据" in w.value for w in at.warning)   # real (non-demo) data: no banner
+    for page in PAGES:
+        at.switch_page(page)
+        ok(at)
+    at.radio(key="level").set_value("county")
+    for page in PAGES:
+        at.switch_page(page)
+        ok(at)
