@@ -64,7 +64,7 @@ st.dataframe(
     styled, hide_index=True, width="stretch", key="ranking_table", height=min(38 + 35 * len(view), 900),
     column_config={
         "名次": st.column_config.NumberColumn(format="%d", width="small"),
-        "单位": st.column_config.TextColumn(width="medium", pinned=True),
+        "单位": st.column_config.TextColumn(width="medium"),
         "变化": st.column_config.TextColumn(help=f"与上一期（{prev or '无'}）相比名次的变化：▲上升 ▼下降"),
         "趋势": st.column_config.LineChartColumn(f"趋势（近{len(periods)}期）", y_min=0, y_max=100, width="medium"),
         "不适用指标数": st.column_config.NumberColumn(help="分母为 0 的二级指标个数，其权重由同组指标分担"),
@@ -75,7 +75,7 @@ st.markdown(
     f"<span style='background:{fills[b.labels[0]]};padding:2px 8px;border-radius:3px'>{b.labels[0]} ≥ {b.meets:g}</span> "
     f"<span style='background:{fills[b.labels[1]]};padding:2px 8px;border-radius:3px'>{b.labels[1]} {b.attention:g}–{b.meets:g}</span> "
     f"<span style='background:{fills[b.labels[2]]};padding:2px 8px;border-radius:3px'>{b.labels[2]} &lt; {b.attention:g}</span> "
-    f"&nbsp; 名次相同表示并列；“—”表示无数据或不适用。",
+    f"&nbsp; 名次相同表示并列；灰色“None”表示无数据（本期无记录）或不适用（分母为 0）。",
     unsafe_allow_html=True,
 )
 

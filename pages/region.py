@@ -150,7 +150,8 @@ for code_i, ind in sc.indicators.items():
         "指标值": value(r["value"], ind.unit, ind.decimals),
         "分子": amount(r["numerator"], ind.unit),
         "分母": amount(r["denominator"], ind.unit) if ind.is_ratio else "",
-        "标准化得分": float(det.loc[code_i, "score"]) if code_i in det.index else float("nan"),
+        "标准化得分": (f"{det.loc[code_i, 'score']:.1f}" if code_i in det.index and not isna(det.loc[code_i, "score"])
+                  else "不适用" if code_i in det.index else "—"),
         "分档": det.loc[code_i, "band"] if code_i in det.index and not isna(det.loc[code_i, "band"]) else "",
         "同比": change(yoy_mine.get(code_i), "pct") if code_i in yoy_mine.index else "",
         "说明": ind.description,
@@ -158,8 +159,7 @@ for code_i, ind in sc.indicators.items():
     })
 table = pd.DataFrame(rows)
 shown = table.drop(columns="_code")
-styled = style_cells(shown, {"分档": table["分档"], "标准化得分": table["分档"]}, fills).format(
-    {"标准化得分": "{:.1f}"}, na_rep="—")
+styled = style_cells(shown, {"分档": table["分档"], "标准化得分": table["分档"]}, fills)
 st.dataframe(styled, hide_index=True, width="stretch", key="region_indicators", height=38 + 35 * len(shown),
              column_config={"说明": st.column_config.TextColumn(width="large"),
                             "同比": st.column_config.TextColumn(help="与上年同期相比的增长率")})
