@@ -23,7 +23,7 @@ with tab_up:
     with st.form("upload_form", clear_on_submit=False, border=True):
         files = st.file_uploader("选择文件（可多选；名录应先于检查、检查先于隐患导入，同一批上传时自动排序）",
                                  type=["csv", "xlsx", "xls", "txt"], accept_multiple_files=True,
-                                 key="upload_files", max_upload_size=500)
+                                 key="upload_files")  # size limit: server.maxUploadSize (.streamlit/config.toml)
         table = st.selectbox("数据表", [""] + list(TABLES), key="upload_table",
                              format_func=lambda t: "自动识别（按表头）" if not t else f"{TABLES[t]}（{t}）")
         go = st.form_submit_button("开始导入", type="primary", key="upload_go")
