@@ -42,14 +42,15 @@ EXCEL_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/
 
 
 def lit(value) -> str:
-    """A SQL literal for a value taken from the contract."""
+    """A SQL literal for a value taken from the contract, or for display text such as a file's
+    header (quotes doubled; a NUL, which no SQL string can hold, shown as U+FFFD)."""
     if value is None:
         return "NULL"
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, (int, float)):
         return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    return "'" + str(value).replace("\x00", "\ufffd").replace("'", "''") + "'"
 
 
 def _list(values) -> str:
@@ -290,7 +291,7 @@ def compile_checks(staged: Staged, contract: Contract, today: dt.date) -> tuple[
     conditions.append("t._dup_first IS NOT NULL")
     checks.append(
         f"CASE WHEN t._dup_first IS NOT NULL THEN {{'col': {lit(label[table.key[0]])}, "
-        f"'val': r_{table.key[0]}, 'why': '文件内{key_label}重复（首次出现于第' || t._dup_first || '行，以首次为准）'}} END"
+        f"'val': r_{table.key[0]}, 'why': {lit(f'文件内{key_label}重复（首次出现于第')} || t._dup_first || '行，以首次为准）'}} END"
     )
     typed_sql = f"""
         CREATE OR REPLACE TEMP TABLE typed AS

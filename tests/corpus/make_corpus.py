@@ -248,6 +248,23 @@ def build(out: Path) -> list[Path]:
     # a VLOOKUP that found nothing, pasted as values or exported to CSV as its error text
     put("43_excel_error_values.csv", csv_bytes("inspections", [insp(43, 1), insp(43, 2, enterprise_id="#N/A"),
                                                                insp(43, 3, inspection_id="#REF!")]))
+
+    # --- text that must never reach SQL as SQL -------------------------------------------------
+    # a header that still names 检查编号 (the unit in brackets is ignored) but carries SQL
+    put("44_sql_in_header.csv", csv_bytes("inspections", [insp(44, 1), insp(44, 1), insp(44, 2)], headers={
+        "inspection_id": "检查编号('||(SELECT string_agg(enterprise_id, ',') FROM enterprises)||')"}))
+    # .xls strings may hold NUL (no SQL string can): in an extra header and in an id
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("检查")
+    cells = h.grid("inspections", [insp(45, 1), insp(45, 2, inspection_id="K45-2\x00")])
+    cells[0].append("备注\x00")
+    cells[1].append("正常")
+    for r, row in enumerate(cells):
+        for c, v in enumerate(row):
+            if v is not None:
+                ws.write(r, c, v)
+    wb.save(str(out / "45_nul_in_xls.xls"))
+    written.append(out / "45_nul_in_xls.xls")
     return written
 
 
