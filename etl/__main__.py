@@ -1,4 +1,4 @@
-"""python -m etl demo | load | template | history  (see ../shared/spec/cli.md)."""
+"""python -m etl demo | load | template | history | audit  (see ../shared/spec/cli.md)."""
 from __future__ import annotations
 
 import argparse
@@ -95,6 +95,31 @@ def cmd_history(args) -> int:
     return 0
 
 
+def cmd_audit(args) -> int:
+    import csv
+    import datetime as dt
+
+    from etl.audit import audit_trail
+    from etl.safe import safe_cell
+
+    try:
+        since = dt.date.fromisoformat(args.since) if args.since else None
+    except ValueError:
+        print(f"--since wants YYYY-MM-DD, not {args.since!r}", file=sys.stderr)
+        return 2
+    try:
+        con = warehouse.connect_read(args.db)
+    except warehouse.WarehouseMissing as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    trail = audit_trail(con, since=since, who=args.who)
+    w = csv.writer(sys.stdout)
+    w.writerow(["when", "who", "action", "detail", "ref"])
+    for r in trail.itertuples(index=False):
+        w.writerow([r.when.isoformat(sep=" ", timespec="seconds"), *(safe_cell(v) for v in (r.who, r.action, r.detail, r.ref))])
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from etl.contract import load_contract
 
@@ -124,8 +149,13 @@ def main(argv: list[str] | None = None) -> int:
     h = sub.add_parser("history", help="list past loads (CSV)")
     h.set_defaults(func=cmd_history)
 
+    a = sub.add_parser("audit", help="who loaded which file, who issued which notice, when (CSV, newest first)")
+    a.add_argument("--since", help="from this day on (YYYY-MM-DD)")
+    a.add_argument("--who", help="only this user")
+    a.set_defaults(func=cmd_audit)
+
     # --db is accepted before or after the sub-command
-    for sp in (d, ld, t, h):
+    for sp in (d, ld, t, h, a):
         sp.add_argument("--db", dest="db_sub", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     args.db = getattr(args, "db_sub", None) or args.db

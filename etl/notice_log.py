@@ -127,7 +127,7 @@ def notices(con: duckdb.DuckDBPyConnection, *, quarter: str | None = None, level
 # --- writing ------------------------------------------------------------------------------------
 def _audit(con, actor: str, action: str, detail: dict) -> None:
     con.execute("INSERT INTO audit_log VALUES (?, ?, ?, ?)",
-                [dt.datetime.now().replace(microsecond=0), actor, action,
+                [dt.datetime.now(), actor, action,  # full precision: etl.audit orders loads and notices together
                  json.dumps(detail, ensure_ascii=False, default=str)])
 
 
