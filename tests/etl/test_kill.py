@@ -148,17 +148,20 @@ def test_sigkill_at_random_moments(setup):
     anything in between."""
     s, live = setup, setup["live"]
     rnd = random.Random(20261122)
-    killed = 0
-    # moments spread over a whole load (its duration measured by the reference run)
-    for delay in sorted(rnd.uniform(0.1, 1.1 * s["seconds"]) for _ in range(3)):
+    killed, estimate = 0, s["seconds"]  # a load's duration, as the reference run measured it
+    for _ in range(6):
+        if killed == 3:
+            break
+        delay = rnd.uniform(0.1, 0.95) * estimate
         shutil.copyfile(s["pristine"], live)
         proc = start_load(live, s["big"])
         time.sleep(delay)
         if proc.poll() is None:
             kill(proc)
             killed += 1
-        else:
+        else:  # it was quicker than that: aim earlier next time
             proc.stderr.close()
+            estimate = delay
         now = state(live)
         assert now in (s["before"], s["after"]), f"half a load after {delay:.2f} s"
         if now == s["before"]:
