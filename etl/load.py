@@ -18,11 +18,12 @@ import hashlib
 import json
 import os
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from etl import warehouse
+from etl import bulk, warehouse
 from etl.contract import Contract, load_contract
 from etl.read import Refused, Staged, read_file
 from etl.safe import safe_cell
@@ -70,6 +71,13 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _sha256_or_blank(path: Path) -> str:
+    try:
+        return _sha256(path)
+    except OSError:  # missing, a directory, unreadable: read_file refuses it
+        return ""
+
+
 def _user() -> str:
     try:
         return os.environ.get("ENFORCEMENT_USER") or getpass.getuser()
@@ -106,39 +114,59 @@ def load_files(
     results: list[FileResult] = []
     set_aside_rows: list[dict] = []
 
-    with warehouse.write(db_file, fresh=fresh) as con:
+    # file hashes (and the bulk path's line counts) are computed beside the database work
+    with warehouse.write(db_file, fresh=fresh) as con, ThreadPoolExecutor(1, "etl-hash") as pool:
         for key, value in (meta or {}).items():
             con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
-        staged: list[tuple[FileResult, Staged | None, str]] = []
+        staged: list[tuple[FileResult, Staged | bulk.Sniffed | None, str | Future, int, Path]] = []
         for i, path in enumerate(paths):
             display = names.get(path, str(path))
             res = FileResult(Path(display))
-            try:
-                digest = _sha256(path)
-            except OSError:  # missing, a directory, unreadable: read_file refuses it below
-                digest = ""
+            # a large UTF-8 CSV is only sniffed here; its rows are read when it is loaded (bulk.py)
+            sniffed = bulk.sniff(path, contract, table, pool)
+            if sniffed is not None:
+                res.table = sniffed.table.name
+                res.extra_columns = sniffed.extra_columns
+                staged.append((res, sniffed, sniffed.scan, i, path))
+                results.append(res)
+                continue
+            digest = pool.submit(_sha256_or_blank, path)
             try:
                 st = read_file(con, path, contract, table, stage=f"stage_{i}")
                 res.table = st.table.name
                 res.extra_columns = st.extra_columns
                 res.blank_rows = st.blank_rows
-                staged.append((res, st, digest))
+                staged.append((res, st, digest, i, path))
             except Refused as e:
                 res.refused = str(e).replace(str(path.name), Path(display).name, 1)
-                staged.append((res, None, digest))
+                staged.append((res, None, digest, i, path))
             results.append(res)
 
         warehouse.crash_point("staged")
         order = {name: k for k, name in enumerate(contract.order)}
         todo = sorted(staged, key=lambda item: order.get(item[0].table, -1))
         load_id = con.execute("SELECT coalesce(max(load_id), 0) FROM load_history").fetchone()[0]
-        for n, (res, st, digest) in enumerate(todo):
+        for n, (res, st, digest, i, path) in enumerate(todo):
             load_id += 1
             res.load_id = load_id
             if progress:
                 progress(res.path.name, n, len(todo))
+            if isinstance(st, bulk.Sniffed):
+                try:
+                    set_aside_rows += bulk.load(con, contract, st, res, load_id, today, f"stage_{i}", _load_one)
+                    st = None
+                except bulk.Fallback:  # the general path reads it (and may refuse it)
+                    try:
+                        st = read_file(con, path, contract, table, stage=f"stage_{i}")
+                        res.blank_rows = st.blank_rows
+                    except Refused as e:
+                        res.refused = str(e).replace(str(path.name), res.path.name, 1)
+                        st = None
             if st is not None:
                 set_aside_rows += _load_one(con, contract, st, res, load_id, today)
+            if isinstance(digest, Future):
+                digest = digest.result()
+                digest = digest[0] if isinstance(digest, tuple) else digest
             con.execute(
                 "INSERT INTO load_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [load_id, run_id, res.path.name, digest, res.table, res.read, res.loaded, res.replaced,
@@ -183,11 +211,7 @@ def _load_one(con, contract: Contract, st: Staged, res: FileResult, load_id: int
         "SELECT count(*), count(*) FILTER (NOT _exists), count(*) FILTER (_same) FROM good"
     ).fetchone()
     if n_good > n_same:
-        extra = _derived_columns(con, table.name, load_id)
-        con.execute(
-            f"INSERT OR REPLACE INTO {table.name} ({', '.join([*cols, *extra])}) "
-            f"SELECT {', '.join([*cols, *extra.values()])} FROM good WHERE NOT _same"
-        )
+        replace(con, table, "good", _derived_columns(con, table.name, load_id))
 
     # set-aside rows, with the whole row as the user wrote it
     raw_json = "json_object(" + ", ".join(f"{lit(h)}, s.c{i}" for i, h in enumerate(_unique_labels(st.headers))) + ")"
@@ -217,6 +241,20 @@ def _load_one(con, contract: Contract, st: Staged, res: FileResult, load_id: int
     for tmp in (st.name, "typed", "violations", "good"):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
     return [dict(file=f, row=r, column=c, value=v, reason=why, raw=raw) for f, r, c, v, why, raw in rows]
+
+
+def replace(con, table, source: str, extra: dict[str, str]) -> None:
+    """Write the rows of `source` (the table's columns, _exists, _same) that are not already there
+    as they are: rows of known ids replace the old ones (delete, then insert — the record tables
+    have no key index for INSERT OR REPLACE; see etl/warehouse.py)."""
+    cols = [c.name for c in table.columns]
+    if con.execute(f"SELECT count(*) FROM {source} WHERE _exists AND NOT _same").fetchone()[0]:
+        match = " AND ".join(f"w.{k} = g.{k}" for k in table.key)
+        con.execute(f"DELETE FROM {table.name} w USING {source} g WHERE {match} AND g._exists AND NOT g._same")
+    con.execute(
+        f"INSERT INTO {table.name} ({', '.join([*cols, *extra])}) "
+        f"SELECT {', '.join([*cols, *extra.values()])} FROM {source} WHERE NOT _same"
+    )
 
 
 def _unique_labels(headers: list[str]) -> list[str]:

@@ -183,41 +183,23 @@ def _credit_check(v: str) -> str:
             f"AND substr({v}, 18, 1) = substr({chars}, CAST((31 - {total} % 31) % 31 AS BIGINT) + 1, 1))")
 
 
-def compile_checks(staged: Staged, contract: Contract, today: dt.date) -> tuple[str, str]:
-    """SQL creating temp tables `typed` (canonical typed columns) and `violations`."""
-    table: Table = staged.table
-    pos_of = {name: pos for pos, name in staged.mapping.items()}
-    label = {c.name: (staged.headers[pos_of[c.name]] if c.name in pos_of else c.header) for c in table.columns}
-
-    def raw(name: str) -> str:
-        return f"c{pos_of[name]}" if name in pos_of else "CAST(NULL AS VARCHAR)"
-
-    def ref_type(c: Column) -> str | None:
-        if not c.ref:
-            return None
-        rt, rc = c.ref.split(".")
-        return contract[rt].column(rc).type
-
-    select = ["s._row"]
-    for c in table.columns:
-        header = staged.headers[pos_of[c.name]] if c.name in pos_of else None
-        e = cast_expr(c, raw(c.name), header, ref_type(c))
-        if c.default is not None:
-            e = f"CASE WHEN {raw(c.name)} IS NULL THEN {lit(c.default)} ELSE {e} END"
-        select.append(f"{e} AS {c.name}")
-        select.append(f"{raw(c.name)} AS r_{c.name}")
-        if c.type in OUT_OF_RANGE:
-            select.append(f"{number_expr(c, raw(c.name), header)} AS n_{c.name}")
-    # a totals row: its first non-empty cell (any column), whitespace removed, is 合计/总计/小计
-    # alone or followed by a colon or bracket — not any cell that merely starts with those characters
-    first = f"coalesce({', '.join(f'c{p}' for p in range(len(staged.headers)))})" if staged.headers else "NULL"
-    # (a character every marker holds — 计 — is the cheap test first: translate() with a list is slow)
-    common = sorted(set.intersection(*(set(m) for m in TOTAL_MARKERS)))
-    guard = f"contains({first}, {lit(common[0])}) AND " if common else ""
-    select.append(f"coalesce({guard}regexp_full_match(translate({first}, {lit(WHITESPACE)}, ''), "
-                  f"{lit(TOTAL_PATTERN)}, 's'), FALSE) AS _is_total")
-
+def rules(table: Table, contract: Contract, today: dt.date, label: dict[str, str]) -> tuple[list[str], list[str], list[str]]:
+    """Every rule of the contract for `table`, over a relation `t` that has the typed columns,
+    `r_<column>` (the cell as staged), `n_<column>` (numbers before fitting), `_dup_first` and
+    `_is_total`: (checks, conditions, joins). checks[i] is a CASE giving the violation struct
+    {col, val, why} when conditions[i] holds; joins are the LEFT JOINs the conditions need.
+    `label` maps a column to the header the file used for it.
+    """
     joins, checks, conditions = [], [], []
+    aliases: dict[tuple[str, str, str], str] = {}
+
+    def lookup(rt: str, key: str, via: str) -> str:
+        """The alias of `rt` LEFT JOINed on its id = t.via (one join per table and column)."""
+        if (rt, key, via) not in aliases:
+            alias = aliases[(rt, key, via)] = f"j_{via}"
+            joins.append(f"LEFT JOIN {rt} {alias} ON {alias}.{key} = t.{via}")
+        return aliases[(rt, key, via)]
+
     def v(cond: str, col: str | None, reason: str, value: str | None = None):
         value = value if value is not None else (f"r_{col}" if col else "NULL")
         name = lit(label[col]) if col else "NULL"
@@ -261,11 +243,16 @@ def compile_checks(staged: Staged, contract: Contract, today: dt.date) -> tuple[
               f"不能晚于{word}" if c.type == "date" else f"不能大于{c.max}")
         if c.ref:
             rt, rc = c.ref.split(".")
-            target = f"SELECT {rc} FROM {rt}"
             if rt == table.name:  # a reference within the same table may point into this file
                 # (not its NULLs: x NOT IN (… NULL …) is never true, which would pass every row)
-                target += f" UNION SELECT {rc} FROM typed WHERE {rc} IS NOT NULL"
-            v(f"{x} IS NOT NULL AND {x} NOT IN ({target})", c.name,
+                target = f"SELECT {rc} FROM {rt} UNION SELECT {rc} FROM typed WHERE {rc} IS NOT NULL"
+                missing = f"{x} NOT IN ({target})"
+            else:
+                # a join, not NOT IN: the planner then hashes the smaller side (a few set-aside
+                # rows, or 300 uploaded ones, against 25M hazards) where NOT IN always hashes the
+                # referenced table. rc is that table's id, unique (etl/warehouse.py), so no row doubles.
+                missing = f"{lookup(rt, rc, c.name)}.{rc} IS NULL"
+            v(f"{x} IS NOT NULL AND {missing}", c.name,
               f"在{contract[rt].title}中不存在（{contract[rt].column(rc).header}）")
         if c.required_if:
             v(f"{r} IS NULL AND t.{c.required_if}", c.name, f"“{label[c.required_if]}”为是时必填")
@@ -276,9 +263,7 @@ def compile_checks(staged: Staged, contract: Contract, today: dt.date) -> tuple[
             if " via " in c.not_before:
                 target, via = c.not_before.split(" via ")
                 rt, rc = target.split(".")
-                key = contract[rt].key[0]
-                alias = f"j_{c.name}"
-                joins.append(f"LEFT JOIN {rt} {alias} ON {alias}.{key} = t.{via}")
+                alias = lookup(rt, contract[rt].key[0], via)
                 v(f"{x} < {alias}.{rc}", c.name,
                   f"早于{contract[rt].title}的{contract[rt].column(rc).header}",
                   f"r_{c.name} || ' < ' || CAST({alias}.{rc} AS VARCHAR)")
@@ -286,13 +271,51 @@ def compile_checks(staged: Staged, contract: Contract, today: dt.date) -> tuple[
                 v(f"{x} < t.{c.not_before}", c.name, f"早于{label[c.not_before]}",
                   f"r_{c.name} || ' < ' || r_{c.not_before}")
 
-    keys_present = " AND ".join(f"{k} IS NOT NULL" for k in table.key)
     key_label = "、".join(label[k] for k in table.key)
     conditions.append("t._dup_first IS NOT NULL")
     checks.append(
         f"CASE WHEN t._dup_first IS NOT NULL THEN {{'col': {lit(label[table.key[0]])}, "
         f"'val': r_{table.key[0]}, 'why': {lit(f'文件内{key_label}重复（首次出现于第')} || t._dup_first || '行，以首次为准）'}} END"
     )
+    return checks, conditions, joins
+
+
+def compile_checks(staged: Staged, contract: Contract, today: dt.date) -> tuple[str, str]:
+    """SQL creating temp tables `typed` (canonical typed columns) and `violations`."""
+    table: Table = staged.table
+    pos_of = {name: pos for pos, name in staged.mapping.items()}
+    label = {c.name: (staged.headers[pos_of[c.name]] if c.name in pos_of else c.header) for c in table.columns}
+
+    def raw(name: str) -> str:
+        return f"c{pos_of[name]}" if name in pos_of else "CAST(NULL AS VARCHAR)"
+
+    def ref_type(c: Column) -> str | None:
+        if not c.ref:
+            return None
+        rt, rc = c.ref.split(".")
+        return contract[rt].column(rc).type
+
+    select = ["s._row"]
+    for c in table.columns:
+        header = staged.headers[pos_of[c.name]] if c.name in pos_of else None
+        e = cast_expr(c, raw(c.name), header, ref_type(c))
+        if c.default is not None:
+            e = f"CASE WHEN {raw(c.name)} IS NULL THEN {lit(c.default)} ELSE {e} END"
+        select.append(f"{e} AS {c.name}")
+        select.append(f"{raw(c.name)} AS r_{c.name}")
+        if c.type in OUT_OF_RANGE:
+            select.append(f"{number_expr(c, raw(c.name), header)} AS n_{c.name}")
+    # a totals row: its first non-empty cell (any column), whitespace removed, is 合计/总计/小计
+    # alone or followed by a colon or bracket — not any cell that merely starts with those characters
+    first = f"coalesce({', '.join(f'c{p}' for p in range(len(staged.headers)))})" if staged.headers else "NULL"
+    # (a character every marker holds — 计 — is the cheap test first: translate() with a list is slow)
+    common = sorted(set.intersection(*(set(m) for m in TOTAL_MARKERS)))
+    guard = f"contains({first}, {lit(common[0])}) AND " if common else ""
+    select.append(f"coalesce({guard}regexp_full_match(translate({first}, {lit(WHITESPACE)}, ''), "
+                  f"{lit(TOTAL_PATTERN)}, 's'), FALSE) AS _is_total")
+
+    checks, conditions, joins = rules(table, contract, today, label)
+    keys_present = " AND ".join(f"{k} IS NOT NULL" for k in table.key)
     typed_sql = f"""
         CREATE OR REPLACE TEMP TABLE typed AS
         SELECT *, CASE WHEN {keys_present} AND row_number() OVER w > 1 THEN first_value(_row) OVER w END AS _dup_first
