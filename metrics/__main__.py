@@ -112,7 +112,8 @@ def emit(df: pd.DataFrame, args, formats: dict[str, Callable] | None = None) -> 
         out.to_excel(args.out, index=False, engine="openpyxl")
         print(args.out)
         return
-    text = pd.DataFrame({c: df[c].map(formats.get(c, _plain)) for c in df.columns})
+    # text cells (names, codes) are guarded against spreadsheet formulas; numbers pass untouched
+    text = pd.DataFrame({c: df[c].map(safe_cell).map(formats.get(c, _plain)) for c in df.columns})
     fh = open(args.out, "w", encoding="utf-8", newline="") if args.out else sys.stdout
     try:
         w = csv.writer(fh, lineterminator="\n")

@@ -107,7 +107,6 @@ def test_metrics_cli_excel_cells_are_text(tmp_path):
     assert _no_formula_cells(out.read_bytes()) == []
 
 
-@pytest.mark.xfail(reason="metrics/__main__.py emit() writes CSV text without safe_cell (metrics owner)", strict=False)
 def test_metrics_cli_csv_cells_are_text(tmp_path):
     from metrics.__main__ import emit
 
