@@ -22,7 +22,7 @@ def to_excel(sheets: dict[str, pd.DataFrame], notes: list[tuple[str, str]] | Non
     wb.remove(wb.active)
     for title, df in sheets.items():
         ws = wb.create_sheet(title[:31])
-        ws.append([str(c) for c in df.columns])
+        ws.append([safe_cell(str(c)) for c in df.columns])
         for row in df.itertuples(index=False):
             ws.append([_cell(v) for v in row])
         for i, col in enumerate(df.columns, start=1):
@@ -38,7 +38,7 @@ def to_excel(sheets: dict[str, pd.DataFrame], notes: list[tuple[str, str]] | Non
                 ws.cell(row=pos + 2, column=i).fill = PatternFill("solid", fgColor="FF" + colour.lstrip("#").upper())
     ws = wb.create_sheet("说明")
     for k, v in [("导出时间", dt.datetime.now().strftime("%Y-%m-%d %H:%M"))] + list(notes or []):
-        ws.append([k, v])
+        ws.append([safe_cell(k), safe_cell(v)])
     ws.column_dimensions["A"].width = 16
     ws.column_dimensions["B"].width = 80
     buf = io.BytesIO()

@@ -67,7 +67,6 @@ def test_page_excel_export_cells_are_text():
     assert ws.cell(row=2, column=2).value == 80.5
 
 
-@pytest.mark.xfail(reason="ui/export.py writes column names and notes without safe_cell (pages owner)", strict=False)
 def test_page_excel_export_headers_and_notes_are_text():
     from ui.export import to_excel
 
