@@ -6,12 +6,16 @@ the shared selection (ui.state.selection) and call metrics/* through the cached 
 Each url_path is its file's name, and every page calls ui.state.require_frame() first: Streamlit's
 legacy pages-folder mode (a fresh server's first request, every AppTest run) then still runs this
 frame as the main script around the page (see ui.state).
+
+Access (ui.gate, ui.auth): with a users file the frame first asks for a sign-in and shows only the
+pages the user's roles allow; the pages check again, and the data layer (ui.data) filters every
+figure by the user's scope. Without one, the app runs open for local use and says so.
 """
 from __future__ import annotations
 
 import streamlit as st
 
-from ui import data, state
+from ui import auth, data, gate, state
 from ui.style import KIND_LABEL, LEVEL_NOUN
 
 state.frame_guard()  # Streamlit's legacy pages-folder mode: see ui.state
@@ -40,14 +44,36 @@ PAGES = {
 }
 START = st.Page("pages/start.py", title="开始使用", icon=":material/rocket_launch:", url_path="start", default=True)
 
-state.mark_frame()  # pages check this (ui.state.require_frame)
+acc = gate.gate()   # with a users file: the sign-in screen until someone signs in (ends the run)
 k = data.key()
 status = data.status(k)
 
+
+def allowed(groups: dict[str, list[str]]) -> dict:
+    """The navigation: only the pages the user's roles allow (each page checks again)."""
+    out = {g: [PAGES[n] if n in PAGES else START for n in names if acc.can_page(n)] for g, names in groups.items()}
+    return {g: pages for g, pages in out.items() if pages}
+
+
+def run(nav) -> None:
+    state.mark_frame()  # pages check this (ui.state.require_frame); set only when the page runs next
+    try:
+        nav.run()
+    except (auth.OutOfScope, auth.Forbidden) as e:  # the data layer refused: another unit's details, a missing role
+        gate.denied(acc, "data", str(e))
+        st.error(str(e), icon=":material/block:")
+
+
+home_name = None  # a city user's city, for the sidebar
+if acc.user is not None and acc.user.region and k[1] is not None:
+    units = data.regions(k, acc.user.region[:2] + "0000")
+    home_name = dict(zip(units["code"], units["name"])).get(acc.user.region)
+
 if not status["has_data"]:
     # an empty or missing warehouse: build the demo, or import files
-    nav = st.navigation({"开始": [START], "数据": [PAGES["import"], PAGES["method"]]})
-    nav.run()
+    gate.sidebar(acc, home_name)
+    nav = st.navigation(allowed({"开始": ["start"], "数据": ["import", "method"]}))
+    run(nav)
     st.stop()
 
 ss = st.session_state
@@ -55,6 +81,8 @@ ss = st.session_state
 with st.sidebar:
     st.markdown("### :material/shield: 执法效能")
     provinces = dict(status["provinces"])
+    if acc.user is not None and acc.user.region:  # a city user: its own province
+        provinces = {c: n for c, n in provinces.items() if c == acc.user.region[:2] + "0000"} or provinces
     if len(provinces) > 1:
         st.selectbox("省份", list(provinces), key=state.PROVINCE, format_func=lambda c: f"{provinces[c]}（{c}）")
     elif provinces:
@@ -77,13 +105,14 @@ with st.sidebar:
         if status["quarters"] else "—"
     st.caption(f"数据范围：{span}  \n检查 {counts.get('inspections', 0):,} · 隐患 {counts.get('hazards', 0):,} · "
                f"案件 {counts.get('penalties', 0):,}")
+gate.sidebar(acc, home_name)
 
-nav = st.navigation({
-    "领导视图": [PAGES["overview"]],
-    "分析": [PAGES["ranking"], PAGES["region"], PAGES["analysis"]],
-    "考评": [PAGES["assessment"]],
-    "数据与方法": [PAGES["import"], PAGES["method"]],
-})
+nav = st.navigation(allowed({
+    "领导视图": ["overview"],
+    "分析": ["ranking", "region", "analysis"],
+    "考评": ["assessment"],
+    "数据与方法": ["import", "method"],
+}))
 
 if status["meta"].get("demo") == "true":
     prov = status["meta"].get("demo_province", "")
@@ -91,4 +120,4 @@ if status["meta"].get("demo") == "true":
     st.warning(f"**演示数据** · 当前数据仓库是合成的演示数据（{dict(status['provinces']).get(prov, prov)}，"
                f"{years}年），用于试用与培训，不是真实执法记录，结果不得用于考评。", icon=":material/science:")
 
-nav.run()
+run(nav)

@@ -112,7 +112,7 @@ def cmd_audit(args) -> int:
     except warehouse.WarehouseMissing as e:
         print(str(e), file=sys.stderr)
         return 1
-    trail = audit_trail(con, since=since, who=args.who)
+    trail = audit_trail(con, since=since, who=args.who, db=warehouse.db_path(args.db))  # + sign-ins not yet folded
     w = csv.writer(sys.stdout)
     w.writerow(["when", "who", "action", "detail", "ref"])
     for r in trail.itertuples(index=False):

@@ -288,6 +288,9 @@ def write(path: str | os.PathLike | None = None, *, fresh: bool = False) -> Iter
             init_schema(con)
             con.execute("BEGIN TRANSACTION")
             yield con
+            from etl import audit
+
+            folded = audit.fold(con, p)  # the audit journal's events (logins) ride along with this write
             con.execute("COMMIT")
             crash_point("committed")
             con.execute("CHECKPOINT")
@@ -303,6 +306,8 @@ def write(path: str | os.PathLike | None = None, *, fresh: bool = False) -> Iter
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
+            with contextlib.suppress(OSError):
+                audit.forget(p, folded)  # only once the swap is durable
         finally:
             if con is not None:
                 with contextlib.suppress(Exception):

@@ -14,10 +14,11 @@ import streamlit as st
 
 from metrics.periods import Period
 from ui import analysis_data as ad
-from ui import data, state
+from ui import data, gate, state
 from ui.style import LEVEL_NOUN, PRIMARY, WARN_FILL, isna
 
 state.require_frame()
+gate.require("read", "分析工具")
 sel = state.selection()
 sc = sel.scheme
 spec = sc.require_index()
@@ -118,10 +119,11 @@ elif tool == "uncertainty":
     tol = mc.settings["tolerance"]
     view = pd.DataFrame({
         "名次": u["rank"], "单位": u["name"], "指数": u["index"], "中位名次": u["rank_median"],
-        "5%–95%区间": [f"{int(a)}–{int(b)}" for a, b in zip(u["rank_p5"], u["rank_p95"])],
+        "5%–95%区间": [f"{int(a)}–{int(b)}" if pd.notna(a) and pd.notna(b) else "—"
+                      for a, b in zip(u["rank_p5"], u["rank_p95"])],
         f"进入前{mc.settings['last']}名概率": (u["p_top"] * 100).round(1),
         f"落入后{mc.settings['last']}名概率": (u["p_last"] * 100).round(1),
-        "结论": u["stable"].map(lambda s: "稳定" if s else "取决于权重与标准化方法")})
+        "结论": u["stable"].map(lambda s: "—" if pd.isna(s) else "稳定" if s else "取决于权重与标准化方法")})
     st.dataframe(view, hide_index=True, width="stretch", key="tools_mc_table", height=min(38 + 35 * len(view), 600),
                  column_config={"指数": st.column_config.NumberColumn(format="%.1f"),
                                 "中位名次": st.column_config.NumberColumn(format="%.1f"),
@@ -140,7 +142,8 @@ elif tool == "uncertainty":
     else:
         rv = pd.DataFrame({"单位": shown["name"], "得分": shown["score"], "名次": shown["rank"],
                            "预警": shown["warned"].map(lambda w: "是" if w is True else ""),
-                           "得分区间": [f"{a:.1f}–{b:.1f}" for a, b in zip(shown["score_p5"], shown["score_p95"])],
+                           "得分区间": [f"{a:.1f}–{b:.1f}" if pd.notna(a) and pd.notna(b) else "—"
+                                    for a, b in zip(shown["score_p5"], shown["score_p95"])],
                            "进入名单的模拟比例": (shown["warned_share"] * 100).round(1), "结论": shown["verdict"]})
         st.dataframe(rv.style.apply(lambda r: [f"background-color: {WARN_FILL}" if r["预警"] == "是" else ""] * len(r),
                                     axis=1).format({"得分": "{:.1f}"}),

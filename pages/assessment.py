@@ -6,11 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from metrics.periods import Period
-from ui import analysis_data, data, export, state
+from ui import analysis_data, data, export, gate, state
 from ui.style import BAND_FILL, LEVEL_NOUN, WARN_FILL
 
 state.require_frame()
+gate.require("read", "季度考评")
 sel = state.selection()
+scope = data.scope()
 sc = sel.scheme
 spec = sc.require_score()
 noun = LEVEL_NOUN[sel.level]
@@ -51,15 +53,18 @@ else:
     robust = analysis_data.robustness(sel.key, quarter, sel.level, sel.province, sel.skey).set_index("code")
     for r in warned.itertuples():
         col1, col2 = st.columns([6, 1])
-        share, ok = robust.at[r.code, "warned_share"], bool(robust.at[r.code, "robust"])
-        col1.error(f"**{r.name}**　{r.reason}　｜　对权重稳健：{'是' if ok else '否'}（各项分值 ±50% 的 1000 种组合中 "
-                   f"{share:.0%} 仍在名单）", icon=":material/warning:")
-        if col2.button("分析原因 ›", key=f"assess_go_{r.code}"):
+        share, ok = robust.at[r.code, "warned_share"], robust.at[r.code, "robust"]
+        robust_text = "" if pd.isna(share) else (f"　｜　对权重稳健：{'是' if bool(ok) else '否'}（各项分值 ±50% 的 "
+                                                 f"1000 种组合中 {share:.0%} 仍在名单）")
+        col1.error(f"**{r.name}**　{r.reason}{robust_text}", icon=":material/warning:")
+        if scope.sees(r.code) and col2.button("分析原因 ›", key=f"assess_go_{r.code}"):
             st.session_state[state.FOCUS] = r.code
             st.switch_page("pages/region.py")
 
 # --- the score sheet ---------------------------------------------------------------------------------------
 st.subheader("考评得分表")
+if not scope.full:
+    st.caption("您的账号可查看本市及所辖县（市、区）的各项得分；其他单位只显示总分、名次与是否预警。")
 items = [(it.indicator, sc.indicators[it.indicator].name, it.points) for it in spec.items]
 bonus = [(a.indicator, sc.indicators[a.indicator].name) for a in spec.bonus]
 deductions = [(a.indicator, sc.indicators[a.indicator].name) for a in spec.deductions]

@@ -1,13 +1,15 @@
 """数据导入: upload CSV/XLSX, see the validation report, download set-aside rows and templates,
-see the load history. Loads go through etl.load (via ui.data.import_uploads)."""
+see the load history and the audit trail. Loads go through etl.load (via ui.data.import_uploads),
+in the signed-in user's name. Needs the import permission (data admin, province)."""
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from ui import data, state
+from ui import data, gate, state
 
 state.require_frame()
+acc = gate.require("import", "数据导入")
 RESULT = "import_result"
 TABLES = dict(data.tables())
 
@@ -16,7 +18,8 @@ st.caption("上传执法系统导出的 CSV 或 Excel（.xlsx）文件。表头�
            "编码支持 UTF-8 与 GBK。系统逐行校验：合格的行导入，不合格的行单列并写明原因，其余行照常导入。"
            "同一文件重复导入不会产生重复记录；同一编号的新记录会替换旧记录。")
 
-tab_up, tab_tpl, tab_hist = st.tabs(["上传文件", "模板下载", "导入历史"])
+tab_up, tab_tpl, tab_hist, *tab_audit = st.tabs(["上传文件", "模板下载", "导入历史"]
+                                                 + (["审计"] if acc.user and acc.can("audit") else []))
 
 # --- upload -------------------------------------------------------------------------------------
 with tab_up:
@@ -40,7 +43,8 @@ with tab_up:
                 bar.progress(min(frac, 1.0), text=text)
 
             with st.spinner("导入中，请稍候…"):
-                result = data.import_uploads(files, table or None, progress=progress)
+                result = data.import_uploads(files, table or None, progress=progress,
+                                             user=acc.user.username if acc.user else None)
             bar.progress(1.0, text="导入完成")
             st.session_state[RESULT] = result
             st.rerun()  # the warehouse changed: the frame and every cached page see the new version
@@ -117,3 +121,31 @@ with tab_hist:
             st.dataframe(rows.rename(columns={"file_name": "文件", "row_number": "行号", "column_name": "列",
                                               "value": "值", "reason": "原因", "raw": "原始行"}),
                          hide_index=True, width="stretch", key="history_set_aside")
+
+# --- audit trail --------------------------------------------------------------------------------
+if tab_audit:
+    with tab_audit[0]:
+        from etl.audit import ACTIONS
+        from etl.safe import csv_bytes
+
+        st.caption("谁在何时导入了哪个文件、印发或办结了哪份提醒敦促函、登录与退出（最近 1000 条，最新在前）。"
+                   "登录记录先写入数据仓库旁的审计日志，下次导入或发函时并入数据仓库。")
+        trail = data.audit_trail(limit=1000)
+        c1, c2 = st.columns([1, 2])
+        who = c1.text_input("操作人", key="audit_who", placeholder="用户名")
+        kinds = c2.multiselect("操作", list(ACTIONS), key="audit_actions", format_func=ACTIONS.get,
+                               placeholder="全部操作")
+        if who.strip():
+            trail = trail[trail["who"].astype(str).str.contains(who.strip(), regex=False)]
+        if kinds:
+            trail = trail[trail["action"].isin(kinds)]
+        view = pd.DataFrame({"时间": trail["when"], "操作人": trail["who"], "操作": trail["action"].map(lambda a: ACTIONS.get(a, a)),
+                             "详情": trail["detail"], "编号": trail["ref"]})
+        if view.empty:
+            st.info("没有符合条件的审计记录。")
+        else:
+            st.dataframe(view, hide_index=True, width="stretch", key="audit_table",
+                         column_config={"时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+                                        "详情": st.column_config.TextColumn(width="large")})
+            st.download_button("下载审计记录（CSV）", csv_bytes(view), file_name="审计记录.csv", mime="text/csv",
+                               key="audit_download")

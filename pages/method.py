@@ -4,9 +4,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import data, state
+from ui import data, gate, state
 
 state.require_frame()
+gate.require(None, "方法说明")
 sel_scheme = st.session_state.get(state.SCHEME)
 skey = data.scheme_key(sel_scheme)
 st.title("方法说明")

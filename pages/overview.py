@@ -8,28 +8,35 @@ import pandas as pd
 import streamlit as st
 
 from metrics.periods import Period
-from ui import charts, data, state
+from ui import charts, data, gate, state
 from ui.style import LEVEL_NOUN, band_of, change, colour_map, integer, is_flat, num, pct
 
 state.require_frame()
+gate.require("read", "总览")
 sel = state.selection()
 sc = sel.scheme
 band = band_of(sc)
 colours = colour_map(sc)
 noun = LEVEL_NOUN[sel.level]
+scope = data.scope()
+# the KPI tiles: the province's, or a city user's own city's
+area = sel.province if scope.full else scope.home
+regions = data.regions(sel.key, sel.province)
+area_name = sel.province_name if scope.full else dict(zip(regions["code"], regions["name"])).get(area, area)
+where = "全省" if scope.full else area_name
 
 st.title(f"{sel.province_name}安全生产执法效能总览")
-st.caption(f"{sel.label} · 评价对象：{noun} · 方案：{sc.name}")
+st.caption(f"{sel.label} · 评价对象：{noun} · 方案：{sc.name}" + ("" if scope.full else f" · 指标卡片为{area_name}的数据"))
 
 # --- KPI tiles ------------------------------------------------------------------------------------
-tiles = data.kpi_tiles(sel.key, sel.period, sel.province)
-series = data.kpi_series(sel.key, tuple(sel.recent(8)), sel.province)
+tiles = data.kpi_tiles(sel.key, sel.period, area)
+series = data.kpi_series(sel.key, tuple(sel.recent(8)), area)
 prev_label = Period.parse(tiles.previous_period.iloc[0]).label
 cols = st.columns(len(tiles))
 FORMAT = {"inspections": integer, "hazards": integer, "cases": integer, "rectification": pct,
           "fines": lambda v: num(v, 1)}
 HELP = {
-    "inspections": "本期全省各级执法机构的执法检查次数（按检查日期）。",
+    "inspections": f"本期{where}各级执法机构的执法检查次数（按检查日期）。",
     "hazards": "本期检查发现的隐患项数（按发现日期）。",
     "rectification": "本期发现的需整改隐患中，截至期末已整改的比例。",
     "cases": "本期立案的行政处罚案件数（按立案日期）。",
@@ -108,6 +115,6 @@ else:
         with c4:
             cc1, cc2 = st.columns([4, 1])
             cc1.markdown(f"<span style='color:#c62828'>{r.reason}</span>", unsafe_allow_html=True)
-            if cc2.button("分析 ›", key=f"warn_go_{r.code}"):
+            if scope.sees(r.code) and cc2.button("分析 ›", key=f"warn_go_{r.code}"):
                 st.session_state[state.FOCUS] = r.code
                 st.switch_page("pages/region.py")

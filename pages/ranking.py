@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import data, export, state
+from ui import data, export, gate, state
 from ui.style import LEVEL_NOUN, band_of, fill_map, rank_change, style_cells
 
 state.require_frame()
+gate.require("read", "排名")
 sel = state.selection()
 sc = sel.scheme
 band = band_of(sc)
@@ -19,6 +20,8 @@ groups = [(g.code, g.name) for g in spec.groups]
 
 st.title(f"{spec.name}排名")
 st.caption(f"{sel.province_name} · {sel.label} · {noun} · 方案：{sc.name}")
+if not data.scope().full:
+    st.caption("您的账号可查看本市及所辖县（市、区）的一级指数；其他单位只显示名次与指数。")
 
 ix = data.index(sel.key, sel.period, sel.level, sel.province, sel.skey)
 prev = sel.previous()

@@ -1,18 +1,24 @@
 """区域分析 (for analysts): one region's index and score over time, its sub-indices against the
 peer median, its indicators with numerator, denominator, band and year-on-year, where it lost
-points — and the drill-down city → counties → enterprises → the records behind any number."""
+points — and the drill-down city → counties → enterprises → the records behind any number.
+
+The unit comes from the selector, from another page (分析 ›) or from the URL (``?region=330700``).
+A city user may pick only its city and counties; any other unit asked for by session state or
+URL is refused with 无权查看 (and the data layer would refuse it too)."""
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from etl.safe import csv_bytes
 from metrics.breakdown import index_breakdown, score_breakdown
 from metrics.periods import Period
-from ui import charts, data, state
+from ui import charts, data, gate, state
 from ui.style import (COLUMN_LABELS, LEVEL_NOUN, amount, band_of, change, fill_map, integer, is_flat, isna, labelled,
                       num, pct, style_cells, truthy, value)
 
 state.require_frame()
+acc = gate.require("read", "区域分析")
 sel = state.selection()
 sc = sel.scheme
 band = band_of(sc)
@@ -20,17 +26,43 @@ fills = fill_map(sc)
 spec = sc.require_index()
 noun = LEVEL_NOUN[sel.level]
 
+scope = data.scope()
+everything = data.regions(sel.key, sel.province)
+all_names = dict(zip(everything["code"], everything["name"]))
 units = data.regions(sel.key, sel.province, sel.level)
 ix = data.index(sel.key, sel.period, sel.level, sel.province, sel.skey)
 names = dict(zip(units["code"], units["name"]))
-options = units["code"].tolist()
+options = [c for c in units["code"].tolist() if scope.sees(c)]   # a city user: its own units only
 
-# default: the unit sent here from another page, else the last in the ranking (a low score to follow)
+# which unit: sent here from another page, or in the URL (?region=…), or kept from before
 focus = st.session_state.pop(state.FOCUS, None)
-if focus in options:
-    st.session_state["region_code"] = focus
-elif st.session_state.get("region_code") not in options:
-    ranked = ix.dropna(subset=["index"]).sort_values(["rank", "code"])
+asked = st.query_params.get("region")
+if asked is not None:
+    del st.query_params["region"]
+for want, source in ((focus, "page"), (asked, "url"), (st.session_state.get("region_code"), "state")):
+    if want is None:
+        continue
+    want = str(want).strip()
+    if want in all_names and not scope.sees(want):
+        st.session_state.pop("region_code", None)
+        gate.denied(acc, "区域分析", want)
+        st.title("区域分析")
+        st.error(f"无权查看{all_names[want]}（{want}）的数据。您的账号只能查看本市及所辖县（市、区）的详细数据；"
+                 "其他单位只显示名次（见“排名”页）。", icon=":material/block:")
+        st.stop()
+    if want in options:
+        st.session_state["region_code"] = want
+        break
+    if source == "url":
+        st.info(f"{all_names[want]}不是{noun}：请在侧栏“评价对象”中选择相应的层级。" if want in all_names
+                else f"没有区划代码为 {want[:12]} 的单位。")
+if not options:
+    st.title("区域分析")
+    st.info(f"您的账号没有可查看的{noun}。", icon=":material/info:")
+    st.stop()
+if st.session_state.get("region_code") not in options:
+    # default: the last in the ranking (a low score to follow)
+    ranked = ix[ix["code"].isin(options)].dropna(subset=["index"]).sort_values(["rank", "code"])
     st.session_state["region_code"] = ranked["code"].iloc[-1] if len(ranked) else options[0]
 
 head, pick = st.columns([3, 2])
@@ -105,11 +137,12 @@ with t2:
 
 # --- sub-indices against the peer median, and where the points went -----------------------------------
 left, right = st.columns([1, 1])
+medians = data.peer_medians(sel.key, sel.period, sel.level, sel.province, sel.skey)
 with left:
     comp = pd.DataFrame({
         "label": [f"{g.code} {g.name}" for g in spec.groups],
         "unit": [row[g.code] for g in spec.groups],
-        "median": [ix[g.code].median() for g in spec.groups],
+        "median": [medians.get(g.code) for g in spec.groups],
     })
     st.plotly_chart(charts.versus_median(comp, "一级指标与同级中位数"), key="region_vs_median",
                     config={"displayModeBar": False})
@@ -201,7 +234,7 @@ def behind_the_number() -> None:
                f"{amount(number, ind.unit)}{how}。{ind.description}")
     st.dataframe(labelled(recs), hide_index=True, width="stretch", key="explain_records",
                  height=min(38 + 35 * max(len(recs), 1), 320))
-    st.download_button("下载这些记录（CSV）", labelled(recs).to_csv(index=False).encode("utf-8-sig"),
+    st.download_button("下载这些记录（CSV）", csv_bytes(labelled(recs)),
                        file_name=f"{name}-{sel.period}-{ind.name}-{'分子' if part == 'numerator' else '分母'}.csv",
                        mime="text/csv", key="explain_download")
 
@@ -229,7 +262,7 @@ def drill_down() -> None:
         kid_names = dict(zip(kids["code"], kids["name"]))
         pick = st.selectbox("下钻到", [""] + kids["code"].tolist(), key="drill_county",
                             format_func=lambda c: f"{name}全市（含市本级）" if not c else kid_names[c])
-        if pick:
+        if pick in kid_names:
             target, target_name = pick, kid_names[pick]
     ents = data.enterprises(sel.key, sel.period, target)
     st.markdown(f"**{target_name}：{sel.label}有记录的企业**（{len(ents):,} 家，按逾期重大隐患、未整改隐患排序）")

@@ -17,6 +17,18 @@ Caching and invalidation
   touching a raw table.
 * The scheme is cached per (file, mtime) and passed to metrics as ``_scheme`` (not hashed); its
   key is hashed instead.
+
+Access (ui.auth, ui.gate)
+-------------------------
+Every public function here serves only what the signed-in user may see, whichever page, widget,
+session-state value or URL parameter asked: the cached functions (``_index``, ``_score``, …)
+compute for every unit, and the public ones filter their result by ``scope()`` on the way out.
+A city user gets full rows only for its city and the counties inside it; other units keep their
+rank position (code, name, rank, published index / score, warned) and nothing else; records,
+drill-down lists, KPI tiles and explanations of another unit raise ``auth.OutOfScope``. Loads,
+the load history and set-aside rows need the ``import`` permission, the audit trail ``audit``.
+Nobody signed in (with a users file): every read raises ``auth.Forbidden``. In open mode (no
+users file) nothing is filtered.
 """
 from __future__ import annotations
 
@@ -32,9 +44,47 @@ import streamlit as st
 from etl import warehouse
 from metrics import catalog, drill, kpis
 from metrics.periods import Period
+from ui import auth
 
 Key = tuple[str, tuple | None]
 SCHEME_DIR = Path(__file__).resolve().parents[1] / "metrics" / "schemes"
+
+
+# --- who is asking ---------------------------------------------------------------------------------
+def access():
+    """The session's ui.gate.Access (open mode, or the signed-in user)."""
+    from ui import gate
+
+    return gate.current()
+
+
+def _signed_in():
+    acc = access()
+    if not acc.signed_in:
+        raise auth.Forbidden("请先登录")
+    return acc
+
+
+def scope() -> auth.Scope:
+    """The units whose details the session's user may see (auth.FULL in open mode)."""
+    acc = _signed_in()
+    if acc.user is None or not acc.user.scoped:
+        return auth.FULL
+    k = key()
+    home_province = str(acc.user.region)[:2] + "0000"
+    units = _regions(k, home_province) if k[1] is not None else pd.DataFrame(columns=["code", "city_code"])
+    return auth.scope_for(acc.user, zip(units["code"], units["city_code"]))
+
+
+def require(permission: str) -> None:
+    """Raise auth.Forbidden unless the session's user may `permission` (import, notices, audit)."""
+    if not _signed_in().can(permission):
+        raise auth.Forbidden(f"无权执行此操作（需要 {permission} 权限）")
+
+
+def check(code: str) -> None:
+    """Raise auth.OutOfScope unless the user may see unit `code`'s details."""
+    scope().check(code)
 
 
 # --- warehouse and connection -------------------------------------------------------------------
@@ -102,9 +152,14 @@ def scheme_text(skey: tuple[str, int]) -> str:
 
 
 # --- what the warehouse holds -------------------------------------------------------------------
-@st.cache_data(max_entries=4, show_spinner=False)
 def status(k: Key) -> dict:
     """exists, counts per record table, meta, has_data, provinces [(code, name)], periods."""
+    _signed_in()
+    return _status(k)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _status(k: Key) -> dict:
     path, version = k
     if version is None:
         return dict(exists=False, has_data=False, counts={}, meta={}, provinces=[], quarters=[], years=[])
@@ -124,35 +179,95 @@ def status(k: Key) -> dict:
         )
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
 def regions(k: Key, province: str, level: str | None = None) -> pd.DataFrame:
+    """Codes and names of the province's regions (public: names are what rank positions show)."""
+    _signed_in()
+    return _regions(k, province, level)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _regions(k: Key, province: str, level: str | None = None) -> pd.DataFrame:
     with _cursor(k) as cur:
         return catalog.regions(cur, province, level)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
 def load_history(k: Key) -> pd.DataFrame:
+    require("import")
+    return _load_history(k)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _load_history(k: Key) -> pd.DataFrame:
     if k[1] is None:
         return pd.DataFrame()
     with _cursor(k) as cur:
         return catalog.load_history(cur)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
 def set_aside(k: Key, load_id: int) -> pd.DataFrame:
+    require("import")
+    return _set_aside(k, load_id)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _set_aside(k: Key, load_id: int) -> pd.DataFrame:
     with _cursor(k) as cur:
         return catalog.set_aside(cur, load_id=load_id)
 
 
-# --- headline figures and drill-down ------------------------------------------------------------
-@st.cache_data(max_entries=64, show_spinner=False)
+def audit_trail(limit: int = 1000) -> pd.DataFrame:
+    """Who loaded which file, who issued which notice, sign-ins — newest first (etl.audit).
+    Not cached: sign-ins reach the journal without changing the warehouse's version."""
+    require("audit")
+    from etl import audit
+
+    k = key()
+    if k[1] is None:
+        return audit.audit_trail(_empty_connection(), db=k[0], limit=limit)
+    with _cursor(k) as cur:
+        return audit.audit_trail(cur, db=k[0], limit=limit)
+
+
+def _empty_connection():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE audit_log (happened_at TIMESTAMP, actor VARCHAR, action VARCHAR, detail VARCHAR)")
+    return con
+
+
+# --- headline figures and drill-down: only for units inside the user's scope -------------------------
 def kpi_tiles(k: Key, period: str, code: str, against: str = "previous") -> pd.DataFrame:
+    check(code)
+    return _kpi_tiles(k, period, code, against)
+
+
+def kpi_series(k: Key, periods: tuple[str, ...], code: str) -> pd.DataFrame:
+    check(code)
+    return _kpi_series(k, periods, code)
+
+
+def children(k: Key, period: str, code: str) -> pd.DataFrame:
+    check(code)
+    return auth.only_units(_children(k, period, code), scope())
+
+
+def enterprises(k: Key, period: str, code: str) -> pd.DataFrame:
+    check(code)
+    return _enterprises(k, period, code)
+
+
+def records(k: Key, period: str, code: str, kind: str, enterprise_id: str | None = None) -> pd.DataFrame:
+    check(code)
+    return _records(k, period, code, kind, enterprise_id)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _kpi_tiles(k: Key, period: str, code: str, against: str = "previous") -> pd.DataFrame:
     with _cursor(k) as cur:
         return kpis.kpi_tiles(cur, period, code, against)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def kpi_series(k: Key, periods: tuple[str, ...], code: str) -> pd.DataFrame:
+def _kpi_series(k: Key, periods: tuple[str, ...], code: str) -> pd.DataFrame:
     """Totals of one region over several periods (sparklines): one row per period."""
     with _cursor(k) as cur:
         rows = [{"period": p, **kpis.region_totals(cur, p, code)} for p in periods]
@@ -160,26 +275,68 @@ def kpi_series(k: Key, periods: tuple[str, ...], code: str) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def children(k: Key, period: str, code: str) -> pd.DataFrame:
+def _children(k: Key, period: str, code: str) -> pd.DataFrame:
     with _cursor(k) as cur:
         return drill.children(cur, period, code)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def enterprises(k: Key, period: str, code: str) -> pd.DataFrame:
+def _enterprises(k: Key, period: str, code: str) -> pd.DataFrame:
     with _cursor(k) as cur:
         return drill.enterprises(cur, period, code)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def records(k: Key, period: str, code: str, kind: str, enterprise_id: str | None = None) -> pd.DataFrame:
+def _records(k: Key, period: str, code: str, kind: str, enterprise_id: str | None = None) -> pd.DataFrame:
     with _cursor(k) as cur:
         return drill.records(cur, period, code, kind, enterprise_id)
 
 
 # --- the scheme's numbers (metrics.indicators / index / score / yoy / explain) -------------------
-@st.cache_data(max_entries=64, show_spinner="正在计算指标…")
+# public: filtered by the user's scope; _private (cached): every unit, for computations over peers
 def indicators(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+    return auth.only_units(_indicators(k, period, level, province, skey), scope())
+
+
+def index(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+    return auth.limit_units(_index(k, period, level, province, skey), scope())
+
+
+def index_detail(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+    return auth.only_units(_index_detail(k, period, level, province, skey), scope())
+
+
+def peer_medians(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> dict[str, float]:
+    """The median over all peers of each first-level sub-index (a statistic, not a unit's figure)."""
+    _signed_in()
+    ix = _index(k, period, level, province, skey)
+    groups = [g.code for g in scheme(skey).require_index().groups]
+    return {g: float(ix[g].median()) if g in ix and ix[g].notna().any() else float("nan") for g in groups}
+
+
+def score(k: Key, quarter: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+    return auth.limit_units(_score(k, quarter, level, province, skey), scope())
+
+
+def warnings(k: Key, quarter: str, level: str, province: str, skey: tuple[str, int]):
+    return auth.limit_units(_warnings(k, quarter, level, province, skey), scope())
+
+
+def commendations(k: Key, year: int, level: str, province: str, skey: tuple[str, int]):
+    return auth.limit_units(_commendations(k, year, level, province, skey), scope())
+
+
+def year_on_year(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+    return auth.only_units(_year_on_year(k, period, level, province, skey), scope())
+
+
+def explain(k: Key, period: str, code: str, indicator: str, part: str, skey: tuple[str, int]) -> pd.DataFrame:
+    check(code)
+    return _explain(k, period, code, indicator, part, skey)
+
+
+@st.cache_data(max_entries=64, show_spinner="正在计算指标…")
+def _indicators(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
     from metrics.indicators import compute_indicators
 
     with _cursor(k) as cur:
@@ -187,7 +344,7 @@ def indicators(k: Key, period: str, level: str, province: str, skey: tuple[str, 
 
 
 @st.cache_data(max_entries=128, show_spinner="正在计算指数…")
-def index(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+def _index(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
     from metrics.index import compute_index
 
     with _cursor(k) as cur:
@@ -195,7 +352,7 @@ def index(k: Key, period: str, level: str, province: str, skey: tuple[str, int])
 
 
 @st.cache_data(max_entries=64, show_spinner="正在计算指数…")
-def index_detail(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+def _index_detail(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
     """Per unit × second-level indicator: the normalised score (0–100) and band, when the
     metrics package offers it (metrics.index.compute_index(..., detail=True))."""
     from metrics import index as mindex
@@ -205,7 +362,7 @@ def index_detail(k: Key, period: str, level: str, province: str, skey: tuple[str
 
 
 @st.cache_data(max_entries=128, show_spinner="正在计算考评得分…")
-def score(k: Key, quarter: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+def _score(k: Key, quarter: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
     from metrics.score import compute_score
 
     with _cursor(k) as cur:
@@ -213,7 +370,7 @@ def score(k: Key, quarter: str, level: str, province: str, skey: tuple[str, int]
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def warnings(k: Key, quarter: str, level: str, province: str, skey: tuple[str, int]):
+def _warnings(k: Key, quarter: str, level: str, province: str, skey: tuple[str, int]):
     from metrics import score as mscore
 
     with _cursor(k) as cur:
@@ -221,7 +378,7 @@ def warnings(k: Key, quarter: str, level: str, province: str, skey: tuple[str, i
 
 
 @st.cache_data(max_entries=32, show_spinner="正在计算年度表扬名单…")
-def commendations(k: Key, year: int, level: str, province: str, skey: tuple[str, int]):
+def _commendations(k: Key, year: int, level: str, province: str, skey: tuple[str, int]):
     from metrics import score as mscore
 
     with _cursor(k) as cur:
@@ -229,7 +386,7 @@ def commendations(k: Key, year: int, level: str, province: str, skey: tuple[str,
 
 
 @st.cache_data(max_entries=64, show_spinner="正在计算同比…")
-def year_on_year(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+def _year_on_year(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
     from metrics.yoy import year_on_year as yoy
 
     with _cursor(k) as cur:
@@ -237,7 +394,7 @@ def year_on_year(k: Key, period: str, level: str, province: str, skey: tuple[str
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def explain(k: Key, period: str, code: str, indicator: str, part: str, skey: tuple[str, int]) -> pd.DataFrame:
+def _explain(k: Key, period: str, code: str, indicator: str, part: str, skey: tuple[str, int]) -> pd.DataFrame:
     from metrics.explain import records as explain_records
 
     with _cursor(k) as cur:
@@ -260,6 +417,7 @@ def build_demo(province: str, scale: float = 1.0) -> str:
     """Build the seeded demo warehouse (etl.demo) at the app's warehouse path; its summary."""
     from etl.demo import DemoConfig, build_demo as _build
 
+    require("import")
     return _build(DemoConfig(province=province, scale=scale), db=warehouse.db_path())
 
 
@@ -275,6 +433,10 @@ def import_uploads(uploads: list, table: str | None = None, progress=None, user:
 
     from etl.load import load_files
 
+    require("import")
+    acc = access()
+    if acc.user is not None:
+        user = acc.user.username  # signed in: always the user, whatever the caller passed
     with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
         paths, names = [], {}
         for i, up in enumerate(uploads):

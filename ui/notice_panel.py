@@ -6,6 +6,11 @@ The page calls ``notice_section(sel, quarter, sheet)``. Everything here goes thr
 metrics.notices (documents) and etl.notice_log (the log, written only through etl.warehouse.write).
 After a write the app's cached connection is dropped (ui.data.clear): DuckDB would otherwise keep
 serving the file it opened before the swap.
+
+Access: issuing, recording replies and closing need the ``notices`` permission (notice staff,
+province) and are done in the signed-in user's name. Everyone else reads only the notices of the
+units in their scope that have been issued (a city: its own and its counties'), without the
+score-sheet annex or the ZIP of every unit's letters.
 """
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ import streamlit as st
 from etl import notice_log, warehouse
 from metrics import notices as N
 from metrics.periods import Period
-from ui import data
+from ui import auth, data
 
 STATUS_ICON = {"待回复": "🔴 待回复", "已回复": "🟡 已回复", "已办结": "🟢 已办结"}
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -27,7 +32,14 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _actor() -> str:
+    acc = data.access()
+    if acc.user is not None:
+        return acc.user.username
     return os.environ.get("ENFORCEMENT_USER") or st.session_state.get("user") or "网页操作"
+
+
+def _may_issue() -> bool:
+    return data.access().can("notices")
 
 
 def notices_dir(quarter: str, level: str) -> Path:
@@ -36,21 +48,36 @@ def notices_dir(quarter: str, level: str) -> Path:
 
 
 # --- cached reads ---------------------------------------------------------------------------------
-@st.cache_data(max_entries=32, show_spinner="正在准备提醒敦促函…")
 def notice_data(k: data.Key, quarter: str, level: str, province: str, skey, stamp: tuple) -> list[N.NoticeData]:
-    sheet = data.score(k, quarter, level, province, skey)
+    """The notices of the quarter's warned units inside the user's scope."""
+    scope = data.scope()
+    return [d for d in _notice_data(k, quarter, level, province, skey, stamp) if scope.sees(d.unit_code)]
+
+
+def log_table(k: data.Key) -> pd.DataFrame:
+    """The notice log: every notice for notice staff and the province, else the scope's own."""
+    return auth.only_units(_log_table(k), data.scope(), code="unit_code")
+
+
+def follow_up(k: data.Key, quarter: str, level: str, province: str, skey) -> pd.DataFrame:
+    return auth.only_units(_follow_up(k, quarter, level, province, skey), data.scope())
+
+
+@st.cache_data(max_entries=32, show_spinner="正在准备提醒敦促函…")
+def _notice_data(k: data.Key, quarter: str, level: str, province: str, skey, stamp: tuple) -> list[N.NoticeData]:
+    sheet = data._score(k, quarter, level, province, skey)  # every unit's (cached for everyone)
     with data._cursor(k) as cur:
         return N.build_notices(cur, Period.parse(quarter), level, province, data.scheme(skey), _settings(), sheet)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def log_table(k: data.Key) -> pd.DataFrame:
+def _log_table(k: data.Key) -> pd.DataFrame:
     with data._cursor(k) as cur:
         return notice_log.notices(cur)
 
 
 @st.cache_data(max_entries=16, show_spinner="正在对比下一季度…")
-def follow_up(k: data.Key, quarter: str, level: str, province: str, skey) -> pd.DataFrame:
+def _follow_up(k: data.Key, quarter: str, level: str, province: str, skey) -> pd.DataFrame:
     with data._cursor(k) as cur:
         return N.follow_up(cur, Period.parse(quarter), level, province, data.scheme(skey))
 
@@ -165,15 +192,23 @@ def notice_section(sel, quarter: str, sheet: pd.DataFrame) -> None:
 
 def _issue_tab(sel, qp: Period, notices, logged, settings, template, s, sheet) -> None:
     quarter = str(qp)
-    st.caption(f"发文机关：{s.issuer} · 发文字号：{s.prefix}〔年份〕序号号 · 回复期限：成文之日起 {settings.reply_days} 日 · "
-               f"发文设置 `metrics/{N.DEFAULT_SETTINGS.name}`，措辞模板 `metrics/{N.DEFAULT_TEMPLATE.name}`（改后即生效）")
+    may_issue = _may_issue()
+    numbers = dict(zip(logged["unit_code"], logged["number"])) if len(logged) else {}
+    if not may_issue:  # read only: the notices issued to the units of one's scope
+        notices = [x for x in notices if x.unit_code in numbers]
+        st.caption("提醒敦促函由省厅发函人员编号印发；此处只显示本单位已收到的函件。")
+        if not notices:
+            st.write("本季度没有发给本单位的提醒敦促函。")
+            return
+    else:
+        st.caption(f"发文机关：{s.issuer} · 发文字号：{s.prefix}〔年份〕序号号 · 回复期限：成文之日起 {settings.reply_days} 日 · "
+                   f"发文设置 `metrics/{N.DEFAULT_SETTINGS.name}`，措辞模板 `metrics/{N.DEFAULT_TEMPLATE.name}`（改后即生效）")
     if not notices:
         st.write("本季度无预警单位，无需发函。")
         return
-    numbers = dict(zip(logged["unit_code"], logged["number"])) if len(logged) else {}
     c1, c2 = st.columns([1, 2])
     on = c1.date_input("成文日期", value=dt.date.today(), key="notice_date", format="YYYY-MM-DD",
-                       help="已发过函的单位再次生成时沿用原文号和原成文日期")
+                       help="已发过函的单位再次生成时沿用原文号和原成文日期") if may_issue else dt.date.today()
     names = {d.unit_code: d.unit_name for d in notices}
     pick = c2.selectbox("预览", list(names), key="notice_preview_unit",
                         format_func=lambda c: f"{names[c]}（{numbers.get(c, '未发函')}）")
@@ -199,6 +234,8 @@ def _issue_tab(sel, qp: Period, notices, logged, settings, template, s, sheet) -
         except N.NoticeError as e:
             st.info(f"本机无法排版预览：{e}")
 
+    if not may_issue:
+        return
     st.divider()
     new = [x for x in notices if x.unit_code not in numbers]
     if new:
@@ -254,7 +291,7 @@ def _log_tab(sel, log: pd.DataFrame, quarter: str) -> None:
                  column_config={"得分": st.column_config.NumberColumn(format="%.1f"),
                                 "排名": st.column_config.NumberColumn(format="%d")})
     open_ = log[log["closed_on"].isna()]
-    if open_.empty:
+    if open_.empty or not _may_issue():
         return
     labels = {n: f"{n} {u}（{s}）" for n, u, s in zip(open_["number"], open_["unit_name"], open_["status"])}
     with st.form("notice_log_form", border=True):

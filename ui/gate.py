@@ -1,0 +1,303 @@
+"""The sign-in gate: the frame (app.py) calls ``gate()`` before anything reads the warehouse.
+
+Modes (ui.auth has the users file and the roles):
+
+- **open** — no users file at the default path (data/users.toml) and no ``[auth]`` in
+  .streamlit/secrets.toml: local use, everything visible, a note in the sidebar says so.
+- **password** — a users file: a sign-in form (st.form); bcrypt hashes; after 5 failed attempts
+  for one user name in 10 minutes that name is refused for 15 minutes; the message never says
+  whether the name or the password was wrong.
+- **oidc** — a users file and an ``[auth]`` section in .streamlit/secrets.toml: Streamlit's own
+  ``st.login()``; ``st.user.email`` is looked up in the users file (``email = …``) for the roles.
+- **closed** — a users file that cannot be used, $ENFORCEMENT_USERS naming a missing file, or
+  OIDC without a users file: nobody gets in, the page says why.
+
+Sign-ins, failed sign-ins, sign-outs and refused access go to the audit trail (etl.audit.record).
+Pages call ``require(permission)`` first; the data layer (ui.data) asks ``current()`` for the
+user's scope on every read.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from ui import auth
+
+AUTH = "_auth_session"      # session_state: {"username", "fp", "via"} of the signed-in user
+NOTICE = "_auth_notice"     # session_state: a message for the sign-in form (signed out because …)
+OIDC_LOGOUT = "_auth_oidc_logout"
+LIMITER = auth.RateLimiter()
+_users_cache: dict[tuple, dict[str, auth.User]] = {}
+
+
+@dataclass(frozen=True)
+class Access:
+    mode: str                       # open | password | oidc | closed
+    user: auth.User | None = None
+    problem: str | None = None      # closed: why; oidc: an identity with no users-file entry
+
+    @property
+    def open(self) -> bool:
+        return self.mode == "open"
+
+    @property
+    def signed_in(self) -> bool:
+        return self.open or self.user is not None
+
+    def can(self, permission: str | None) -> bool:
+        return self.open or (self.user is not None and self.user.can(permission))
+
+    def can_page(self, page: str) -> bool:
+        return self.open or (self.user is not None and self.user.can_page(page))
+
+    def actor(self, default: str) -> str:
+        """Who to name in the warehouse for a change: the signed-in user; in open mode
+        $ENFORCEMENT_USER, else `default`."""
+        if self.user is not None:
+            return self.user.username
+        return os.environ.get("ENFORCEMENT_USER") or default
+
+
+# --- configuration ------------------------------------------------------------------------------------
+def _oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file, or one that does not parse
+        return False
+
+
+def _load_users(path: Path) -> dict[str, auth.User]:
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    if key not in _users_cache:
+        _users_cache.clear()
+        _users_cache[key] = auth.load_users(path)
+    return _users_cache[key]
+
+
+def config() -> tuple[str, dict[str, auth.User], str | None]:
+    """(mode, users, problem) as the users file and the secrets say now."""
+    path, explicit = auth.users_path()
+    oidc = _oidc_configured()
+    if not path.exists():
+        if explicit:
+            return "closed", {}, f"用户文件 {path} 不存在（由环境变量 {auth.USERS_ENV} 指定）。"
+        if oidc:
+            return "closed", {}, ("已配置统一身份认证（.streamlit/secrets.toml 的 [auth]），但没有用户文件，"
+                                  f"无法分配角色：请用 python -m ui.users add 建立 {path}。")
+        return "open", {}, None
+    try:
+        users = _load_users(path)
+    except (OSError, auth.UsersFileError) as e:
+        return "closed", {}, f"用户文件无法使用：{e}"
+    return ("oidc" if oidc else "password"), users, None
+
+
+def _has_session() -> bool:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    return get_script_run_ctx() is not None
+
+
+def current() -> Access:
+    """Who is using the app in this session (no UI)."""
+    mode, users, problem = config()
+    if mode in ("open", "closed"):
+        return Access(mode, None, problem)
+    if not _has_session():  # bare mode: no session, nobody signed in
+        return Access(mode)
+    ss = st.session_state
+    if mode == "oidc":
+        if not getattr(st.user, "is_logged_in", False):
+            return Access(mode)
+        email = st.user.get("email")
+        user = auth.user_for_email(users, email) if st.user.get("email_verified", True) is not False else None
+        if user is None:
+            return Access(mode, None, f"统一身份认证账号 {email or '（无邮箱）'} 未在用户文件中登记，无权使用本系统。")
+        return Access(mode, user)
+    sess = ss.get(AUTH)
+    if not isinstance(sess, dict):
+        return Access(mode)
+    user = users.get(sess.get("username", ""))
+    if user is None or user.fingerprint != sess.get("fp") or not user.password_hash:
+        return Access(mode)  # removed, password or roles changed: sign in again (gate() says so)
+    return Access(mode, user)
+
+
+def audit(actor: str, action: str, detail: dict | None = None) -> None:
+    """An event in the audit trail (etl.audit journal; moved into the warehouse by its next write)."""
+    from etl import audit as etl_audit, warehouse
+
+    detail = dict(detail or {})
+    try:
+        ip = st.context.ip_address if _has_session() else None
+    except Exception:
+        ip = None
+    if isinstance(ip, str) and ip:
+        detail.setdefault("ip", ip)
+    try:
+        etl_audit.record(warehouse.db_path(), actor, action, detail)
+    except OSError as e:  # a read-only data directory must not lock everybody out
+        st.toast(f"审计记录写入失败：{e}", icon=":material/error:")
+
+
+def denied(acc: Access, what: str, code: str | None = None) -> None:
+    """Record a refused attempt to see what the user's scope or roles do not cover."""
+    if acc.user is not None:
+        audit(acc.user.username, "access.denied", {"what": what, "code": code})
+
+
+# --- the sign-in screen -------------------------------------------------------------------------------
+# the app's pages' url paths: a deep link to one of them shows the sign-in screen under that path
+# (no "page not found"), and after signing in the same URL opens the page itself
+URL_PATHS = ("overview", "ranking", "region", "analysis", "assessment", "data_import", "method", "start")
+
+
+def _screen(render, title: str = "登录") -> None:
+    """Show only `render`, whatever page the URL names, and end the run."""
+    pages = [st.Page(render, title=title, icon=":material/lock:", url_path="login", default=True)]
+    pages += [st.Page(render, title=title, url_path=p) for p in URL_PATHS]
+    st.navigation(pages, position="hidden").run()
+    st.stop()
+
+
+def attempt(users: dict[str, auth.User], username: str, password: str) -> tuple[auth.User | None, str]:
+    """Check a sign-in; (user, "") or (None, the message to show). Audits the outcome."""
+    name = (username or "").strip()
+    if not name or not password:
+        return None, "请输入用户名和密码。"
+    known = name in users
+    who = name if known else "（未知用户名）"   # never log what was typed for an unknown name (a password?)
+    left = LIMITER.locked(name)
+    if left:
+        audit(who, "login.locked", {"via": "password"})
+        return None, f"登录失败次数过多，请 {math.ceil(left / 60)} 分钟后再试。"
+    user = auth.authenticate(users, name, password)
+    if user is None:
+        locked = LIMITER.failure(name)
+        audit(who, "login.failed", {"via": "password"})
+        if locked:
+            minutes = math.ceil(LIMITER.lockout / 60)
+            audit(who, "login.locked", {"via": "password", "minutes": minutes})
+            return None, f"用户名或密码错误。登录失败次数过多，请 {minutes} 分钟后再试。"
+        return None, "用户名或密码错误。"
+    LIMITER.success(name)
+    audit(user.username, "login", {"via": "password"})
+    return user, ""
+
+
+def _start_session(user: auth.User, via: str) -> None:
+    ss = st.session_state
+    for k in list(ss.keys()):   # nothing of a previous user's session (or of before sign-in) stays
+        del ss[k]
+    ss[AUTH] = {"username": user.username, "fp": user.fingerprint, "via": via}
+
+
+def _password_form(users: dict[str, auth.User]) -> None:
+    st.title("执法效能 · 登录")
+    st.caption("安全生产执法效能评估系统。请使用管理员分配的账号登录。")
+    if msg := st.session_state.pop(NOTICE, None):
+        st.info(msg)
+    if not users:
+        st.warning("用户文件中还没有用户：请管理员用 `python -m ui.users add 用户名 --role province` 添加。")
+    with st.form("login_form", clear_on_submit=True, border=True):
+        username = st.text_input("用户名", key="login_username", max_chars=64, autocomplete="username")
+        password = st.text_input("密码", type="password", key="login_password", max_chars=128,
+                                 autocomplete="current-password")
+        go = st.form_submit_button("登录", type="primary", key="login_go")
+    if go:
+        user, message = attempt(users, username, password)
+        if user is None:
+            st.error(message, icon=":material/lock:")
+        else:
+            _start_session(user, "password")
+            st.rerun()
+
+
+def _oidc_screen(acc: Access) -> None:
+    st.title("执法效能 · 登录")
+    if acc.problem:  # signed in at the identity provider, but not a user of this app
+        st.error(acc.problem, icon=":material/block:")
+        if st.button("退出统一身份认证", key="oidc_logout"):
+            st.logout()
+        return
+    st.caption("安全生产执法效能评估系统。请使用统一身份认证登录。")
+    if st.button("使用统一身份认证登录", type="primary", key="oidc_login"):
+        st.login()
+
+
+def _closed_screen(problem: str) -> None:
+    st.title("执法效能")
+    st.error(f"系统暂不可用：{problem}", icon=":material/block:")
+    st.caption("请管理员检查用户文件（python -m ui.users list）。")
+
+
+def gate() -> Access:
+    """The frame's first step after the page config: the signed-in user, or the sign-in screen
+    (which ends the run). In open mode, returns at once."""
+    ss = st.session_state
+    if ss.pop(OIDC_LOGOUT, False):
+        st.logout()  # signs out at the identity provider too (redirects)
+    acc = current()
+    if acc.mode == "open":
+        return acc
+    if acc.mode == "closed":
+        _screen(lambda: _closed_screen(acc.problem or ""), "不可用")
+    if acc.user is None:
+        sess = ss.get(AUTH)
+        if isinstance(sess, dict):  # was signed in: the user was removed or changed
+            ss.pop(AUTH, None)
+            ss[NOTICE] = "账号信息已变更，请重新登录。"
+        if acc.mode == "oidc":
+            if acc.problem and not ss.get("_oidc_denied_logged"):
+                ss["_oidc_denied_logged"] = True
+                audit("（未登记账号）", "login.denied", {"via": "oidc", "email": st.user.get("email")})
+            _screen(lambda: _oidc_screen(acc))
+        _screen(lambda: _password_form(config()[1]))
+    if acc.mode == "oidc" and (ss.get(AUTH) or {}).get("fp") != acc.user.fingerprint:
+        _start_session(acc.user, "oidc")
+        audit(acc.user.username, "login", {"via": "oidc", "email": acc.user.email})
+    return acc
+
+
+def sidebar(acc: Access, region_name: str | None = None) -> None:
+    """Who is signed in and the sign-out button; in open mode, the note that anyone may use it."""
+    with st.sidebar:
+        if acc.open:
+            st.info("未配置用户，本机开放使用", icon=":material/lock_open:")
+            return
+        if acc.user is None:
+            return
+        st.markdown(f":material/account_circle: **{acc.user.name}**  \n"
+                    f"<small>{acc.user.username} · {acc.user.describe(region_name)}</small>", unsafe_allow_html=True)
+        st.button("退出登录", key="logout", icon=":material/logout:", on_click=logout,
+                  args=(acc.mode, acc.user.username))
+
+
+def logout(mode: str, username: str) -> None:
+    """The sign-out button's callback (runs before the rerun draws anything): audit, forget the
+    whole session; the rerun shows the sign-in screen."""
+    audit(username, "logout", {"via": mode})
+    ss = st.session_state
+    for k in list(ss.keys()):
+        del ss[k]
+    ss[NOTICE] = "已退出登录。"
+    if mode == "oidc":
+        ss[OIDC_LOGOUT] = True   # st.logout() from the script body, first thing on the rerun
+
+
+def require(permission: str | None, what: str = "此页面") -> Access:
+    """First thing in a page after require_frame(): refuse (and end the run) a user whose roles
+    do not allow `permission` — even if the page was reached around the navigation."""
+    acc = current()
+    if acc.can(permission):
+        return acc
+    denied(acc, what)
+    st.error(f"无权访问{what}：您的账号角色（{acc.user.describe() if acc.user else '未登录'}）不包括此功能。",
+             icon=":material/block:")
+    st.stop()
+    return acc  # not reached
