@@ -212,7 +212,11 @@ def _setup(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET autoload_known_extensions = false")
 
 
-def connect_read(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
+class WarehouseChanged(RuntimeError):
+    """The warehouse was replaced since the version a reader asked for: start over on the new one."""
+
+
+def connect_read(path: str | os.PathLike | None = None, *, expect: tuple | None = None) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the warehouse as it is *now*; many processes may hold one.
 
     DuckDB keeps one database instance per path in a process: while any connection to a file
@@ -220,16 +224,22 @@ def connect_read(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnec
     instance. So the current file is opened through a private hard link (a new path to the new
     inode), unlinked at once; the connection keeps the file open. Where a hard link is
     impossible (read-only directory, another filesystem) the path itself is opened.
+    ``expect`` (a ``version``) refuses with WarehouseChanged when the file is no longer that one,
+    so a cache keyed by version never holds a newer file under an older key.
     """
     p = db_path(path)
     if not p.exists():
         raise WarehouseMissing(f"no warehouse at {p}: build one with `python -m etl demo` or load files")
+    _remove_dead_reader_links(p)
     link = p.with_name(f".{p.name}.reader-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     try:
         os.link(p, link)
     except OSError:
         link = None
     try:
+        opened = version(link or p)
+        if expect is not None and opened != tuple(expect):
+            raise WarehouseChanged(f"{p} changed since version {expect}")
         con = duckdb.connect(str(link or p), read_only=True)
     finally:
         if link is not None:
@@ -237,6 +247,15 @@ def connect_read(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnec
                 link.unlink()
     _setup(con)
     return con
+
+
+def _remove_dead_reader_links(p: Path) -> None:
+    """Links left by a reader killed between linking and unlinking keep an old file on disk."""
+    for stray in p.parent.glob(f".{p.name}.reader-*"):
+        pid = stray.name.rsplit(".reader-", 1)[1].split("-", 1)[0]
+        if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            with contextlib.suppress(FileNotFoundError):
+                stray.unlink()
 
 
 def init_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -1,4 +1,5 @@
 """The demo warehouse: seeded, realistic, loaded through the ETL, on real region codes."""
+import os
 import subprocess
 import sys
 import time
@@ -99,3 +100,21 @@ def test_a_reader_in_the_same_process_sees_each_new_load(tmp_path):
     assert new.execute("SELECT value FROM meta WHERE key = 'probe'").fetchone() == ("new",)
     assert old.execute("SELECT count(*) FROM meta WHERE key = 'probe'").fetchone()[0] == 0
     assert not list(tmp_path.glob(".w.duckdb.reader-*"))
+
+
+def test_a_reader_asking_for_an_old_version_is_told_it_changed(tmp_path):
+    from etl import warehouse
+
+    db = tmp_path / "w.duckdb"
+    warehouse.ensure(db)
+    v1 = warehouse.version(db)
+    warehouse.connect_read(db, expect=v1).close()
+    with warehouse.write(db) as con:
+        con.execute("INSERT INTO meta VALUES ('probe', 'new')")
+    with pytest.raises(warehouse.WarehouseChanged):
+        warehouse.connect_read(db, expect=v1)
+    # a link left by a killed reader (pid that does not exist) is cleaned up
+    dead = tmp_path / ".w.duckdb.reader-999999999-abcd"
+    os.link(db, dead)
+    warehouse.connect_read(db).close()
+    assert not dead.exists()
