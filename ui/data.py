@@ -96,13 +96,19 @@ def key() -> Key:
 
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _connection(path: str, version: tuple | None) -> duckdb.DuckDBPyConnection:
-    # connect_read opens the file as it is now (not a replaced one DuckDB still holds open)
-    return warehouse.connect_read(path)
+    # connect_read opens the file as it is now (not a replaced one DuckDB still holds open), and
+    # refuses when that is no longer `version`: an evicted key never gets a newer file
+    return warehouse.connect_read(path, expect=version)
 
 
 @contextlib.contextmanager
 def _cursor(k: Key) -> Iterator[duckdb.DuckDBPyConnection]:
-    cur = _connection(*k).cursor()
+    try:
+        con = _connection(*k)
+    except warehouse.WarehouseChanged:
+        st.rerun()  # this rerun began on a file a load has since replaced: start over on the new one
+        raise       # (st.rerun returns only outside a script run)
+    cur = con.cursor()
     try:
         yield cur
     finally:
