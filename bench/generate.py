@@ -38,6 +38,7 @@ from pathlib import Path
 
 import duckdb
 
+from etl import demo
 from etl.contract import load_contract
 from etl.regions import reference_regions
 from etl.validate import CREDIT_CHARS, CREDIT_WEIGHTS
@@ -49,30 +50,10 @@ SIZES = {"enterprises": 3_000_000, "inspections": 10_000_000, "hazards": 25_000_
 FIRST_YEAR, LAST_YEAR = 2021, 2025
 DATA_END = dt.date(LAST_YEAR, 12, 31)
 
-# same shapes as etl/demo.py
-PROFILES = {  # base strength, change per year, quarter-to-quarter noise
-    "strong": (0.85, 0.00, 0.03),
-    "average": (0.62, 0.00, 0.05),
-    "weak": (0.30, 0.00, 0.05),
-    "improving": (0.28, 0.22, 0.04),
-    "declining": (0.80, -0.15, 0.04),
-    "erratic": (0.55, 0.00, 0.22),
-}
-PROFILE_CYCLE = ["strong", "weak", "improving", "erratic", "average", "declining", "weak", "strong",
-                 "average", "improving", "average", "erratic"]
-INDUSTRIES = {  # share of the register, chance of being a key unit, name words
-    "工贸其他": (0.52, 0.08, ["机械", "纺织", "电子", "塑料", "食品", "家具"]),
-    "危险化学品": (0.11, 0.55, ["化工", "精细化工", "石化"]),
-    "其他": (0.14, 0.05, ["物流", "建材", "仓储"]),
-    "涉爆粉尘": (0.08, 0.35, ["木业", "粉末冶金", "铝业"]),
-    "金属冶炼": (0.06, 0.45, ["冶金", "铸造", "钢铁"]),
-    "非煤矿山": (0.05, 0.50, ["矿业", "石料"]),
-    "烟花爆竹": (0.02, 0.70, ["烟花"]),
-    "煤矿": (0.02, 0.90, ["煤业"]),
-}
-TRADE_NAMES = "宏达鑫源华盛永安恒泰金利兴隆瑞丰天成博远振华新欣嘉和宇通信诚锦程东升"
-INSPECTION_TYPES = {"重点检查": 0.35, "双随机": 0.30, "专项检查": 0.20, "联合执法": 0.06, "异地执法": 0.02, "复查": 0.07}
-SEASON = [0.75, 0.55, 1.0, 1.05, 1.05, 1.2, 0.95, 0.9, 1.0, 0.95, 1.15, 1.45]
+# the same shapes as the demo (etl/demo.py), at national scale
+PROFILES, PROFILE_CYCLE, INDUSTRIES, INSPECTION_TYPES = demo.PROFILES, demo.PROFILE_CYCLE, demo.INDUSTRIES, demo.INSPECTION_TYPES
+TRADE_NAMES = "".join(demo.TRADE_NAMES)
+SEASON = [float(x) for x in demo.SEASON]
 GROWTH = 0.04  # inspections grow ~4% a year
 KEY_PICK = 0.30  # share of inspections that pick among key units (they are ~15% of the register)
 AGENCY_SPLIT = (0.84, 0.97)  # u < .84 county bureau, < .97 city bureau, else province bureau (key units)
