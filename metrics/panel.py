@@ -26,9 +26,8 @@ from metrics.indicators import COLUMNS
 from metrics.periods import Period
 from metrics.provinces import resolve_province
 from metrics.query import period_variables, placed_source_sql, run
-from metrics.rounding import round_half_away
 from metrics.scheme import Part, Scheme, load_scheme
-from metrics.score import SCORE_COLUMNS, apply_warning_rule, peer_groups, score_items
+from metrics.score import peer_groups, publish_score, score_items
 from metrics.sources import ACTIVITY, SOURCES, level_name, units_sql
 
 __all__ = ["indicator_panel", "score_panel", "score_codes"]
@@ -201,16 +200,7 @@ def score_panel(con: duckdb.DuckDBPyConnection, quarters: list[str | Period], le
         df = units.join(score_items(values, spec, q, names)).reset_index()
         if groups is None:
             groups = peer_groups(con, df["code"], level, province, spec.peers)
-        df["group"] = groups.to_numpy()
-        not_assessed = ~df["assessed"]
-        blank = ["score", "raw_score", "items", "bonus", "deduction"] + [c for c in df.columns if c.endswith("_points")]
-        df.loc[not_assessed, blank] = np.nan
-        df.loc[not_assessed, "flags"] = ""
-        df["bonus"] = round_half_away(df["bonus"], 1)
-        df["deduction"] = round_half_away(df["deduction"], 1)
-        df = apply_warning_rule(df, scheme.warning)
-        first = [*SCORE_COLUMNS, "assessed", "reason", "group", "peers"]
-        df = df[first + [c for c in df.columns if c not in first]]
+        df = publish_score(df, groups.to_numpy(), scheme)
         df.insert(0, "period", str(q))
         frames.append(df)
     return pd.concat(frames, ignore_index=True)

@@ -107,7 +107,13 @@ def compute_score(con: duckdb.DuckDBPyConnection, quarter: str | Period, level: 
     names = {c: scheme.indicator(c).name for c in codes}
     items = score_items(values, spec, period, names)
     df = units.join(items).reset_index()
-    df["group"] = peer_groups(con, df["code"], level, province, spec.peers)
+    return publish_score(df, peer_groups(con, df["code"], level, province, spec.peers), scheme)
+
+
+def publish_score(df: pd.DataFrame, groups, scheme: Scheme) -> pd.DataFrame:
+    """Units' item points → the published sheet: unassessed units blanked, bonus and deduction
+    rounded, the warning rule applied per peer group, columns in the CLI's order."""
+    df["group"] = np.asarray(groups)
     not_assessed = ~df["assessed"]
     blank = ["score", "raw_score", "items", "bonus", "deduction"] + [c for c in df.columns if c.endswith("_points")]
     df.loc[not_assessed, blank] = np.nan
