@@ -140,6 +140,15 @@ def _ref_type(contract: Contract, col) -> str | None:
     return contract[rt].column(rc).type
 
 
+def _reader(width: int, store_rejects: bool = False) -> str:
+    """read_csv of the data lines as text, the general path's options (etl.read._duckdb_stage);
+    parameters: path, lines to skip, delimiter."""
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width + SPARE_COLUMNS)) + "}"
+    return (f"""read_csv(?, header = false, skip = ?, delim = ?, quote = '"', escape = '"', columns = {columns},
+                         all_varchar = true, null_padding = true, ignore_errors = true,
+                         store_rejects = {str(store_rejects).lower()}, strict_mode = false, auto_detect = false)""")
+
+
 def pass_sql(sn: Sniffed, contract: Contract, today, name: str = "bulk") -> tuple[str, list]:
     """The one pass: CREATE TEMP TABLE `name` with _row, _blank, _wide, _bad, the typed columns,
     and c0…c{width-1} (the staged text of the row, for flagged rows only)."""
@@ -197,31 +206,30 @@ def pass_sql(sn: Sniffed, contract: Contract, today, name: str = "bulk") -> tupl
     select.append(f"CASE WHEN {' AND '.join(f'c{p} IS NULL' for p in spare)} THEN FALSE "
                   f"ELSE ({' OR '.join(f'{cell[p]} IS NOT NULL' for p in spare)}) END AS _wide")
     select.append("CAST(NULL AS BIGINT) AS _dup_first")
-    select += [f"c{p}" for p in range(width) if p not in sn.mapping]
 
+    # ids that only ever increase down the file are distinct (exports are mostly sorted by id): a row
+    # whose id is not above the previous row's (or is blank, or follows a blank) makes the loader
+    # look for repeated ids. A streaming window, in file order (before the joins, which may reorder).
+    if len(table.key) == 1:
+        k = table.key[0]
+        order_check = (f"CASE WHEN _row = {sn.header_line + 2} THEN FALSE "
+                       f"ELSE NOT coalesce({k} > lag({k}) OVER (), FALSE) END")
+    else:
+        order_check = "TRUE"
     checks, conditions, joins = rules(table, contract, today, label)
     broken = " OR ".join(f"coalesce({c}, FALSE)" for c in conditions) or "FALSE"
-    kept = []
-    for p in range(width):
-        text = f"t.r_{sn.mapping[p]}" if p in sn.mapping else _trimmed(f"t.c{p}")
-        kept.append(f"CASE WHEN _bad THEN {text} END AS c{p}")
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width + SPARE_COLUMNS)) + "}"
     cols = ", ".join(c.name for c in table.columns)
     sql = f"""
         CREATE OR REPLACE TEMP TABLE {name} AS
-        WITH src AS (
-            SELECT row_number() OVER () AS _pos, *
-            FROM read_csv(?, header = false, skip = ?, delim = ?, quote = '"', escape = '"',
-                          columns = {columns}, all_varchar = true, null_padding = true,
-                          ignore_errors = true, store_rejects = true, strict_mode = false, auto_detect = false)
-        ),
+        WITH src AS (SELECT row_number() OVER () AS _pos, * FROM {_reader(width, store_rejects=True)}),
         g AS (SELECT *{''.join(', ' + g for g in guards)} FROM src),
-        s AS (SELECT {', '.join(select)} FROM g),
+        s0 AS (SELECT {', '.join(select)} FROM g),
+        s AS (SELECT *, {order_check} AS _unordered FROM s0),
         flagged AS (
             SELECT t.*, (NOT t._blank AND (t._is_total OR {broken})) AS _bad
             FROM s t {' '.join(joins)}
         )
-        SELECT _row, _blank, _wide, _bad, {cols}, {', '.join(kept)} FROM flagged t
+        SELECT _row, _blank, _wide, _bad, _unordered, {cols} FROM flagged t
     """
     return sql, [str(sn.path), sn.header_line + 1, sn.delim]
 
@@ -264,13 +272,18 @@ def load(con: duckdb.DuckDBPyConnection, contract: Contract, sn: Sniffed, res, l
     # ids that occur more than once: every occurrence goes to the general path (first one wins there)
     keys = list(table.key)
     t0 = time.perf_counter()
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE bulk_dups AS
-        SELECT {', '.join(keys)} FROM bulk
-        WHERE NOT _blank AND {' AND '.join(f'{k} IS NOT NULL' for k in keys)}
-        GROUP BY ALL HAVING count(*) > 1""")
-    n_dup_keys = con.execute("SELECT count(*) FROM bulk_dups").fetchone()[0]
-    con.execute("CREATE OR REPLACE TEMP TABLE bulk_sub (_row BIGINT)")
+    present = " AND ".join(f"{k} IS NOT NULL" for k in keys)
+    increasing = con.execute("SELECT count(*) FILTER (WHERE _unordered) = 0 FROM bulk").fetchone()[0]
+    if increasing and len(keys) == 1:
+        n_dup_keys = 0
+    else:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE bulk_dups AS
+            SELECT {', '.join(keys)} FROM bulk WHERE NOT _blank AND {present}
+            GROUP BY ALL HAVING count(*) > 1""")
+        n_dup_keys = con.execute("SELECT count(*) FROM bulk_dups").fetchone()[0]
+    # the rows for the general path: flagged, or of an id that occurs more than once
+    con.execute("CREATE OR REPLACE TEMP TABLE bulk_sub AS SELECT _row FROM bulk WHERE _bad")
     if n_dup_keys:
         match = " AND ".join(f"b.{k} = d.{k}" for k in keys)
         con.execute(f"INSERT INTO bulk_sub SELECT b._row FROM bulk b JOIN bulk_dups d ON {match} WHERE NOT b._bad")
@@ -278,27 +291,22 @@ def load(con: duckdb.DuckDBPyConnection, contract: Contract, sn: Sniffed, res, l
 
     # the general path for flagged rows and duplicates
     width = len(sn.headers)
-    cells = ", ".join(f"c{p}" for p in range(width))
-    n_sub = n_bad + con.execute("SELECT count(*) FROM bulk_sub").fetchone()[0]
+    n_sub = con.execute("SELECT count(*) FROM bulk_sub").fetchone()[0]
     # (the flagged rows and the rest share no id, so the rest may go in plainly when the table was empty)
     empty = con.execute(f"SELECT count(*) = 0 FROM (SELECT 1 FROM {table.name} LIMIT 1)").fetchone()[0]
     set_aside: list[dict] = []
     sub_counts = (0, 0, 0, 0, 0)  # read, loaded, replaced, unchanged, set aside
     if n_sub:
         t0 = time.perf_counter()
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT _row, {cells} FROM bulk WHERE _bad")
-        if n_sub > n_bad:  # duplicates that break no rule: their text was not kept, read it again
-            staged = ", ".join(cell_expr for cell_expr in (_trimmed(f"c{p}") + f" AS c{p}" for p in range(width)))
-            columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width + SPARE_COLUMNS)) + "}"
-            con.execute(f"""
-                INSERT INTO {stage}
-                SELECT _row, {staged} FROM (
-                    SELECT row_number() OVER () + ? AS _row, *
-                    FROM read_csv(?, header = false, skip = ?, delim = ?, quote = '"', escape = '"',
-                                  columns = {columns}, all_varchar = true, null_padding = true,
-                                  ignore_errors = true, strict_mode = false, auto_detect = false))
-                WHERE _row IN (SELECT _row FROM bulk_sub)""",
-                        [sn.header_line + 1, str(sn.path), sn.header_line + 1, sn.delim])
+        # their text, as the general path stages it, read again (the pass keeps none: 25M rows of
+        # mostly empty text columns cost GBs)
+        staged = ", ".join(_trimmed(f"c{p}") + f" AS c{p}" for p in range(width))
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE bulk_text AS
+            SELECT * FROM (SELECT row_number() OVER () + ? AS _row, * FROM {_reader(width)})
+            WHERE _row IN (SELECT _row FROM bulk_sub)""",
+                    [sn.header_line + 1, str(sn.path), sn.header_line + 1, sn.delim])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT _row, {staged} FROM bulk_text")
         st = Staged(stage, sn.headers, sn.header_line + 1, table, sn.mapping, sn.extra_columns)
         sub = type(res)(res.path)
         set_aside = load_one(con, contract, st, sub, load_id, today)
@@ -310,7 +318,7 @@ def load(con: duckdb.DuckDBPyConnection, contract: Contract, sn: Sniffed, res, l
     cols = [c.name for c in table.columns]
     rest = f"SELECT {', '.join(cols)} FROM bulk WHERE NOT _blank AND NOT _bad"
     if n_dup_keys:
-        rest += " AND _row NOT IN (SELECT _row FROM bulk_sub)"
+        rest += " AND _row NOT IN (SELECT _row FROM bulk_sub)"  # (the flagged ones are out already)
     extra = _derived_columns(con, table.name, load_id)
     target = f"{table.name} ({', '.join([*cols, *extra])})"
     values = ", ".join([*cols, *extra.values()])
@@ -339,6 +347,6 @@ def load(con: duckdb.DuckDBPyConnection, contract: Contract, sn: Sniffed, res, l
     res.unchanged = n_same + sub_counts[3]
     res.set_aside = sub_counts[4]
     assert res.read == res.loaded + res.replaced + res.set_aside, "row accounting broken (bulk)"
-    for tmp in ("bulk", "bulk_dups", "bulk_sub", "bulk_good"):
+    for tmp in ("bulk", "bulk_dups", "bulk_sub", "bulk_good", "bulk_text"):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
     return set_aside

@@ -11,12 +11,15 @@ loading the same file twice changes no record.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import getpass
 import hashlib
 import json
 import os
+import shutil
+import tempfile
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterable
@@ -71,6 +74,44 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def memory_limit() -> str:
+    """DuckDB's memory for a load: ENFORCEMENT_ETL_MEMORY (e.g. "2GB"), else 3 GiB or half the
+    machine's memory if that is less. A national load needs about that much and spills beyond it."""
+    if os.environ.get("ENFORCEMENT_ETL_MEMORY"):
+        return os.environ["ENFORCEMENT_ETL_MEMORY"]
+    try:
+        half = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):
+        half = 3 << 30
+    return f"{min(3 << 30, half) >> 20}MB"
+
+
+@contextlib.contextmanager
+def _spill_dir(db_file: Path):
+    """Where DuckDB spills beyond memory_limit() during a load: a private directory beside the
+    warehouse, removed once the load is over (also when it fails)."""
+    db_file.parent.mkdir(parents=True, exist_ok=True)
+    for stale in db_file.parent.glob(".etl-spill-*"):  # left by a killed load (its process is gone)
+        pid = stale.name.split("-")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    spill = Path(tempfile.mkdtemp(prefix=f".etl-spill-{os.getpid()}-", dir=db_file.parent))
+    try:
+        yield spill
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _sha256_or_blank(path: Path) -> str:
     try:
         return _sha256(path)
@@ -115,7 +156,10 @@ def load_files(
     set_aside_rows: list[dict] = []
 
     # file hashes (and the bulk path's line counts) are computed beside the database work
-    with warehouse.write(db_file, fresh=fresh) as con, ThreadPoolExecutor(1, "etl-hash") as pool:
+    with _spill_dir(db_file) as spill, warehouse.write(db_file, fresh=fresh) as con, \
+            ThreadPoolExecutor(1, "etl-hash") as pool:
+        con.execute(f"SET memory_limit = '{memory_limit()}'")
+        con.execute(f"SET temp_directory = '{spill}'")
         for key, value in (meta or {}).items():
             con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
         staged: list[tuple[FileResult, Staged | bulk.Sniffed | None, str | Future, int, Path]] = []

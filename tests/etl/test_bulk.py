@@ -156,3 +156,26 @@ def test_old_warehouse_with_primary_keys_takes_corrections(national, tmp_path, m
     assert duckdb.connect(str(db), read_only=True).execute(
         "SELECT count(*) - count(DISTINCT hazard_id) FROM hazards").fetchone()[0] == 0
     shutil.rmtree(tmp_path / "r", ignore_errors=True)
+
+
+def test_repeated_ids_found_in_any_order(national, tmp_path, monkeypatch):
+    """The bulk path skips its search for repeated ids only when the ids increase down the file:
+    a repeat right after itself, after a row without an id, or in a shuffled file is still found."""
+    import random
+
+    work = tmp_path / "in"
+    work.mkdir()
+    ins = _lines(national / "inspections.csv")
+    header, rows = ins[0], ins[1:]
+    no_id = "," + rows[2].split(",", 1)[1]
+    around_blank = [header, *rows[:5], no_id, rows[4], *rows[5:60]]       # id, no id, same id
+    shuffled = rows[:80]
+    random.Random(3).shuffle(shuffled)
+    shuffled = [header, *shuffled, shuffled[10]]                          # unordered, repeated at the end
+    files = [national / "enterprises.csv", _write(work / "around_blank.csv", around_blank),
+             _write(work / "shuffled.csv", shuffled)]
+    general, bulk, res_g, res_b = _both(tmp_path, monkeypatch, [[f] for f in files])
+    assert res_g == res_b
+    _assert_same(general, bulk)
+    assert any("重复" in q[5] for q in bulk["quarantine"] if q[1] == "around_blank.csv")
+    assert any("重复" in q[5] for q in bulk["quarantine"] if q[1] == "shuffled.csv")
