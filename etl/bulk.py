@@ -1,4 +1,4 @@
-"""The bulk path for large CSV files: one streaming pass from DuckDB's reader to typed rows.
+"""The bulk path for large CSV files: typed rows straight from DuckDB's reader, on every core.
 
 The general path (etl.read + etl.validate + etl.load._load_one) stages every cell as trimmed text,
 builds a typed table beside it with the raw text of every cell, computes the violations of every
@@ -8,24 +8,28 @@ gives the same result with much less work:
 
 1. sniff: the header is found in the file's first MiB with the general path's own functions; the
    file's SHA-256 and line count are computed in a background thread (one read of the bytes).
-2. one pass over ``read_csv`` computes, per row, the typed columns (etl.validate.cast_expr — the
-   same expressions, so the same values), a flag `_bad` that is true when any rule of the contract
-   (etl.validate.rules — the same conditions, with the same reference lookups) holds or the row is
-   a totals row, and keeps the row's text only for flagged rows. Canonical cells (ASCII ids, ISO
+2. a pass over ``read_csv`` computes per row the typed columns (etl.validate.cast_expr — the same
+   expressions, so the same values) and a flag `_bad`: a rule of the contract holds (the same
+   conditions, etl.validate.rules) or the row is a totals row. Canonical cells (ASCII ids, ISO
    dates, 是/否) take the cheap form of the cast without being trimmed (trimming could not change
-   them).
+   them). The pass has no join, so DuckDB keeps the file's order and the table's row i is the
+   file's row i; the rules that look into other tables (references, dates not before an
+   inspection's) run next, as one join over the typed columns, and add to the flag.
 3. whatever the general path would read differently sends the file there instead (Fallback):
    rows DuckDB's reader rejects, rows wider than the header, a line count that disagrees with the
    rows (quoted line breaks, CR line ends), a reader error.
-4. the flagged rows, and every row of an id that occurs more than once, go through the general
-   path (_load_one) as a small staged table: their violations, the set-aside report and the
-   first-occurrence rule come out exactly as the general path would make them.
+4. the flagged rows, and every row of an id that occurs more than once (skipped when the ids only
+   increase down the file), are read again from the file and go through the general path
+   (_load_one) as a small staged table: their violations, the set-aside report and the
+   first-occurrence rule come out exactly as the general path makes them. (The ids read again are
+   checked against the pass's, row by row.)
 5. the other rows are valid by construction: a plain INSERT when the table is empty, else the
    general path's upsert (new, replaced, unchanged).
 
 So the bulk path never decides what is valid: it only routes rows, and any row that might break a
 rule is judged by the general path. tests/etl/test_bulk.py loads the same files both ways and
-compares warehouses, accounting and set-aside reports.
+compares warehouses, accounting and set-aside reports; tests/etl runs with the bulk path forced
+(ENFORCEMENT_BULK_MIN_BYTES=0) as well.
 """
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ import csv
 import hashlib
 import itertools
 import os
+import re
 import time
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
@@ -149,16 +154,22 @@ def _reader(width: int, store_rejects: bool = False) -> str:
                          store_rejects = {str(store_rejects).lower()}, strict_mode = false, auto_detect = false)""")
 
 
-def pass_sql(sn: Sniffed, contract: Contract, today, name: str = "bulk") -> tuple[str, list]:
-    """The one pass: CREATE TEMP TABLE `name` with _row, _blank, _wide, _bad, the typed columns,
-    and c0…c{width-1} (the staged text of the row, for flagged rows only)."""
+def pass_sql(sn: Sniffed, contract: Contract, today, name: str = "bulk") -> tuple[str, list, str]:
+    """The pass over the file, in two statements:
+    1. CREATE TEMP TABLE `name`: per row, the typed columns and _blank, _wide, _bad (a rule that
+       needs no other table holds, or a totals row). Row i of the file (0-based, after the header)
+       is the table's i-th row (rowid order): a scan into a table keeps the file's order, which
+       is what lets this statement run on every core (a window numbering the rows would not).
+    2. UPDATE `name` SET _bad for the rows that break a rule needing a lookup (references, dates
+       not before another table's). Those rules read typed columns only.
+    Returns (statement 1, its parameters, statement 2)."""
     table = sn.table
     width = len(sn.headers)
     pos_of = {c: p for p, c in sn.mapping.items()}
     label = {c.name: (sn.headers[pos_of[c.name]] if c.name in pos_of else c.header) for c in table.columns}
     cell = {p: _trimmed(f"c{p}") for p in range(width + SPARE_COLUMNS)}  # the general path's staged cell
 
-    select = ["_pos + {} AS _row".format(sn.header_line + 1)]
+    select = []
     guards = []
     r_of = {}
     for c in table.columns:
@@ -207,31 +218,34 @@ def pass_sql(sn: Sniffed, contract: Contract, today, name: str = "bulk") -> tupl
                   f"ELSE ({' OR '.join(f'{cell[p]} IS NOT NULL' for p in spare)}) END AS _wide")
     select.append("CAST(NULL AS BIGINT) AS _dup_first")
 
-    # ids that only ever increase down the file are distinct (exports are mostly sorted by id): a row
-    # whose id is not above the previous row's (or is blank, or follows a blank) makes the loader
-    # look for repeated ids. A streaming window, in file order (before the joins, which may reorder).
-    if len(table.key) == 1:
-        k = table.key[0]
-        order_check = (f"CASE WHEN _row = {sn.header_line + 2} THEN FALSE "
-                       f"ELSE NOT coalesce({k} > lag({k}) OVER (), FALSE) END")
-    else:
-        order_check = "TRUE"
     checks, conditions, joins = rules(table, contract, today, label)
-    broken = " OR ".join(f"coalesce({c}, FALSE)" for c in conditions) or "FALSE"
-    cols = ", ".join(c.name for c in table.columns)
+    # rules that read another table (a join, a subquery) go to the second statement: a join in
+    # the first would let DuckDB reorder its rows, and the rows' order is their line number
+    aliases = [j.split()[3] for j in joins]  # LEFT JOIN <table> <alias> ON …
+    looked_up = [c for c in conditions if any(a + "." in c for a in aliases) or "SELECT" in c.upper()]
+    local = [c for c in conditions if c not in looked_up]
+    # those rules may ask whether a cell is empty (r_x IS [NOT] NULL): the table keeps that answer
+    blank_cells = sorted({m for c in looked_up for m in re.findall(r"\br_(\w+) IS (?:NOT )?NULL", c)})
+    looked_up = [re.sub(r"\br_(\w+) IS NOT NULL", r"NOT t._empty_\1", re.sub(r"\br_(\w+) IS NULL", r"t._empty_\1", c))
+                 for c in looked_up]
+    if any(re.search(r"\br_", c) for c in looked_up):  # not in today's contract
+        raise Fallback("a rule reads both another table and a cell's text")
+    broken = " OR ".join(f"coalesce({c}, FALSE)" for c in local) or "FALSE"
+    cols = ", ".join([c.name for c in table.columns] + [f"r_{n} IS NULL AS _empty_{n}" for n in blank_cells])
     sql = f"""
         CREATE OR REPLACE TEMP TABLE {name} AS
-        WITH src AS (SELECT row_number() OVER () AS _pos, * FROM {_reader(width, store_rejects=True)}),
-        g AS (SELECT *{''.join(', ' + g for g in guards)} FROM src),
-        s0 AS (SELECT {', '.join(select)} FROM g),
-        s AS (SELECT *, {order_check} AS _unordered FROM s0),
-        flagged AS (
-            SELECT t.*, (NOT t._blank AND (t._is_total OR {broken})) AS _bad
-            FROM s t {' '.join(joins)}
-        )
-        SELECT _row, _blank, _wide, _bad, _unordered, {cols} FROM flagged t
+        WITH g AS (SELECT *{''.join(', ' + g for g in guards)} FROM {_reader(width, store_rejects=True)}),
+        s AS (SELECT {', '.join(select)} FROM g),
+        flagged AS (SELECT t.*, (NOT t._blank AND (t._is_total OR {broken})) AS _bad FROM s t)
+        SELECT _blank, _wide, _bad, {cols} FROM flagged t
     """
-    return sql, [str(sn.path), sn.header_line + 1, sn.delim]
+    lookups = " OR ".join(f"coalesce({c}, FALSE)" for c in looked_up)
+    update = "" if not looked_up else f"""
+        UPDATE {name} SET _bad = TRUE WHERE rowid IN (
+            SELECT t.rowid FROM {name} t {' '.join(joins)}
+            WHERE NOT t._blank AND NOT t._bad AND ({lookups}))
+    """
+    return sql, [str(sn.path), sn.header_line + 1, sn.delim], update
 
 
 def load(con: duckdb.DuckDBPyConnection, contract: Contract, sn: Sniffed, res, load_id: int, today, stage: str,
@@ -246,7 +260,7 @@ def load(con: duckdb.DuckDBPyConnection, contract: Contract, sn: Sniffed, res, l
     t0 = time.perf_counter()
     con.execute("DROP TABLE IF EXISTS reject_errors")
     con.execute("DROP TABLE IF EXISTS reject_scans")
-    sql, params = pass_sql(sn, contract, today)
+    sql, params, update = pass_sql(sn, contract, today)
     try:
         con.execute(sql, params)
     except duckdb.Error as e:  # e.g. null_padding with quoted line breaks further down the file
@@ -265,15 +279,30 @@ def load(con: duckdb.DuckDBPyConnection, contract: Contract, sn: Sniffed, res, l
         if n_rows + sn.header_line + 1 != n_lines:
             raise Fallback("rows and lines disagree (quoted line breaks, CR line ends)")
     except Fallback:
-        con.execute("DROP TABLE IF EXISTS bulk")
+        _drop(con)
         raise
+    t0 = time.perf_counter()
+    if update:
+        con.execute(update)
+        n_bad = con.execute("SELECT count(*) FILTER (_bad) FROM bulk").fetchone()[0]
+    t["lookups"] = time.perf_counter() - t0
+    # the file's row number of each row (the table keeps the file's order)
+    first = con.execute("SELECT coalesce(min(rowid), 0) FROM bulk").fetchone()[0]
+    row = f"(rowid - {int(first)} + {sn.header_line + 2})"
     warehouse.crash_point("validated")
 
     # ids that occur more than once: every occurrence goes to the general path (first one wins there)
     keys = list(table.key)
     t0 = time.perf_counter()
     present = " AND ".join(f"{k} IS NOT NULL" for k in keys)
-    increasing = con.execute("SELECT count(*) FILTER (WHERE _unordered) = 0 FROM bulk").fetchone()[0]
+    # ids that only ever increase down the file are distinct (exports are mostly sorted by id); a
+    # blank id, or an id not above the one before it, sends the loader looking for repeats
+    increasing = False
+    if len(keys) == 1:
+        k = keys[0]
+        increasing = con.execute(f"""
+            SELECT count(*) FILTER (WHERE _i > 1 AND NOT coalesce({k} > _prev, FALSE)) = 0
+            FROM (SELECT {k}, lag({k}) OVER () AS _prev, row_number() OVER () AS _i FROM bulk)""").fetchone()[0]
     if increasing and len(keys) == 1:
         n_dup_keys = 0
     else:
@@ -283,10 +312,12 @@ def load(con: duckdb.DuckDBPyConnection, contract: Contract, sn: Sniffed, res, l
             GROUP BY ALL HAVING count(*) > 1""")
         n_dup_keys = con.execute("SELECT count(*) FROM bulk_dups").fetchone()[0]
     # the rows for the general path: flagged, or of an id that occurs more than once
-    con.execute("CREATE OR REPLACE TEMP TABLE bulk_sub AS SELECT _row FROM bulk WHERE _bad")
+    key_cols = ", ".join(f"{k} AS _k{i}" for i, k in enumerate(keys))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE bulk_sub AS SELECT {row} AS _row, {key_cols} FROM bulk WHERE _bad")
     if n_dup_keys:
         match = " AND ".join(f"b.{k} = d.{k}" for k in keys)
-        con.execute(f"INSERT INTO bulk_sub SELECT b._row FROM bulk b JOIN bulk_dups d ON {match} WHERE NOT b._bad")
+        con.execute(f"INSERT INTO bulk_sub SELECT {row.replace('rowid', 'b.rowid')}, "
+                    f"{', '.join(f'b.{k}' for k in keys)} FROM bulk b JOIN bulk_dups d ON {match} WHERE NOT b._bad")
     t["dups"] = time.perf_counter() - t0
 
     # the general path for flagged rows and duplicates
@@ -307,6 +338,18 @@ def load(con: duckdb.DuckDBPyConnection, contract: Contract, sn: Sniffed, res, l
             WHERE _row IN (SELECT _row FROM bulk_sub)""",
                     [sn.header_line + 1, str(sn.path), sn.header_line + 1, sn.delim])
         con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT _row, {staged} FROM bulk_text")
+        # the rows read again are the rows flagged: same row numbers, same ids (else the file
+        # changed under us, or the pass did not keep the file's order — the general path reads it)
+        pos_of = {c: p for p, c in sn.mapping.items()}
+        same = " AND ".join(
+            f"b._k{i} IS NOT DISTINCT FROM "
+            f"{cast_expr(table.column(k), f's.c{pos_of[k]}', sn.headers[pos_of[k]], _ref_type(contract, table.column(k)))}"
+            for i, k in enumerate(keys))
+        if con.execute(f"SELECT count(*) FROM bulk_sub b LEFT JOIN {stage} s USING (_row) "
+                       f"WHERE s._row IS NULL OR NOT ({same})").fetchone()[0]:
+            con.execute(f"DROP TABLE IF EXISTS {stage}")
+            _drop(con)
+            raise Fallback("the rows read again are not the rows flagged")
         st = Staged(stage, sn.headers, sn.header_line + 1, table, sn.mapping, sn.extra_columns)
         sub = type(res)(res.path)
         set_aside = load_one(con, contract, st, sub, load_id, today)
@@ -318,7 +361,7 @@ def load(con: duckdb.DuckDBPyConnection, contract: Contract, sn: Sniffed, res, l
     cols = [c.name for c in table.columns]
     rest = f"SELECT {', '.join(cols)} FROM bulk WHERE NOT _blank AND NOT _bad"
     if n_dup_keys:
-        rest += " AND _row NOT IN (SELECT _row FROM bulk_sub)"  # (the flagged ones are out already)
+        rest += f" AND {row} NOT IN (SELECT _row FROM bulk_sub)"  # (the flagged ones are out already)
     extra = _derived_columns(con, table.name, load_id)
     target = f"{table.name} ({', '.join([*cols, *extra])})"
     values = ", ".join([*cols, *extra.values()])
@@ -347,6 +390,10 @@ def load(con: duckdb.DuckDBPyConnection, contract: Contract, sn: Sniffed, res, l
     res.unchanged = n_same + sub_counts[3]
     res.set_aside = sub_counts[4]
     assert res.read == res.loaded + res.replaced + res.set_aside, "row accounting broken (bulk)"
+    _drop(con)
+    return set_aside
+
+
+def _drop(con) -> None:
     for tmp in ("bulk", "bulk_dups", "bulk_sub", "bulk_good", "bulk_text"):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
-    return set_aside

@@ -104,6 +104,10 @@ def test_corrections_duplicates_totals_and_odd_cells(national, tmp_path, monkeyp
     pen = _lines(national / "penalties.csv")
     pen_odd = [pen[0], *pen[1:40], pen[1].replace(".00", "", 1), pen[2].replace(",否,", ",N,", 1)]
     pen_odd[3] = pen_odd[3].replace(pen_odd[3].split(",")[6], "1.5万", 1)
+    cells = pen_odd[4].split(",")
+    pen_odd[4] = ",".join([*cells[:3], "999999", *cells[4:]])                # no such region
+    cells = pen_odd[5].split(",")
+    pen_odd[5] = ",".join([*cells[:3], "", *cells[4:]])                      # agency left blank
     second.append(_write(work / "penalties_fix.csv", pen_odd))
     general, bulk, res_g, res_b = _both(tmp_path, monkeypatch, [first, second, second])
     assert res_g == res_b
