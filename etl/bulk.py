@@ -39,6 +39,7 @@ import hashlib
 import itertools
 import os
 import re
+import tempfile
 import time
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
@@ -83,16 +84,54 @@ class Sniffed:
         return self.scan.result()[0]
 
 
-def scan_file(path: Path) -> tuple[str, int, bool]:
-    """SHA-256 of the bytes and the number of line feeds, in one read."""
+BLOCK = 1 << 20
+
+
+def scan_file(path: Path) -> tuple[str, int, bool, list[tuple[int, int]]]:
+    """SHA-256 of the bytes, the number of line feeds, whether the last byte is one, and an index
+    of the file: (offset, line feeds before it) every MiB — to read given lines again cheaply."""
     h = hashlib.sha256()
-    lines, last = 0, b""
+    lines, last, offset, index = 0, b"", 0, []
     with open(path, "rb") as fh:
         while chunk := fh.read(CHUNK):
             h.update(chunk)
-            lines += chunk.count(b"\n")
+            for i in range(0, len(chunk), BLOCK):
+                index.append((offset + i, lines))
+                lines += chunk.count(b"\n", i, i + BLOCK)
+            offset += len(chunk)
             last = chunk[-1:]
-    return h.hexdigest(), lines, last == b"\n"
+    return h.hexdigest(), lines, last == b"\n", index
+
+
+def read_lines(path: Path, index: list[tuple[int, int]], wanted: list[int]) -> dict[int, bytes]:
+    """The given lines (0-based line numbers), with their line ends, found through the index."""
+    import bisect
+
+    starts = [n for _, n in index]
+    out: dict[int, bytes] = {}
+    with open(path, "rb") as fh:
+        for n in sorted(set(wanted)):
+            b = max(0, bisect.bisect_left(starts, n) - 1)  # a block that begins before line n starts
+            while b > 0 and starts[b] >= n:
+                b -= 1
+            offset, before = index[b]
+            fh.seek(offset)
+            buf = fh.read(2 * BLOCK)
+            pos = 0
+            for _ in range(n - before):  # skip to the start of line n
+                pos = buf.index(b"\n", pos) + 1
+                if pos >= len(buf) - 1:
+                    buf += fh.read(BLOCK)
+            end = buf.find(b"\n", pos)
+            while end < 0:
+                more = fh.read(BLOCK)
+                if not more:
+                    end = len(buf) - 1
+                    break
+                buf += more
+                end = buf.find(b"\n", pos)
+            out[n] = buf[pos:end + 1]
+    return out
 
 
 def _self_referencing(table: Table) -> bool:
@@ -160,8 +199,8 @@ def pass_sql(sn: Sniffed, contract: Contract, today, name: str = "bulk") -> tupl
        needs no other table holds, or a totals row). Row i of the file (0-based, after the header)
        is the table's i-th row (rowid order): a scan into a table keeps the file's order, which
        is what lets this statement run on every core (a window numbering the rows would not).
-    2. UPDATE `name` SET _bad for the rows that break a rule needing a lookup (references, dates
-       not before another table's). Those rules read typed columns only.
+    2. CREATE TEMP TABLE `name`_looked: the rowids of the rows that break a rule needing a lookup
+       (references, dates not before another table's). Those rules read typed columns only.
     Returns (statement 1, its parameters, statement 2)."""
     table = sn.table
     width = len(sn.headers)
@@ -240,10 +279,10 @@ def pass_sql(sn: Sniffed, contract: Contract, today, name: str = "bulk") -> tupl
         SELECT _blank, _wide, _bad, {cols} FROM flagged t
     """
     lookups = " OR ".join(f"coalesce({c}, FALSE)" for c in looked_up)
-    update = "" if not looked_up else f"""
-        UPDATE {name} SET _bad = TRUE WHERE rowid IN (
-            SELECT t.rowid FROM {name} t {' '.join(joins)}
-            WHERE NOT t._blank AND NOT t._bad AND ({lookups}))
+    update = f"""
+        CREATE OR REPLACE TEMP TABLE {name}_looked AS
+        SELECT t.rowid AS _rid FROM {name} t {' '.join(joins)}
+        WHERE NOT t._blank AND NOT t._bad AND ({lookups or 'FALSE'})
     """
     return sql, [str(sn.path), sn.header_line + 1, sn.delim], update
 
@@ -272,7 +311,7 @@ def load(con: duckdb.DuckDBPyConnection, contract: Contract, sn: Sniffed, res, l
         n_rows, n_blank, n_wide, n_bad = con.execute(
             "SELECT count(*), count(*) FILTER (_blank), count(*) FILTER (_wide), count(*) FILTER (_bad) FROM bulk"
         ).fetchone()
-        _, newlines, ends_nl = sn.scan.result()
+        _, newlines, ends_nl, _ = sn.scan.result()
         n_lines = newlines + (0 if ends_nl else 1)
         if n_wide:
             raise Fallback("rows wider than the header")
@@ -282,9 +321,8 @@ def load(con: duckdb.DuckDBPyConnection, contract: Contract, sn: Sniffed, res, l
         _drop(con)
         raise
     t0 = time.perf_counter()
-    if update:
-        con.execute(update)
-        n_bad = con.execute("SELECT count(*) FILTER (_bad) FROM bulk").fetchone()[0]
+    con.execute(update)  # (a table of the few, not an UPDATE: scans of an updated table cost more)
+    n_bad += con.execute("SELECT count(*) FROM bulk_looked").fetchone()[0]
     t["lookups"] = time.perf_counter() - t0
     # the file's row number of each row (the table keeps the file's order)
     first = con.execute("SELECT coalesce(min(rowid), 0) FROM bulk").fetchone()[0]
@@ -313,11 +351,13 @@ def load(con: duckdb.DuckDBPyConnection, contract: Contract, sn: Sniffed, res, l
         n_dup_keys = con.execute("SELECT count(*) FROM bulk_dups").fetchone()[0]
     # the rows for the general path: flagged, or of an id that occurs more than once
     key_cols = ", ".join(f"{k} AS _k{i}" for i, k in enumerate(keys))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE bulk_sub AS SELECT {row} AS _row, {key_cols} FROM bulk WHERE _bad")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE bulk_sub AS SELECT {row} AS _row, {key_cols} FROM bulk "
+                f"WHERE _bad OR rowid IN (SELECT _rid FROM bulk_looked)")
     if n_dup_keys:
         match = " AND ".join(f"b.{k} = d.{k}" for k in keys)
         con.execute(f"INSERT INTO bulk_sub SELECT {row.replace('rowid', 'b.rowid')}, "
-                    f"{', '.join(f'b.{k}' for k in keys)} FROM bulk b JOIN bulk_dups d ON {match} WHERE NOT b._bad")
+                    f"{', '.join(f'b.{k}' for k in keys)} FROM bulk b JOIN bulk_dups d ON {match} "
+                    f"WHERE NOT b._bad AND b.rowid NOT IN (SELECT _rid FROM bulk_looked)")
     t["dups"] = time.perf_counter() - t0
 
     # the general path for flagged rows and duplicates
@@ -331,12 +371,25 @@ def load(con: duckdb.DuckDBPyConnection, contract: Contract, sn: Sniffed, res, l
         t0 = time.perf_counter()
         # their text, as the general path stages it, read again (the pass keeps none: 25M rows of
         # mostly empty text columns cost GBs)
+        # — the lines only, found through the scan's index, and parsed by the same reader
         staged = ", ".join(_trimmed(f"c{p}") + f" AS c{p}" for p in range(width))
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE bulk_text AS
-            SELECT * FROM (SELECT row_number() OVER () + ? AS _row, * FROM {_reader(width)})
-            WHERE _row IN (SELECT _row FROM bulk_sub)""",
-                    [sn.header_line + 1, str(sn.path), sn.header_line + 1, sn.delim])
+        rows = [r for (r,) in con.execute("SELECT _row FROM bulk_sub ORDER BY _row").fetchall()]
+        lines = read_lines(sn.path, sn.scan.result()[3], [r - 1 for r in rows])
+        fd, tmp = tempfile.mkstemp(suffix=".csv")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                for r in rows:
+                    line = lines[r - 1]
+                    fh.write(line if line.endswith(b"\n") else line + b"\n")
+            con.execute("CREATE OR REPLACE TEMP TABLE bulk_rows AS SELECT * FROM bulk_sub ORDER BY _row")
+            con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE bulk_text AS
+                SELECT r._row, t.* EXCLUDE (_n)
+                FROM (SELECT row_number() OVER () AS _n, * FROM {_reader(width)}) t
+                JOIN (SELECT _row, row_number() OVER (ORDER BY _row) AS _n FROM bulk_rows) r USING (_n)""",
+                        [tmp, 0, sn.delim])
+        finally:
+            os.unlink(tmp)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT _row, {staged} FROM bulk_text")
         # the rows read again are the rows flagged: same row numbers, same ids (else the file
         # changed under us, or the pass did not keep the file's order — the general path reads it)
@@ -359,7 +412,7 @@ def load(con: duckdb.DuckDBPyConnection, contract: Contract, sn: Sniffed, res, l
     # the rest is valid: insert (empty table) or upsert
     t0 = time.perf_counter()
     cols = [c.name for c in table.columns]
-    rest = f"SELECT {', '.join(cols)} FROM bulk WHERE NOT _blank AND NOT _bad"
+    rest = f"SELECT {', '.join(cols)} FROM bulk WHERE NOT _blank AND NOT _bad AND rowid NOT IN (SELECT _rid FROM bulk_looked)"
     if n_dup_keys:
         rest += f" AND {row} NOT IN (SELECT _row FROM bulk_sub)"  # (the flagged ones are out already)
     extra = _derived_columns(con, table.name, load_id)
@@ -395,5 +448,5 @@ def load(con: duckdb.DuckDBPyConnection, contract: Contract, sn: Sniffed, res, l
 
 
 def _drop(con) -> None:
-    for tmp in ("bulk", "bulk_dups", "bulk_sub", "bulk_good", "bulk_text"):
+    for tmp in ("bulk", "bulk_looked", "bulk_dups", "bulk_sub", "bulk_good", "bulk_text", "bulk_rows"):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")

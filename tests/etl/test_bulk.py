@@ -183,3 +183,23 @@ def test_repeated_ids_found_in_any_order(national, tmp_path, monkeypatch):
     _assert_same(general, bulk)
     assert any("重复" in q[5] for q in bulk["quarantine"] if q[1] == "around_blank.csv")
     assert any("重复" in q[5] for q in bulk["quarantine"] if q[1] == "shuffled.csv")
+
+
+def test_read_lines_through_the_index(tmp_path, monkeypatch):
+    """Lines read again by number, through the scan's index, are the file's lines — also when
+    they straddle the index's blocks or the file ends without a line feed."""
+    import random
+
+    from etl import bulk
+
+    monkeypatch.setattr(bulk, "BLOCK", 64)
+    rnd = random.Random(5)
+    lines = [("行" * rnd.randint(0, 30) + str(i)).encode() + (b"\r\n" if i % 7 else b"\n") for i in range(2000)]
+    lines[-1] = lines[-1].rstrip()
+    p = tmp_path / "f.csv"
+    p.write_bytes(b"".join(lines))
+    sha, newlines, ends, index = bulk.scan_file(p)
+    assert newlines == 1999 and not ends
+    wanted = rnd.sample(range(2000), 300) + [0, 1999]
+    got = bulk.read_lines(p, index, wanted)
+    assert all(got[n] == lines[n] for n in wanted)
