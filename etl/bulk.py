@@ -260,7 +260,7 @@ def pass_sql(sn: Sniffed, contract: Contract, today, name: str = "bulk") -> tupl
     checks, conditions, joins = rules(table, contract, today, label)
     # rules that read another table (a join, a subquery) go to the second statement: a join in
     # the first would let DuckDB reorder its rows, and the rows' order is their line number
-    aliases = [j.split()[3] for j in joins]  # LEFT JOIN <table> <alias> ON …
+    aliases = [re.search(r"\s(\w+) ON ", j).group(1) for j in joins]  # LEFT JOIN <table> <alias> ON …
     looked_up = [c for c in conditions if any(a + "." in c for a in aliases) or "SELECT" in c.upper()]
     local = [c for c in conditions if c not in looked_up]
     # those rules may ask whether a cell is empty (r_x IS [NOT] NULL): the table keeps that answer
@@ -300,10 +300,16 @@ def load(con: duckdb.DuckDBPyConnection, contract: Contract, sn: Sniffed, res, l
     con.execute("DROP TABLE IF EXISTS reject_errors")
     con.execute("DROP TABLE IF EXISTS reject_scans")
     sql, params, update = pass_sql(sn, contract, today)
+    # DuckDB scans a table made inside a transaction on one core only: the pass's table is made
+    # between two transactions of the private copy (etl.warehouse.write: nothing reaches the live
+    # warehouse before the swap, so this changes nothing of a load's all-or-nothing)
+    con.execute("COMMIT")
     try:
         con.execute(sql, params)
     except duckdb.Error as e:  # e.g. null_padding with quoted line breaks further down the file
         raise Fallback(f"reader: {e}") from e
+    finally:
+        con.execute("BEGIN TRANSACTION")
     t["pass"] = time.perf_counter() - t0
     try:
         if con.execute("SELECT count(*) FROM reject_errors").fetchone()[0]:
