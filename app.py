@@ -45,7 +45,7 @@ PAGES = {
 START = st.Page("pages/start.py", title="开始使用", icon=":material/rocket_launch:", url_path="start", default=True)
 
 acc = gate.gate()   # with a users file: the sign-in screen until someone signs in (ends the run)
-k = data.key()
+k = data.pin_key()  # one warehouse version for the whole run, whatever loads meanwhile
 status = data.status(k)
 
 

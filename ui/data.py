@@ -88,10 +88,37 @@ def check(code: str) -> None:
 
 
 # --- warehouse and connection -------------------------------------------------------------------
+PINNED = "_warehouse_key"
+
+
 def key() -> Key:
-    """(path, version) of the warehouse the app reads now ($ENFORCEMENT_DB or data/warehouse.duckdb)."""
+    """(path, version) of the warehouse this script run reads: the one `pin_key` fixed when the run
+    began (app.py), so that a load swapping a file in mid-run never gives one page two versions;
+    outside an app run, the warehouse as it is now ($ENFORCEMENT_DB or data/warehouse.duckdb)."""
+    if _in_run():
+        pinned = st.session_state.get(PINNED)
+        if pinned is not None:
+            return pinned
+    return _current_key()
+
+
+def pin_key() -> Key:
+    """Fix the warehouse version for the rest of this script run (called first thing by app.py)."""
+    k = _current_key()
+    if _in_run():
+        st.session_state[PINNED] = k
+    return k
+
+
+def _current_key() -> Key:
     path = warehouse.db_path()
     return str(path), warehouse.version(path)
+
+
+def _in_run() -> bool:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    return get_script_run_ctx(suppress_warning=True) is not None
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
