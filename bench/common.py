@@ -2,8 +2,8 @@
 machine, results files.
 
 Each measured step is a fresh ``python -m bench.<module> --child ...`` process, so that its peak
-resident memory is its own: the child reports its timings and ``getrusage(RUSAGE_SELF).ru_maxrss``
-(Python and DuckDB's native memory alike) as one JSON line on stdout.
+resident memory is its own: the child reports its timings and the VmHWM of its address space
+(Python and DuckDB's native memory alike; see peak_rss) as one JSON line on stdout.
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def run_child(module: str, args: list[str], env: dict | None = None, timeout: fl
         proc.kill()
         out, err = proc.communicate()
         raise RuntimeError(f"{module} {args} timed out after {timeout}s\n{err[-4000:]}")
-    # the child reports its own peak RSS (ru_maxrss of RUSAGE_SELF at the end): RUSAGE_CHILDREN
+    # the child reports its own peak RSS (common.peak_rss); RUSAGE_CHILDREN here
     # would give the maximum over every child this process has had
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
@@ -58,10 +58,20 @@ def run_child(module: str, args: list[str], env: dict | None = None, timeout: fl
 
 def child_report(**fields) -> None:
     """Print the child's JSON report, with its own peak RSS (bytes, includes DuckDB's memory)."""
+    fields["peak_rss"] = peak_rss()
+    print(json.dumps(fields, ensure_ascii=False, default=str), flush=True)
+
+
+def peak_rss() -> int:
+    """This process's peak resident memory in bytes: VmHWM of its own address space. (ru_maxrss is
+    not it: Linux carries the pre-exec high-water mark across execve, so a child forked from a
+    parent holding 7 GiB would report 7 GiB however little it used.)"""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
     import resource
 
-    fields["peak_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps(fields, ensure_ascii=False, default=str), flush=True)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def median(xs):

@@ -62,8 +62,9 @@ def placed_source_sql(table: str, level: str, province: str) -> str:
     """The table's records with ``unit``: the unit of the level each counts for (rows of other
     provinces, or counting for no unit of the level, are left out)."""
     src = SOURCES[table]
-    return (f"SELECT m.unit, s.* FROM ({src.sql}) s "
-            f"JOIN ({unit_map_sql(level, province, src.role)}) m ON m.region = s.\"{src.region_column}\"")
+    units = unit_map_sql(level, province, src.role)
+    return (f"SELECT m.unit, s.* FROM ({src.select(f'SELECT region FROM ({units})')}) s "
+            f"JOIN ({units}) m ON m.region = s.\"{src.region_column}\"")
 
 
 def parts_by_unit_sql(parts: list[Part], period: Period, level: str, province: str) -> dict[str, tuple[str, dict]]:

@@ -21,12 +21,19 @@ LEVEL_OF_CHINESE = {v: k for k, v in LEVELS.items()}
 @dataclass(frozen=True)
 class Source:
     name: str
-    sql: str                  # SELECT producing the columns below, one row per record
+    sql: str                  # SELECT producing the columns below, one row per record; {places}: the
+                              # region codes wanted (a subquery), applied to the base tables first
     columns: dict[str, str]   # column -> expr type (bool/number/date/text)
     region_column: str        # the region code that places a record
     role: str                 # 'agency' (where the bureau is) or 'location' (where the enterprise is)
     date: str | None          # the date that puts a record in a period (None: undated)
     key: str                  # the record's id, for listing records behind a number
+
+    def select(self, places: str) -> str:
+        """The source's SQL over the records of the regions `places` (a subquery of codes) only:
+        the filter reaches the base tables before any join, so a province costs what its records
+        cost, not what the country's do."""
+        return self.sql.format(places=places)
 
     @property
     def date_columns(self) -> list[str]:
@@ -40,10 +47,12 @@ SOURCES: dict[str, Source] = {
                   i.via_mobile, i.with_expert,
                   e.key_unit, e.industry, e.county_code AS enterprise_county,
                   coalesce(hz.n, 0) AS hazards_found, coalesce(hz.n_major, 0) AS major_hazards_found
-           FROM inspections i
+           FROM (SELECT * FROM inspections WHERE agency_code IN ({places})) i
            LEFT JOIN enterprises e USING (enterprise_id)
-           LEFT JOIN (SELECT inspection_id, count(*) AS n, count(*) FILTER (WHERE is_major) AS n_major
-                      FROM hazards GROUP BY inspection_id) hz USING (inspection_id)""",
+           LEFT JOIN (SELECT h.inspection_id, count(*) AS n, count(*) FILTER (WHERE h.is_major) AS n_major
+                      FROM hazards h SEMI JOIN (SELECT inspection_id FROM inspections
+                                                WHERE agency_code IN ({places})) w USING (inspection_id)
+                      GROUP BY h.inspection_id) hz USING (inspection_id)""",
         {"inspection_id": TEXT, "enterprise_id": TEXT, "agency_code": TEXT, "inspection_date": DATE,
          "inspection_type": TEXT, "via_mobile": BOOL, "with_expert": BOOL, "key_unit": BOOL,
          "industry": TEXT, "enterprise_county": TEXT, "hazards_found": NUMBER, "major_hazards_found": NUMBER},
@@ -55,7 +64,7 @@ SOURCES: dict[str, Source] = {
                   i.agency_code, i.enterprise_id, i.inspection_date, i.inspection_type,
                   e.key_unit, e.industry, e.county_code AS enterprise_county
            FROM hazards h
-           JOIN inspections i USING (inspection_id)
+           JOIN (SELECT * FROM inspections WHERE agency_code IN ({places})) i USING (inspection_id)
            LEFT JOIN enterprises e ON e.enterprise_id = i.enterprise_id""",
         {"hazard_id": TEXT, "inspection_id": TEXT, "found_date": DATE, "is_major": BOOL, "key_matter": BOOL,
          "needs_rectification": BOOL, "deadline": DATE, "rectified_date": DATE, "agency_code": TEXT,
@@ -68,7 +77,7 @@ SOURCES: dict[str, Source] = {
                   CAST(p.fine_company AS DOUBLE) AS fine_company, CAST(p.fine_person AS DOUBLE) AS fine_person,
                   p.for_major_hazard, p.hazard_id, p.transferred, p.review_score, p.case_reported,
                   e.key_unit, e.industry, e.county_code AS enterprise_county
-           FROM penalties p
+           FROM (SELECT * FROM penalties WHERE agency_code IN ({places})) p
            LEFT JOIN enterprises e USING (enterprise_id)""",
         {"case_id": TEXT, "inspection_id": TEXT, "enterprise_id": TEXT, "agency_code": TEXT, "filed_date": DATE,
          "decision_date": DATE, "fine_company": NUMBER, "fine_person": NUMBER, "for_major_hazard": BOOL,
@@ -77,12 +86,12 @@ SOURCES: dict[str, Source] = {
         "agency_code", "agency", "filed_date", "case_id"),
     "plans": Source(
         "plans",
-        "SELECT agency_code, year, planned_inspections FROM plans",
+        "SELECT agency_code, year, planned_inspections FROM plans WHERE agency_code IN ({places})",
         {"agency_code": TEXT, "year": NUMBER, "planned_inspections": NUMBER},
         "agency_code", "agency", None, "agency_code"),
     "enterprises": Source(
         "enterprises",
-        "SELECT enterprise_id, name, county_code, industry, key_unit FROM enterprises",
+        "SELECT enterprise_id, name, county_code, industry, key_unit FROM enterprises WHERE county_code IN ({places})",
         {"enterprise_id": TEXT, "name": TEXT, "county_code": TEXT, "industry": TEXT, "key_unit": BOOL},
         "county_code", "location", None, "enterprise_id"),
 }
