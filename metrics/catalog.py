@@ -30,25 +30,30 @@ def periods(con, kind: str = "quarter") -> list[str]:
     hazard or case, oldest first, as strings Period.parse accepts ('2025Q4', '2025', '2025-12')."""
     if kind not in ("quarter", "year", "month"):
         raise ValueError(f"kind must be quarter, year or month, not {kind!r}")
-    union = " UNION ".join(
-        f"SELECT DISTINCT year({c}) AS y, quarter({c}) AS q, month({c}) AS m FROM {t}" for t, c in _DATE_COLUMNS
-    )
-    rows = con.execute(f"SELECT DISTINCT y, q, m FROM ({union}) ORDER BY y, m").fetchall()
-    out: list[str] = []
-    for y, q, m in rows:
-        p = {"year": Period(y), "quarter": Period(y, "quarter", q), "month": Period(y, "month", m)}[kind]
-        if str(p) not in out:
-            out.append(str(p))
+    return all_periods(con)[kind]
+
+
+def all_periods(con) -> dict[str, list[str]]:
+    """periods() of every kind from one pass over the record tables' dates."""
+    union = " UNION ".join(f"SELECT DISTINCT date_trunc('month', {c}) AS d FROM {t}" for t, c in _DATE_COLUMNS)
+    months = [d for (d,) in con.execute(f"SELECT DISTINCT d FROM ({union}) WHERE d IS NOT NULL ORDER BY d").fetchall()]
+    out: dict[str, list[str]] = {"year": [], "quarter": [], "month": []}
+    for d in months:
+        q = (d.month - 1) // 3 + 1
+        for kind, p in (("year", Period(d.year)), ("quarter", Period(d.year, "quarter", q)),
+                        ("month", Period(d.year, "month", d.month))):
+            if str(p) not in out[kind]:
+                out[kind].append(str(p))
     return out
 
 
-def latest_complete_quarter(con, today=None) -> str | None:
+def latest_complete_quarter(con, today=None, quarters: list[str] | None = None) -> str | None:
     """The latest quarter with data that has ended (today's quarter is still being recorded),
-    else the latest quarter with data."""
+    else the latest quarter with data. (`quarters`: periods(con, "quarter") when already known.)"""
     import datetime as dt
 
     today = today or dt.date.today()
-    qs = periods(con, "quarter")
+    qs = periods(con, "quarter") if quarters is None else quarters
     done = [q for q in qs if Period.parse(q).end < today]
     return (done or qs or [None])[-1]
 

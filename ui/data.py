@@ -200,15 +200,16 @@ def _status(k: Key) -> dict:
         counts = catalog.record_counts(cur)
         from metrics.provinces import provinces_with_records
 
+        found = catalog.all_periods(cur)
         return dict(
             exists=True,
             counts=counts,
             has_data=counts.get("inspections", 0) + counts.get("penalties", 0) > 0,
             meta=catalog.meta(cur),
             provinces=provinces_with_records(cur),
-            quarters=catalog.periods(cur, "quarter"),
-            years=catalog.periods(cur, "year"),
-            latest_quarter=catalog.latest_complete_quarter(cur),
+            quarters=found["quarter"],
+            years=found["year"],
+            latest_quarter=catalog.latest_complete_quarter(cur, quarters=found["quarter"]),
         )
 
 
