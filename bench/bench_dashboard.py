@@ -1,6 +1,7 @@
 """Benchmark (c)+(d): the dashboard at national scale, with Streamlit's AppTest.
 
     python -m bench.bench_dashboard [--db bench/out/national.duckdb] [--province 510000] [--reps 3]
+    python -m bench.bench_dashboard --profile    # one cold render, every DuckDB query timed
 
 Each repetition is a fresh process (a cold start: no Streamlit cache, no DuckDB connection, no
 imported page modules) that:
@@ -28,7 +29,7 @@ TARGET_WARM = 0.3
 WARM_RUNS = 5
 
 
-def child(db: Path, province: str, warm_runs: int) -> None:
+def child(db: Path, province: str, warm_runs: int, profile: bool = False) -> None:
     t0 = time.perf_counter()
     os.environ["ENFORCEMENT_DB"] = str(db)
     from streamlit.testing.v1 import AppTest
@@ -36,9 +37,14 @@ def child(db: Path, province: str, warm_runs: int) -> None:
     t_import = time.perf_counter() - t0
     at = AppTest.from_file(str(common.ROOT / "app.py"), default_timeout=900)
     at.session_state["province"] = province  # ui.state.PROVINCE: the sidebar's province
-    t1 = time.perf_counter()
-    at.run()
-    cold = time.perf_counter() - t1
+    with common.query_log() as log:
+        t1 = time.perf_counter()
+        at.run()
+        cold = time.perf_counter() - t1
+    extra = {}
+    if profile:  # what the cold render spent in DuckDB, query by query
+        extra = dict(cold_queries=len(log), cold_sql_seconds=round(sum(t for t, _ in log), 3),
+                     heaviest=common.heaviest(log, 15))
     errors = [e.value for e in at.exception]
     title = at.title[0].value if len(at.title) else ""
     warm = []
@@ -49,7 +55,7 @@ def child(db: Path, province: str, warm_runs: int) -> None:
         errors += [e.value for e in at.exception]
     common.child_report(step="dashboard", import_seconds=t_import, cold_seconds=cold, warm_seconds=warm,
                         warm_median=statistics.median(warm) if warm else None, title=title,
-                        errors=errors[:3], seconds=time.perf_counter() - t0)
+                        errors=errors[:3], seconds=time.perf_counter() - t0, **extra)
 
 
 def run(db: Path, province: str | None = None, reps: int = 3, warm_runs: int = WARM_RUNS, save: bool = True,
@@ -87,6 +93,21 @@ def run(db: Path, province: str | None = None, reps: int = 3, warm_runs: int = W
     return result
 
 
+def profile(db: Path, province: str | None = None, save: bool = True) -> dict:
+    """One cold render with every DuckDB query timed (bench/out/results/dashboard-profile.json)."""
+    import duckdb
+
+    from bench.bench_metrics import biggest_province
+
+    con = duckdb.connect(str(db), read_only=True)
+    province = province or biggest_province(con)
+    con.close()
+    r = dict(common.run_child("bench.bench_dashboard", [str(db), province, "1", "--profile"]), province=province)
+    if save:
+        common.save("dashboard-profile", r)
+    return r
+
+
 def summary(r: dict) -> str:
     ok = lambda b: "met" if b else "NOT MET"
     return "\n".join([
@@ -101,14 +122,21 @@ def summary(r: dict) -> str:
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "--child":
-        child(Path(argv[1]), argv[2], int(argv[3]))
+        child(Path(argv[1]), argv[2], int(argv[3]), profile="--profile" in argv)
         return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--db", default=str(common.OUT / "national.duckdb"))
     ap.add_argument("--province", default=None)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--warm-runs", type=int, default=WARM_RUNS)
+    ap.add_argument("--profile", action="store_true",
+                    help="only profile: one cold render with every DuckDB query timed")
     args = ap.parse_args(argv)
+    if args.profile:
+        import json
+
+        print(json.dumps(profile(Path(args.db), args.province), ensure_ascii=False, indent=1))
+        return 0
     r = run(Path(args.db), args.province, args.reps, args.warm_runs)
     print(summary(r))
     return 0 if not r["errors"] else 1

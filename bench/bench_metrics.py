@@ -1,6 +1,7 @@
 """Benchmark (b)+(d): the metrics package vs a straightforward pandas implementation.
 
     python -m bench.bench_metrics [--db bench/out/national.duckdb] [--province 510000] [--reps 3]
+    python -m bench.bench_metrics --profile      # each call timed, slowest queries, DuckDB operators
 
 The workload is what the app computes for a province (the app and the metrics package work one
 province at a time: peers are the units of a level in one province): every base indicator for the
@@ -110,6 +111,34 @@ def check(db: Path, province: str | None = None) -> dict:
 
 # ---------------------------------------------------------------- children
 
+def child_profile(db: Path, province: str) -> None:
+    """Each of the 12 calls timed on its own, their slowest queries, and DuckDB's operator profile
+    of the slowest query (bench/out/results/metrics-profile.json)."""
+    import duckdb
+
+    from metrics.index import compute_index
+    from metrics.indicators import compute_indicators
+    from metrics.score import compute_score
+
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute("SET enable_progress_bar = false")
+    calls, everything = [], []
+    for level in ("city", "county"):
+        todo = [("indicators", compute_indicators, str(YEAR)), ("index", compute_index, str(YEAR))]
+        todo += [("score", compute_score, f"{YEAR}Q{q}") for q in range(1, 5)]
+        for name, fn, period in todo:
+            with common.query_log() as log:
+                t0 = time.perf_counter()
+                fn(con, period, level, province)
+                calls.append({"call": f"{name} {period} {level}", "seconds": round(time.perf_counter() - t0, 3),
+                              "queries": len(log), "sql_seconds": round(sum(t for t, _ in log), 3)})
+            everything += log
+    slowest = max(everything, key=lambda x: x[0])[1]
+    common.child_report(step="profile", calls=calls, heaviest=common.heaviest(everything),
+                        slowest_query=common.operator_profile(con, slowest))
+    con.close()
+
+
 def child(kind: str, db: Path, province: str, all_provinces: bool) -> None:
     import duckdb
 
@@ -187,6 +216,18 @@ def run(db: Path, province: str | None = None, reps: int = 3, all_provinces: boo
     return result
 
 
+def profile(db: Path, province: str | None = None, save: bool = True) -> dict:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    province = province or biggest_province(con)
+    con.close()
+    result = dict(common.run_child("bench.bench_metrics", ["profile", str(db), province]), province=province)
+    if save:
+        common.save("metrics-profile", result)
+    return result
+
+
 def summary(r: dict) -> str:
     ok = lambda b: "met" if b else "NOT MET"
     scope = "all provinces" if r["all_provinces"] else f"{r['province_name']} ({r['province']})"
@@ -203,14 +244,22 @@ def summary(r: dict) -> str:
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "--child":
-        child(argv[1], Path(argv[2]), argv[3], "--all" in argv)
+        if argv[1] == "profile":
+            child_profile(Path(argv[2]), argv[3])
+        else:
+            child(argv[1], Path(argv[2]), argv[3], "--all" in argv)
         return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--db", default=str(common.OUT / "national.duckdb"))
     ap.add_argument("--province", default=None, help="default: the province with the most counties")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--all-provinces", action="store_true")
+    ap.add_argument("--profile", action="store_true",
+                    help="only profile: each call timed, the slowest queries and their DuckDB operators")
     args = ap.parse_args(argv)
+    if args.profile:
+        print(json.dumps(profile(Path(args.db), args.province), ensure_ascii=False, indent=1))
+        return 0
     r = run(Path(args.db), args.province, args.reps, args.all_provinces)
     print(summary(r))
     return 0 if r["equal"] else 1

@@ -7,6 +7,7 @@ resident memory is its own: the child reports its timings and the VmHWM of its a
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -115,3 +116,66 @@ def save(name: str, result: dict, out_dir: Path | None = None) -> Path:
 
 def fmt_bytes(n: float) -> str:
     return f"{n / GIB:.2f} GiB" if n >= GIB / 4 else f"{n / 1024 ** 2:.0f} MiB"
+
+
+# ---------------------------------------------------------------- profiles
+
+@contextlib.contextmanager
+def query_log():
+    """Time every DuckDB query Python runs while the block runs (any connection or cursor):
+    yields a list that fills with (seconds, one-line SQL)."""
+    import duckdb
+
+    real = duckdb.DuckDBPyConnection.execute
+    log: list[tuple[float, str]] = []
+
+    def timed(self, query, *args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return real(self, query, *args, **kwargs)
+        finally:
+            log.append((time.perf_counter() - t0, " ".join(str(query).split())))
+
+    duckdb.DuckDBPyConnection.execute = timed
+    try:
+        yield log
+    finally:
+        duckdb.DuckDBPyConnection.execute = real
+
+
+def heaviest(log: list[tuple[float, str]], n: int = 10, width: int = 160) -> list[dict]:
+    """The n slowest queries of a query_log, their SQL cut to `width` characters."""
+    return [{"seconds": round(t, 3), "sql": q[:width]} for t, q in sorted(log, key=lambda x: -x[0])[:n]]
+
+
+def operator_profile(con, sql: str, params=None, top: int = 12) -> dict:
+    """DuckDB's own profile of one query: its latency and the operators that took longest
+    (operator, seconds, rows out, a cut of its details)."""
+    import tempfile
+
+    fd, path = tempfile.mkstemp(suffix=".json")
+    os.close(fd)
+    cur = con.cursor()
+    try:
+        cur.execute("PRAGMA enable_profiling = 'json'")
+        cur.execute(f"PRAGMA profiling_output = '{path}'")
+        cur.execute(sql, params or []).fetchall()
+        cur.execute("PRAGMA disable_profiling")
+        tree = json.loads(Path(path).read_text())
+    finally:
+        cur.close()
+        os.unlink(path)
+    ops = []
+
+    def walk(node):
+        ops.append({"operator": node.get("operator_type") or node.get("operator_name"),
+                    "seconds": round(float(node.get("operator_timing", 0) or 0), 3),
+                    "rows": node.get("operator_cardinality"),
+                    "detail": json.dumps(node.get("extra_info", ""), ensure_ascii=False)[:140]})
+        for c in node.get("children", []):
+            walk(c)
+
+    for c in tree.get("children", []):
+        walk(c)
+    ops.sort(key=lambda o: -o["seconds"])
+    return {"latency": tree.get("latency"), "operators": ops[:top]}

@@ -71,3 +71,14 @@ def test_dashboard_benchmark(etl_result):
     assert not r["errors"], r["errors"]
     assert "总览" in r["title"]
     assert r["cold_median"] > 0 and r["warm_median"] > 0
+
+
+def test_profiles_name_where_the_time_goes(etl_result):
+    _, work = etl_result
+    db = work / "warehouse.duckdb"
+    m = bench_metrics.profile(db, save=False)
+    assert len(m["calls"]) == 12 and all(c["queries"] >= 1 and c["seconds"] > 0 for c in m["calls"])
+    assert m["heaviest"] and m["slowest_query"]["operators"]
+    assert any(o["operator"] for o in m["slowest_query"]["operators"])
+    d = bench_dashboard.profile(db, save=False)
+    assert not d["errors"] and d["cold_queries"] >= 5 and d["heaviest"][0]["seconds"] >= d["heaviest"][-1]["seconds"]
