@@ -7,7 +7,7 @@ import pandas as pd
 
 from metrics import expr
 from metrics.periods import Period
-from metrics.query import condition_sql, period_variables, placed_source_sql, run
+from metrics.query import condition_sql, period_variables, placed_source_sql, run, sliced_for
 from metrics.scheme import Scheme, load_scheme
 from metrics.sources import LEVEL_OF_CHINESE, SOURCES
 
@@ -38,6 +38,6 @@ def records(con: duckdb.DuckDBPyConnection, period: str | Period, code: str, ind
         amount = expr.compile_sql(p.amount, src.columns, lambda c: f's."{c}"', period_variables(period))
         extra = f", {amount} AS amount"
     order = f's."{p.column}", s."{src.key}"' if p.agg == "distinct" else f's."{src.key}"'
-    sql = (f"SELECT s.* EXCLUDE (unit){extra} FROM ({placed_source_sql(p.table, level, province)}) s "
+    sql = (f"SELECT s.* EXCLUDE (unit){extra} FROM ({placed_source_sql(p.table, level, province, sliced_for(con, province))}) s "
            f"WHERE s.unit = {expr.sql_literal(str(code))} AND {condition_sql(p, period)} ORDER BY {order}")
     return run(con, sql)

@@ -13,7 +13,7 @@ import pandas as pd
 from metrics.expr import sql_literal
 from metrics.periods import Period
 from metrics.provinces import resolve_province
-from metrics.query import parts_by_unit_sql, run
+from metrics.query import parts_by_unit_sql, run, sliced_for
 from metrics.rounding import round_half_away
 from metrics.scheme import Part, Scheme, load_scheme
 from metrics.sources import ACTIVITY, SOURCES, level_name, units_sql
@@ -22,11 +22,12 @@ COLUMNS = ["code", "name", "indicator", "value", "numerator", "denominator", "in
 _ACTIVITY_PARTS = [Part(t, "count", window="period", date=SOURCES[t].date) for t in ACTIVITY]
 
 
-def indicators_sql(scheme: Scheme, period: Period, level: str, province: str, codes: list[str]) -> str:
+def indicators_sql(scheme: Scheme, period: Period, level: str, province: str, codes: list[str],
+                   sliced: bool = False) -> str:
     """One query: a row per unit × indicator with numerator, denominator, value and assessed."""
     inds = [scheme.indicator(c) for c in codes]
     parts = [p for i in inds for p in (i.numerator, i.denominator) if p is not None] + _ACTIVITY_PARTS
-    per_table = parts_by_unit_sql(parts, period, level, province)
+    per_table = parts_by_unit_sql(parts, period, level, province, sliced)
     ctes = [f"units AS ({units_sql(level, province)})"]
     joins, alias = [], {}
     for table, (sql, aliases) in per_table.items():
@@ -63,7 +64,7 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, period: str | Period, lev
     level_name(level)
     province = resolve_province(con, province)
     codes = list(indicators) if indicators is not None else list(scheme.indicators)
-    df = run(con, indicators_sql(scheme, period, level, province, codes))
+    df = run(con, indicators_sql(scheme, period, level, province, codes, sliced_for(con, province)))
     df = df.drop(columns="ord")
     df["indicator_name"] = df["indicator"].map({c: scheme.indicators[c].name for c in codes})
     df["unit"] = df["indicator"].map({c: scheme.indicators[c].unit for c in codes})

@@ -25,7 +25,7 @@ from metrics import expr
 from metrics.indicators import COLUMNS
 from metrics.periods import Period
 from metrics.provinces import resolve_province
-from metrics.query import period_variables, placed_source_sql, run
+from metrics.query import period_variables, placed_source_sql, run, sliced_for
 from metrics.scheme import Part, Scheme, load_scheme
 from metrics.score import peer_groups, publish_score, score_items
 from metrics.sources import ACTIVITY, SOURCES, level_name, units_sql
@@ -100,7 +100,8 @@ def _window_join(part: Part) -> str:
     return f"JOIN periods q ON {cond}"
 
 
-def _parts_sql(parts: list[Part], periods: list[Period], level: str, province: str) -> tuple[str, dict[Part, str]]:
+def _parts_sql(parts: list[Part], periods: list[Period], level: str, province: str,
+               sliced: bool = False) -> tuple[str, dict[Part, str]]:
     """One query: unit, pid, one column per part."""
     names = list(expr.PERIOD_VARIABLES)
     rows = ", ".join("(" + ", ".join([str(i)] + [expr.sql_literal(period_variables(p)[n]) for n in names]) + ")"
@@ -108,7 +109,7 @@ def _parts_sql(parts: list[Part], periods: list[Period], level: str, province: s
     ctes = [f"periods(pid, {', '.join(names)}) AS (VALUES {rows})"]
     tables = list(dict.fromkeys(p.table for p in parts))
     for t in tables:
-        ctes.append(f"src_{t} AS MATERIALIZED ({placed_source_sql(t, level, province)})")
+        ctes.append(f"src_{t} AS MATERIALIZED ({placed_source_sql(t, level, province, sliced)})")
     groups: dict[tuple, list[Part]] = {}
     for p in parts:
         groups.setdefault((p.table, p.window, p.date if p.window != "all" else None), []).append(p)
@@ -148,7 +149,7 @@ def indicator_panel(con: duckdb.DuckDBPyConnection, periods: list[str | Period],
     inds = [scheme.indicator(c) for c in codes]
     parts = list(dict.fromkeys([p for i in inds for p in (i.numerator, i.denominator) if p is not None]
                                + _ACTIVITY_PARTS))
-    sql, alias = _parts_sql(parts, periods, level, province)
+    sql, alias = _parts_sql(parts, periods, level, province, sliced_for(con, province))
     wide = run(con, sql)
     active = sum(wide[alias[p]] for p in _ACTIVITY_PARTS) > 0
     frames = []

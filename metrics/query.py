@@ -58,16 +58,28 @@ def aggregate_sql(part: Part, period: Period) -> str:
     return f"coalesce(sum({amount}) FILTER (WHERE {cond}), 0)"
 
 
-def placed_source_sql(table: str, level: str, province: str) -> str:
+def placed_source_sql(table: str, level: str, province: str, sliced: bool = False) -> str:
     """The table's records with ``unit``: the unit of the level each counts for (rows of other
-    provinces, or counting for no unit of the level, are left out)."""
+    provinces, or counting for no unit of the level, are left out). ``sliced``: read the source
+    already joined from a province slice (metrics.slice) instead of joining the warehouse."""
     src = SOURCES[table]
     units = unit_map_sql(level, province, src.role)
-    return (f"SELECT m.unit, s.* FROM ({src.select(f'SELECT region FROM ({units})')}) s "
-            f"JOIN ({units}) m ON m.region = s.\"{src.region_column}\"")
+    rows = f"src_{table}" if sliced else f"({src.select(f'SELECT region FROM ({units})')})"
+    return f"SELECT m.unit, s.* FROM {rows} s JOIN ({units}) m ON m.region = s.\"{src.region_column}\""
 
 
-def parts_by_unit_sql(parts: list[Part], period: Period, level: str, province: str) -> dict[str, tuple[str, dict]]:
+def sliced_for(con: duckdb.DuckDBPyConnection, province: str) -> bool:
+    """Whether `con` is a province slice (metrics.slice) — of `province`, else ValueError."""
+    from metrics.slice import slice_province
+
+    held = slice_province(con)
+    if held is not None and held != str(province):
+        raise ValueError(f"this province slice holds {held}, not {province}")
+    return held is not None
+
+
+def parts_by_unit_sql(parts: list[Part], period: Period, level: str, province: str,
+                      sliced: bool = False) -> dict[str, tuple[str, dict]]:
     """For each table used: (SELECT unit, p0, p1 … GROUP BY unit, {part: column alias})."""
     out = {}
     for table in dict.fromkeys(p.table for p in parts):
@@ -76,6 +88,6 @@ def parts_by_unit_sql(parts: list[Part], period: Period, level: str, province: s
             if p.table == table and p not in aliases:
                 aliases[p] = f"{table}_{len(aliases)}"
                 cols.append(f"{aggregate_sql(p, period)} AS {aliases[p]}")
-        sql = f"SELECT s.unit, {', '.join(cols)} FROM ({placed_source_sql(table, level, province)}) s GROUP BY s.unit"
+        sql = f"SELECT s.unit, {', '.join(cols)} FROM ({placed_source_sql(table, level, province, sliced)}) s GROUP BY s.unit"
         out[table] = (sql, aliases)
     return out

@@ -142,10 +142,41 @@ def _cursor(k: Key) -> Iterator[duckdb.DuckDBPyConnection]:
         cur.close()
 
 
+@st.cache_resource(max_entries=2, show_spinner="正在准备本省数据（全国数据仓库，每个版本一次）…")
+def _province_slice(path: str, version: tuple | None, province: str) -> duckdb.DuckDBPyConnection:
+    from metrics.slice import province_slice
+
+    return province_slice(_connection(path, version), province)
+
+
+@contextlib.contextmanager
+def _metrics_cursor(k: Key, province: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor for the metrics of one province that read records through metrics.sources only
+    (indicators, index, score, year-on-year, panels, explain): a province slice (metrics.slice,
+    joined once per warehouse version) when the warehouse holds several provinces' records — at
+    national scale a call then reads the province's rows instead of joining the country's —
+    else the warehouse itself (a province's warehouse is its own slice)."""
+    if not province or len(_status(k).get("provinces", [])) < 2:
+        with _cursor(k) as cur:
+            yield cur
+        return
+    try:
+        mem = _province_slice(*k, province)
+    except warehouse.WarehouseChanged:
+        st.rerun()
+        raise
+    cur = mem.cursor()
+    try:
+        yield cur
+    finally:
+        cur.close()
+
+
 def clear() -> None:
     """Forget every cached result (after a demo build in this process, for instance)."""
     st.cache_data.clear()
     _connection.clear()
+    _province_slice.clear()
 
 
 # --- scheme -------------------------------------------------------------------------------------
@@ -373,7 +404,7 @@ def explain(k: Key, period: str, code: str, indicator: str, part: str, skey: tup
 def _indicators(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
     from metrics.indicators import compute_indicators
 
-    with _cursor(k) as cur:
+    with _metrics_cursor(k, province) as cur:
         return compute_indicators(cur, Period.parse(period), level, province, scheme(skey))
 
 
@@ -381,7 +412,7 @@ def _indicators(k: Key, period: str, level: str, province: str, skey: tuple[str,
 def _index(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
     from metrics.index import compute_index
 
-    with _cursor(k) as cur:
+    with _metrics_cursor(k, province) as cur:
         return compute_index(cur, Period.parse(period), level, province, scheme(skey))
 
 
@@ -391,7 +422,7 @@ def _index_detail(k: Key, period: str, level: str, province: str, skey: tuple[st
     metrics package offers it (metrics.index.compute_index(..., detail=True))."""
     from metrics import index as mindex
 
-    with _cursor(k) as cur:
+    with _metrics_cursor(k, province) as cur:
         return mindex.index_detail(cur, Period.parse(period), level, province, scheme(skey))
 
 
@@ -399,7 +430,7 @@ def _index_detail(k: Key, period: str, level: str, province: str, skey: tuple[st
 def _score(k: Key, quarter: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
     from metrics.score import compute_score
 
-    with _cursor(k) as cur:
+    with _metrics_cursor(k, province) as cur:
         return compute_score(cur, Period.parse(quarter), level, province, scheme(skey))
 
 
@@ -407,7 +438,7 @@ def _score(k: Key, quarter: str, level: str, province: str, skey: tuple[str, int
 def _warnings(k: Key, quarter: str, level: str, province: str, skey: tuple[str, int]):
     from metrics import score as mscore
 
-    with _cursor(k) as cur:
+    with _metrics_cursor(k, province) as cur:
         return mscore.warnings(cur, Period.parse(quarter), level, province, scheme(skey))
 
 
@@ -415,7 +446,7 @@ def _warnings(k: Key, quarter: str, level: str, province: str, skey: tuple[str, 
 def _commendations(k: Key, year: int, level: str, province: str, skey: tuple[str, int]):
     from metrics import score as mscore
 
-    with _cursor(k) as cur:
+    with _metrics_cursor(k, province) as cur:
         return mscore.commendations(cur, int(year), level, province, scheme(skey))
 
 
@@ -423,7 +454,7 @@ def _commendations(k: Key, year: int, level: str, province: str, skey: tuple[str
 def _year_on_year(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
     from metrics.yoy import year_on_year as yoy
 
-    with _cursor(k) as cur:
+    with _metrics_cursor(k, province) as cur:
         return yoy(cur, Period.parse(period), level, province, scheme(skey))
 
 
