@@ -197,7 +197,7 @@ def score_panel(con: duckdb.DuckDBPyConnection, quarters: list[str | Period], le
     for q in quarters:
         one = long[(long["period"] == str(q)) & long["indicator"].isin(codes)]
         units = one.drop_duplicates("code")[["code", "name", "assessed"]].set_index("code")
-        values = one.pivot(index="code", columns="indicator", values="value").reindex(units.index)
+        values = one.pivot(index="code", columns="indicator", values="value").reindex(index=units.index, columns=codes)
         df = units.join(score_items(values, spec, q, names)).reset_index()
         if groups is None:
             groups = peer_groups(con, df["code"], level, province, spec.peers)

@@ -39,7 +39,7 @@ def score_items(values: pd.DataFrame, spec: ScoreSpec, period: Period,
         points = np.where(na, it.points if it.na == "full" else 0.0, it.points * np.clip(v / target, 0.0, 1.0))
         cols.update({f"{it.indicator}_value": v, f"{it.indicator}_points": points, f"{it.indicator}_na": na})
         items = items + points
-        flags = flags + np.where(na, f"{names.get(it.indicator, it.indicator)}：{it.na_label}；", "")
+        flags = flags + np.where(na, f"{names.get(it.indicator, it.indicator)}：{it.na_label}；", "").astype(object)
     totals = {}
     for kind, adjustments in (("bonus", spec.bonus), ("deduction", spec.deductions)):
         totals[kind] = np.zeros(n)
@@ -81,7 +81,7 @@ def apply_warning_rule(df: pd.DataFrame, rule: WarningRule) -> pd.DataFrame:
         [~assessed, ~has_list, warned],
         [NOT_ASSESSED,
          "参评单位" + out["peers"].astype(str) + f"个，少于{rule.min_peers}个，不设提醒名单",
-         "得分" + score.map("{:.1f}".format) + f"，低于{rule.threshold:g}分且位列后{rule.last}名（倒数第"
+         "得分" + score.map("{:.1f}".format).astype(str) + f"，低于{rule.threshold:g}分且位列后{rule.last}名（倒数第"
          + from_bottom.astype(str) + "名，共" + out["peers"].astype(str) + "个参评单位）"],
         default="")
     out["reason"] = reason
@@ -103,7 +103,7 @@ def compute_score(con: duckdb.DuckDBPyConnection, quarter: str | Period, level: 
                                + [a.indicator for a in spec.deductions]))
     long = compute_indicators(con, period, level, province, scheme, codes)
     units = long.drop_duplicates("code")[["code", "name", "assessed"]].set_index("code")
-    values = long.pivot(index="code", columns="indicator", values="value").reindex(units.index)
+    values = long.pivot(index="code", columns="indicator", values="value").reindex(index=units.index, columns=codes)
     names = {c: scheme.indicator(c).name for c in codes}
     items = score_items(values, spec, period, names)
     df = units.join(items).reset_index()

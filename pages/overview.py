@@ -58,7 +58,9 @@ ix = data.index(sel.key, sel.period, sel.level, sel.province, sel.skey)
 ix = ix.assign(band=ix["index"].map(band))
 scored = ix[ix["index"].notna()].sort_values(["rank", "code"])
 
-if scored.empty:
+if ix.empty:  # e.g. a municipality (北京、上海…) has no prefecture-level cities: its districts are county-level
+    st.info(f"{sel.province_name}没有{noun}一级的评价对象，请在左侧“评价对象”中选择其他层级。")
+elif scored.empty:
     st.info(f"{sel.label}没有可计算指数的{noun}（均无检查、隐患或立案记录）。")
 else:
     top = scored.head(3)

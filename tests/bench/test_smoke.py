@@ -83,3 +83,18 @@ def test_profiles_name_where_the_time_goes(etl_result):
     assert any(o["operator"] for o in m["slowest_query"]["operators"])
     d = bench_dashboard.profile(db, save=False)
     assert not d["errors"] and d["cold_queries"] >= 5 and d["heaviest"][0]["seconds"] >= d["heaviest"][-1]["seconds"]
+
+
+def test_the_national_dashboard_opens_on_a_municipality(etl_result, monkeypatch):
+    """A national warehouse opens on its first province, 北京, at the city level: a municipality
+    has no prefecture-level cities, and the overview says so instead of failing."""
+    from streamlit.testing.v1 import AppTest
+
+    _, work = etl_result
+    monkeypatch.setenv("ENFORCEMENT_DB", str(work / "warehouse.duckdb"))
+    at = AppTest.from_file(str(bench_etl.common.ROOT / "app.py"), default_timeout=120)
+    at.session_state["province"] = "110000"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value.startswith("北京市")
+    assert any("没有设区市一级的评价对象" in i.value for i in at.info)
