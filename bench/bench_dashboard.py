@@ -95,13 +95,9 @@ def run(db: Path, province: str | None = None, reps: int = 3, warm_runs: int = W
 
 def profile(db: Path, province: str | None = None, save: bool = True) -> dict:
     """One cold render with every DuckDB query timed (bench/out/results/dashboard-profile.json)."""
-    import duckdb
+    from bench.bench_metrics import chosen_province
 
-    from bench.bench_metrics import biggest_province
-
-    con = duckdb.connect(str(db), read_only=True)
-    province = province or biggest_province(con)
-    con.close()
+    province = chosen_province(db, province)
     r = dict(common.run_child("bench.bench_dashboard", [str(db), province, "1", "--profile"]), province=province)
     if save:
         common.save("dashboard-profile", r)

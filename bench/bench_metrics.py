@@ -247,12 +247,21 @@ def run(db: Path, province: str | None = None, reps: int = 3, all_provinces: boo
     return result
 
 
-def profile(db: Path, province: str | None = None, save: bool = True) -> dict:
+def chosen_province(db: Path, province: str | None) -> str:
+    """`province`, or the warehouse's province with the most counties."""
+    if province:
+        return province
     import duckdb
 
     con = duckdb.connect(str(db), read_only=True)
-    province = province or biggest_province(con)
-    con.close()
+    try:
+        return biggest_province(con)
+    finally:
+        con.close()
+
+
+def profile(db: Path, province: str | None = None, save: bool = True) -> dict:
+    province = chosen_province(db, province)
     result = dict(common.run_child("bench.bench_metrics", ["profile", str(db), province]), province=province)
     if save:
         common.save("metrics-profile", result)
