@@ -152,7 +152,7 @@ def _province_slice(path: str, version: tuple | None, province: str) -> duckdb.D
 @contextlib.contextmanager
 def _metrics_cursor(k: Key, province: str) -> Iterator[duckdb.DuckDBPyConnection]:
     """A cursor for the metrics of one province that read records through metrics.sources only
-    (indicators, index, score, year-on-year, panels, explain): a province slice (metrics.slice,
+    (indicators, index, score, year-on-year, panels): a province slice (metrics.slice,
     joined once per warehouse version) when the warehouse holds several provinces' records — at
     national scale a call then reads the province's rows instead of joining the country's —
     else the warehouse itself (a province's warehouse is its own slice)."""
