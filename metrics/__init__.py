@@ -58,5 +58,6 @@ fractions, money 万元. A unit with no inspection, hazard or case in the period
 (无数据): it has a row but no index, score, rank or warning, and is no one's peer.
 
 Command line: ``python -m metrics index|score|warnings|indicators`` (metrics/__main__.py); the
-``notices`` command plugs in from metrics/notices.py (see PLUGINS there).
+``notices`` command plugs in from official/issue.py (see PLUGINS there). The figures a notice
+states come from metrics/warned.py; documents are official/'s, never metrics'.
 """

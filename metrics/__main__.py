@@ -6,8 +6,7 @@ success, 1 when the input was refused (no warehouse, a bad scheme file, no or se
 
 Sub-commands live in ``COMMANDS`` (name → Command). Another module adds one by defining
 ``add_arguments(parser)`` and ``run(args) -> int`` and being listed in ``PLUGINS``: ``notices``
-(metrics/notices.py, another issue) plugs in that way once the module exists, and can reuse
-``add_common``, ``open_warehouse`` and ``scheme_from``.
+(official/issue.py: documents are not metrics') plugs in that way.
 """
 from __future__ import annotations
 
@@ -197,7 +196,7 @@ COMMANDS: dict[str, Command] = {
     "indicators": Command("基础指标: code,name,indicator,value,numerator,denominator", _index_args, cmd_indicators),
 }
 # Modules that add a sub-command when present: each defines HELP, add_arguments(parser), run(args).
-PLUGINS = {"notices": "metrics.notices"}
+PLUGINS = {"notices": "official.issue"}
 
 
 def _load_plugins() -> None:

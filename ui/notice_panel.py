@@ -3,7 +3,7 @@ with the Excel score sheet), the notice log (reply received, close), and how the
 quarter's warned units did this quarter.
 
 The page calls ``notice_section(sel, quarter, sheet)``. Everything here goes through
-metrics.notices (documents) and etl.notice_log (the log, written only through etl.warehouse.write).
+official.notice (documents), official.issue (numbering) and official.log (the log).
 After a write the app's cached connection is dropped (ui.data.clear): DuckDB would otherwise keep
 serving the file it opened before the swap.
 
@@ -21,8 +21,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from etl import notice_log, warehouse
-from metrics import notices as N
+from etl import warehouse
+from official import issue as I, log as notice_log, notice as N, writer
 from metrics.periods import Period
 from ui import auth, data
 
@@ -79,7 +79,7 @@ def _log_table(k: data.Key) -> pd.DataFrame:
 @st.cache_data(max_entries=16, show_spinner="正在对比下一季度…")
 def _follow_up(k: data.Key, quarter: str, level: str, province: str, skey) -> pd.DataFrame:
     with data._cursor(k) as cur:
-        return N.follow_up(cur, Period.parse(quarter), level, province, data.scheme(skey))
+        return notice_log.follow_up(cur, Period.parse(quarter), level, province, data.scheme(skey))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -109,7 +109,7 @@ def _preview_pngs(docx_bytes: bytes) -> list[bytes]:
     with tempfile.TemporaryDirectory(prefix="notice-preview-") as tmp:
         path = Path(tmp) / "preview.docx"
         path.write_bytes(docx_bytes)
-        return [p.read_bytes() for p in N.to_png(N.to_pdf(path), dpi=80)]
+        return [p.read_bytes() for p in writer.to_png(writer.to_pdf(path), dpi=80)]
 
 
 def _paragraphs(docx_bytes: bytes) -> list[tuple[str, str]]:
@@ -202,7 +202,7 @@ def _issue_tab(sel, qp: Period, notices, logged, settings, template, s, sheet) -
             return
     else:
         st.caption(f"发文机关：{s.issuer} · 发文字号：{s.prefix}〔年份〕序号号 · 回复期限：成文之日起 {settings.reply_days} 日 · "
-                   f"发文设置 `metrics/{N.DEFAULT_SETTINGS.name}`，措辞模板 `metrics/{N.DEFAULT_TEMPLATE.name}`（改后即生效）")
+                   f"发文设置 `official/{N.DEFAULT_SETTINGS.name}`，措辞模板 `official/{N.DEFAULT_TEMPLATE.name}`（改后即生效）")
     if not notices:
         st.write("本季度无预警单位，无需发函。")
         return
@@ -244,7 +244,7 @@ def _issue_tab(sel, qp: Period, notices, logged, settings, template, s, sheet) -
     label = f"编号并生成提醒敦促函（{len(notices)} 份）" if new else "重新生成全部函件（沿用原文号）"
     if st.button(label, type="primary" if new else "secondary", key="notice_issue"):
         try:
-            issued = N.issue_notices(warehouse.db_path(), notices, notices_dir(quarter, sel.level),
+            issued = I.issue_notices(warehouse.db_path(), notices, notices_dir(quarter, sel.level),
                                      settings=settings, template=template, issued_on=on, actor=_actor())
         except (N.NoticeError, notice_log.NoticeLogError) as e:
             st.error(f"未能发函：{e}")
@@ -269,7 +269,7 @@ def _issue_tab(sel, qp: Period, notices, logged, settings, template, s, sheet) -
     annex_file = N.annex_name(qp, sel.level)
     z1, z2 = st.columns(2)
     if files:
-        z1.download_button("下载全部函件及得分表（ZIP）", N.zip_notices([p for _, p in files], (annex_file, annex)),
+        z1.download_button("下载全部函件及得分表（ZIP）", I.zip_notices([p for _, p in files], (annex_file, annex)),
                            file_name=f"{quarter}-提醒敦促函.zip", mime="application/zip", key="notice_zip")
     else:
         z1.caption("发函后可在此下载全部函件（ZIP）。")

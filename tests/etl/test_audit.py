@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from etl import notice_log as log
+from official import log
 from etl.audit import COLUMNS, action_label, audit_trail
 from etl.load import load_files
 from tests.etl import helpers as h

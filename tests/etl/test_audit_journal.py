@@ -9,7 +9,8 @@ import threading
 
 import duckdb
 
-from etl import audit, notice_log, warehouse
+from etl import audit, warehouse
+from official import log as notice_log
 
 
 def rows(db):

@@ -2,7 +2,7 @@
 @SUM(…), -2+3) comes back from every CSV/Excel the product writes as inert text, never a formula.
 
 Paths: the set-aside report (etl.load), etl.safe.csv_bytes / safe_frame (for page downloads), the
-pages' Excel exports (ui.export.to_excel), the notice annex (metrics.notices.score_sheet_xlsx),
+pages' Excel exports (ui.export.to_excel), the notice annex (official.notice.score_sheet_xlsx),
 the metrics CLI (--format xlsx / csv).
 """
 from __future__ import annotations
@@ -75,7 +75,7 @@ def test_page_excel_export_headers_and_notes_are_text():
 
 
 def test_notice_annex_cells_are_text():
-    from metrics import notices as N
+    from official import notice as N
     from metrics.scheme import load_scheme
 
     scheme = load_scheme()

@@ -455,7 +455,7 @@ def test_notices_issued_by_notice_staff_read_only_by_the_city(access_db, tmp_pat
     db = tmp_path / "warehouse.duckdb"
     shutil.copyfile(access_db, db)
     monkeypatch.setenv("ENFORCEMENT_DB", str(db))
-    from etl import notice_log
+    from official import log as notice_log
 
     at = login("notice")
     at.switch_page("pages/assessment.py")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from etl import notice_log, warehouse
+from etl import warehouse
+from official import log as notice_log
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 

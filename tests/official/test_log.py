@@ -8,9 +8,9 @@ import shutil
 
 import pytest
 
-from etl import notice_log as log
+from official import log
 from etl import warehouse
-from etl.notice_log import NoticeLogError, NoticeRequest
+from official.log import NoticeLogError, NoticeRequest
 
 ON = dt.date(2024, 10, 15)
 PREFIX = "川应急函"

@@ -1,4 +1,4 @@
-"""The notice log: the quarterly warning notices (提醒敦促函) issued, their numbers, and what became of them.
+"""The notice log (official.log): the quarterly warning notices (提醒敦促函) issued, their numbers, and what became of them.
 
 Every change goes through ``etl.warehouse.write`` (a private copy swapped in atomically, writers
 queued on a lock) and leaves one ``audit_log`` row. Numbering is the warehouse's: inside the write
@@ -250,3 +250,18 @@ def reopen(db: str | os.PathLike | None, number: str, *, actor: str | None = Non
             raise NoticeLogError(f"{number} is not closed")
         con.execute("UPDATE notices SET closed_on = NULL, closed_by = NULL WHERE number = ?", [number])
         _audit(con, actor, "notice.reopen", {"number": number, "was_closed_on": n["closed_on"], "note": note})
+
+
+def follow_up(con: duckdb.DuckDBPyConnection, quarter, level: str = "city", province: str | None = None,
+              scheme=None) -> pd.DataFrame:
+    """metrics.warned.follow_up with each unit's logged notice: number and status (待回复 …)."""
+    from metrics.periods import Period
+    from metrics.warned import follow_up as warned_follow_up
+
+    period = Period.parse(quarter)
+    out = warned_follow_up(con, period, level, province, scheme)
+    log = notices(con, quarter=str(period), level=level)[["unit_code", "number", "status"]]
+    out = out.merge(log.rename(columns={"unit_code": "code"}), on="code", how="left")
+    cols = ["code", "name", "number", "status", "score", "rank", "peers", "next_score", "next_rank", "change",
+            "next_warned", "left_list", "improved"]
+    return out[cols]

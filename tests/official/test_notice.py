@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 from docx.oxml.ns import qn
 
-from etl import notice_log, warehouse
-from metrics import notices as N
+from etl import warehouse
+from official import log as notice_log, notice as N, writer
 from metrics.periods import Period
 
 Q = "2024Q3"
@@ -214,7 +214,7 @@ def test_layout_margins_fonts_and_sizes(documents):
         # body 仿宋 3号 with a two-character first-line indent and fixed 28.95 pt lines (22 a page)
         lead = para(d, "^根据")
         assert all(east(r) == BODY_FONT and r.font.size.pt == 16 for r in lead.runs)
-        assert abs(lead.paragraph_format.first_line_indent.pt - 2 * N.CHAR_PT) < 0.1
+        assert abs(lead.paragraph_format.first_line_indent.pt - 2 * writer.CHAR_PT) < 0.1
         assert 22 * lead.paragraph_format.line_spacing.pt <= (297 - 37 - 35) / 25.4 * 72 + 0.5
         h1 = para(d, "^一、")
         assert all(east(r) == H1_FONT and r.font.size.pt == 16 for r in h1.runs)
@@ -320,7 +320,7 @@ def test_follow_up_next_quarter(db, expected):
 
     con = warehouse.connect_read(db)
     try:
-        f = N.follow_up(con, Q, "city")
+        f = notice_log.follow_up(con, Q, "city")
         q4 = compute_score(con, "2024Q4", "city").set_index("code")
     finally:
         con.close()
@@ -446,7 +446,7 @@ def test_signature_block_positions():
     """署名 右空二字; 成文日期 starts two characters right of the 署名 (GB/T 9704 §7.3.5.2)."""
     d = render()
     name, date = para(d, "^四川省应急管理厅$"), para(d, "^2024年10月15日$")
-    chars = lambda p: p.paragraph_format.right_indent.pt / N.CHAR_PT  # noqa: E731
+    chars = lambda p: p.paragraph_format.right_indent.pt / writer.CHAR_PT  # noqa: E731
     assert chars(name) == pytest.approx(2, abs=0.01)
     # name 8 characters wide, date 7 (digits count half): date's right edge 1 character left of the margin
     assert chars(date) == pytest.approx(1, abs=0.01)
@@ -488,13 +488,13 @@ def test_libreoffice_reads_it_as_the_same_letter(tmp_path):
 
     path = tmp_path / "notice.docx"
     N.render_docx(made(), N.load_settings(), N.load_template(), "川应急函〔2024〕7号", ON, target=path)
-    pdf = N.to_pdf(path)
+    pdf = writer.to_pdf(path)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     text = re.sub(r"\s+", "", text)
     for s in ("四川省应急管理厅", "川应急函〔2024〕7号", "提醒敦促函", "成都市应急管理局：", "抄送：成都市人民政府。", "—2—"):
         assert s in text, s
     if shutil.which("pdftoppm"):  # keep the pages for people to look at (test-artifacts/ is gitignored)
-        pages = N.to_png(pdf, dpi=60)
+        pages = writer.to_png(pdf, dpi=60)
         assert len(pages) >= 2
         artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
         artifacts.mkdir(exist_ok=True)
