@@ -463,7 +463,7 @@ def build_bulletin(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
                   if r.inspections]
         a2 = [f"按检查方式分：{names_list(shares)}。"]
         top = by_type[by_type["inspections"] > 0].sort_values(["per_thousand_major", "key"], ascending=[False, True])
-        if len(top) and not _na(top["per_thousand_major"].iloc[0]):
+        if len(top) > 1 and not _na(top["per_thousand_major"].iloc[0]) and top["per_thousand_major"].iloc[0] > 0:
             t = top.iloc[0]
             a2.append(f"{t['key']}每千次检查发现重大事故隐患{one(t['per_thousand_major'])}项，为各检查方式中最高。")
     else:
@@ -475,8 +475,9 @@ def build_bulletin(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
     if len(by_ind) and (by_ind["inspections"].sum() or by_ind["cases"].sum()):
         top_i = by_ind.sort_values(["inspections", "key"], ascending=[False, True]).iloc[0]
         top_f = by_ind.sort_values(["fines", "key"], ascending=[False, True]).iloc[0]
-        a3 = [f"按行业领域分：{top_i['key']}检查{count(top_i['inspections'])}次，居各行业之首；"
-              f"{top_f['key']}罚款{money(top_f['fines'])}万元，罚款金额最高。"]
+        a3 = [f"按行业领域分：{top_i['key']}检查{count(top_i['inspections'])}次，居各行业之首"
+              + (f"；{top_f['key']}罚款{money(top_f['fines'])}万元，罚款金额最高。" if top_f["fines"] > 0 else
+                 "；本期没有罚款。")]
     else:
         a3 = ["本期没有按行业领域可统计的记录。"]
     ind_table = _table("by_industry", "按行业领域统计", by_ind[["key", "inspections", "enterprises", "hazards",
@@ -504,15 +505,23 @@ def build_bulletin(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
     else:
         first = ranked[ranked["rank"] == ranked["rank"].min()]
         last = ranked[ranked["rank"] == ranked["rank"].max()]
-        r3.append(f"{period.label}全省{n_assessed}个{noun}{spec.name}平均{one(ranked['index'].mean())}，"
-                  f"最高的是{names_list([named(c, n) for c, n in zip(first['code'], first['name'])])}"
-                  f"（{one(first['index'].iloc[0])}），最低的是"
-                  f"{names_list([named(c, n) for c, n in zip(last['code'], last['name'])])}（{one(last['index'].iloc[0])}）。")
-        top5 = ranked.head(5)
-        r3.append(f"排名前五位的是：{names_list([f'{named(c, n)}（{one(v)}）' for c, n, v in zip(top5['code'], top5['name'], top5['index'])])}。")
-        no_data = ix[ix["index"].isna()]
-        if len(no_data):
-            r3.append(f"{names_list([named(c, n) for c, n in zip(no_data['code'], no_data['name'])])}本期无执法记录（无数据），不参与排名。")
+        avg = f"{period.label}全省{n_assessed}个{noun}{spec.name}平均{one(ranked['index'].mean())}"
+        if len(first) == n_assessed:
+            r3.append(f"{avg}，各{noun}指数相同（均为{one(first['index'].iloc[0])}）。")
+        else:
+            r3.append(f"{avg}，最高的是{names_list([named(c, n) for c, n in zip(first['code'], first['name'])])}"
+                      f"（{one(first['index'].iloc[0])}），最低的是"
+                      f"{names_list([named(c, n) for c, n in zip(last['code'], last['name'])])}（{one(last['index'].iloc[0])}）。")
+            top5 = ranked.head(5)
+            r3.append("排名前五位的是：" + names_list(
+                [f"{named(c, n)}（{one(v)}）" for c, n, v in zip(top5["code"], top5["name"], top5["index"])]) + "。")
+    no_data = ix[~ix["assessed"].astype(bool)]
+    if len(no_data) and n_assessed:
+        r3.append(f"{names_list([named(c, n) for c, n in zip(no_data['code'], no_data['name'])])}本期无执法记录（无数据），不参与排名。")
+    all_na = ix[ix["assessed"].astype(bool) & ix["index"].isna()]
+    if len(all_na):
+        r3.append(f"{names_list([named(c, n) for c, n in zip(all_na['code'], all_na['name'])])}本期各项指数指标均不适用"
+                  "（分母为0），未计算指数。")
     moves = ix[["code", "name", "index", "rank"]].merge(
         prev_ix[["code", "index", "rank"]].rename(columns={"index": "previous_index", "rank": "previous_rank"}),
         on="code", how="left")
@@ -549,7 +558,9 @@ def build_bulletin(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
     if quarterly:
         sheet = compute_score(con, period, level, province, scheme)
         scored = sheet[sheet["assessed"].astype(bool)].sort_values(["rank", "code"])
-        if len(scored):
+        if len(scored) and scored["score"].nunique() == 1:
+            r3.append(f"季度量化考评：{len(scored)}个参评{noun}得分均为{one(scored['score'].iloc[0])}分。")
+        elif len(scored):
             r3.append(f"季度量化考评：{len(scored)}个参评{noun}平均得分{one(scored['score'].mean())}分，"
                       f"最高{names_list([named(c, n) for c, n in zip(scored[scored['rank'] == scored['rank'].min()]['code'], scored[scored['rank'] == scored['rank'].min()]['name'])])}"
                       f"（{one(scored['score'].max())}分），最低"
@@ -621,7 +632,8 @@ def build_bulletin(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
         good, bad = summary(prov_p, scheme)
         p_blocks += [Block("h2", "（一）全省层面。"), Block("p", bad), Block("p", good)]
         lag_codes = list(dict.fromkeys(
-            list(warned["code"]) + list(ranked[ranked["rank"] > max(n_assessed - rule.last, 0)]["code"])))
+            list(warned["code"]) + (list(ranked[ranked["rank"] > n_assessed - rule.last]["code"])
+                                    if n_assessed >= rule.min_peers else [])))
         if lag_codes:
             p_blocks.append(Block("h2", "（二）排名靠后和预警单位。"))
         unit_p = {}

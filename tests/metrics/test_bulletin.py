@@ -1,0 +1,196 @@
+"""The bulletin's content (metrics.bulletin): 同比 across a year boundary, a quarter without last
+year's data, a province with fewer than four assessed units — on hand data — and, on the demo,
+its figures equal the command line's."""
+import csv
+import io
+
+import pytest
+
+from metrics.bulletin import (NO_YEAR_AGO, BulletinError, by_dimension, build_bulletin, change_words, per_thousand,
+                              province_indicators, render_requirements)
+from metrics.kpis import region_totals
+from metrics.scheme import load_scheme
+from tests.metrics.metrics_data import COUNTY_OF, Data
+
+SC = load_scheme()
+
+
+def two_years() -> Data:
+    """杭州 (330100) and 宁波 (330200), 温州 (330300), 嘉兴 (330400), 湖州 (330500) with records in
+    2024Q1, 2024Q4 and 2025Q1. Province totals: inspections 2024Q1 = 4, 2024Q4 = 2, 2025Q1 = 5;
+    fines 2024Q1 = 2.0万元, 2025Q1 = 3.0万元; hazards 2024Q1 = 2 (1 major), 2025Q1 = 3 (1 major)."""
+    d = Data()
+    cities = ["330100", "330200", "330300", "330400", "330500"]
+    ents = {c: d.enterprise(COUNTY_OF[c]) for c in cities}
+    for c in cities[:4]:
+        d.inspection(c, ents[c], "2024-02-01")
+    i = d.inspection("330100", ents["330100"], "2024-02-02")
+    d.hazard(i, "2024-02-02", major=True)
+    d.hazard(i, "2024-02-02")
+    d.penalty("330100", ents["330100"], "2024-02-10", fine_company=20000)
+    # 2024Q1 has 5 inspections so far; make it 4 by moving one to 2024Q4 below
+    d.rows["inspections"][0]["inspection_date"] = d.rows["inspections"][0]["inspection_date"].replace(month=11)
+    d.inspection("330200", ents["330200"], "2024-12-20")          # 2024Q4: 2 inspections
+    for c in cities:                                               # 2025Q1: 5 inspections, one per city
+        j = d.inspection(c, ents[c], "2025-01-15")
+    d.hazard(j, "2025-01-15", major=True, rectified="2025-01-20")
+    d.hazard(j, "2025-01-15", rectified="2025-01-20")
+    d.hazard(j, "2025-01-16")
+    d.penalty("330500", ents["330500"], "2025-02-10", fine_company=20000, fine_person=10000, major=True)
+    return d
+
+
+@pytest.fixture(scope="module")
+def two_years_con():
+    return two_years().memory()
+
+
+def test_change_words_never_say_zero_for_missing_data():
+    assert change_words(0.162, "pct", True) == "同比增长16.2%"
+    assert change_words(-0.277, "pct", True) == "同比下降27.7%"
+    assert change_words(0.5, "pp", True) == "同比提高0.5个百分点"
+    assert change_words(-0.04, "pp", True) == "与上年同期持平"
+    assert change_words(None, "pct", True) == "上年同期为0，不计同比"
+    assert change_words(None, "pct", False) == NO_YEAR_AGO
+    assert change_words(0.249, "pct", True, "环比") == "环比增长24.9%"
+    assert change_words(None, "pct", False, "环比") == "无上期数据"
+
+
+def test_year_on_year_across_a_year_boundary(two_years_con):
+    con = two_years_con
+    assert region_totals(con, "2024Q1", "330000")["inspections"] == 4
+    assert region_totals(con, "2024Q4", "330000")["inspections"] == 2
+    b = build_bulletin(con, "2025Q1", "city", "330000", SC)
+    h = b.frames["headline"].set_index("key")
+    # 2025Q1 against 2024Q1 (同比) and against 2024Q4 (环比, the quarter before, last year)
+    assert h.loc["inspections", ["value", "year_ago", "previous"]].tolist() == [5, 4, 2]
+    assert h.loc["inspections", "yoy"] == pytest.approx(0.25)
+    assert h.loc["inspections", "mom"] == pytest.approx(1.5)
+    assert h.loc["fines", ["value", "year_ago"]].tolist() == pytest.approx([3.0, 2.0])
+    assert h.loc["major_hazards", "yoy"] == pytest.approx(0.0)
+    assert h.loc["hazards", "yoy"] == pytest.approx(0.5)
+    text = "\n".join(b.paragraphs())
+    assert "执法检查5次（同比增长25.0%，环比增长150.0%）" in text
+    assert "罚款3.00万元（同比增长50.0%" in text
+    assert "其中重大事故隐患1项（与上年同期持平" in text
+    assert NO_YEAR_AGO not in text
+    table = next(bl.table for bl in b.sections[0].blocks if bl.kind == "table")
+    assert table.columns == ["指标", "2025年第1季度", "2024年第1季度", "同比", "2024年第4季度", "环比"]
+    assert table.rows[0] == ["执法检查（次）", "5", "4", "+25.0%", "2", "+150.0%"]
+    # the year: 2025 against 2024, no 环比 column
+    y = build_bulletin(con, "2025", "city", "330000", SC)
+    hy = y.frames["headline"].set_index("key")
+    assert hy.loc["inspections", ["value", "year_ago"]].tolist() == [5, 6]
+    assert "执法检查5次（同比下降16.7%）" in "\n".join(y.paragraphs())
+    assert "环比" not in "\n".join(y.paragraphs()[:4])
+
+
+def test_a_quarter_without_last_years_data_says_so_in_words(two_years_con):
+    b = build_bulletin(two_years_con, "2024Q1", "city", "330000", SC)
+    text = "\n".join(b.paragraphs())
+    assert f"执法检查4次（{NO_YEAR_AGO}，无上期数据）" in text
+    assert "2023年第1季度的执法记录，本通报不作同比分析" in text
+    assert "同比增长0.0%" not in text and "同比下降0.0%" not in text and "+0.0%" not in text
+    table = next(bl.table for bl in b.sections[0].blocks if bl.kind == "table")
+    assert table.rows[0][2:4] == ["无数据", "无数据"]
+    assert b.frames["headline"]["year_ago_exists"].eq(False).all()
+
+
+def test_fewer_than_four_assessed_units_have_no_warning_list():
+    d = Data()
+    for c in ["330100", "330200", "330300"]:
+        d.inspection(c, d.enterprise(COUNTY_OF[c]), "2025-11-01")
+    d.inspection("330100", d.enterprise(COUNTY_OF["330100"]), "2025-11-02")
+    b = build_bulletin(d.memory(), "2025Q4", "city", "330000", SC)
+    text = "\n".join(b.paragraphs())
+    assert "2025年第4季度参评设区市3个，少于4个，按规定不设预警名单。" in text
+    assert b.frames["warned"].empty
+    assert "全省3个设区市执法效能指数" in text
+    assert any("本期无执法记录（无数据），不参与排名" in p for p in b.paragraphs())
+    # no unit at all at the level (a province whose records stop before the period)
+    empty = build_bulletin(d.memory(), "2025Q2", "city", "330000", SC)
+    assert "均无执法记录" in "\n".join(empty.paragraphs())
+
+
+def test_province_figures_count_every_agency_and_split_by_dimension(two_years_con):
+    con = two_years_con
+    pi = province_indicators(con, "2025Q1", "330000", SC, ["coverage", "major_filing", "fines_total"]).set_index("indicator")
+    assert pi.loc["coverage", "numerator"] == 5
+    assert pi.loc["major_filing", ["numerator", "denominator", "value"]].tolist() == [1, 1, 1.0]
+    assert pi.loc["fines_total", "value"] == pytest.approx(3.0)
+    bd = by_dimension(con, "2025Q1", "330000", "industry")
+    tot = region_totals(con, "2025Q1", "330000")
+    assert bd["inspections"].sum() == tot["inspections"] and bd["hazards"].sum() == tot["hazards"]
+    assert bd["cases"].sum() == tot["cases"] and bd["fines"].sum() == pytest.approx(tot["fines"])
+    assert per_thousand(1, 5) == pytest.approx(200.0) and per_thousand(1, 0) is None
+
+
+def test_requirements_wording_and_bad_periods(two_years_con):
+    assert render_requirements("甲{{ 期间 }}\n\n{% if 预警单位 %}乙{% endif %}\n丙", {"期间": "2025年", "预警单位": ""}) == \
+        ["甲2025年", "丙"]
+    with pytest.raises(BulletinError, match="未知|known"):
+        render_requirements("{{ 不存在 }}", {"期间": "x"})
+    with pytest.raises(BulletinError, match="季度或年度"):
+        build_bulletin(two_years_con, "2025-03", "city", "330000", SC)
+
+
+# --- the demo: the bulletin's figures are the command line's --------------------------------------------
+def _cli(db, *args) -> list[dict]:
+    from metrics.__main__ import main
+
+    buf = io.StringIO()
+    import contextlib
+    with contextlib.redirect_stdout(buf):
+        assert main(["--db", str(db), *args]) == 0
+    return list(csv.DictReader(io.StringIO(buf.getvalue())))
+
+
+def _plain(cell: str) -> str:
+    return cell.replace(",", "")
+
+
+@pytest.fixture(scope="module")
+def demo_q4(demo_db):
+    from etl import warehouse
+
+    with warehouse.connect_read(demo_db) as con:
+        return build_bulletin(con, "2025Q4", "city", None, SC)
+
+
+def test_demo_bulletin_figures_equal_the_command_line(demo_db, demo_q4):
+    b = demo_q4
+    annex = {t.key: t for t in b.annexes}
+    idx = {r["code"]: r for r in _cli(demo_db, "index", "--period", "2025Q4")}
+    t = annex["index"]
+    for row in t.rows:
+        code = row[t.columns.index("代码")]
+        assert row[t.columns.index("执法效能指数")] == idx[code]["index"]
+        assert row[t.columns.index("名次")] == idx[code]["rank"]
+        assert row[t.columns.index("A 执法覆盖")] == idx[code]["A"]
+    score = {r["code"]: r for r in _cli(demo_db, "score", "--quarter", "2025Q4")}
+    t = annex["score"]
+    for row in t.rows:
+        code = row[t.columns.index("代码")]
+        assert row[t.columns.index("得分")] == score[code]["score"]
+        assert row[t.columns.index("名次")] == score[code]["rank"]
+        assert (row[t.columns.index("预警")] == "是") == (score[code]["warned"] == "true")
+    warned = {r["name"] for r in _cli(demo_db, "warnings", "--quarter", "2025Q4")}
+    assert set(b.frames["warned"]["name"]) == warned and warned
+    inds = {(r["code"], r["indicator"]): r for r in _cli(demo_db, "indicators", "--period", "2025Q4")}
+    t = annex["units"]
+    for row in t.rows:
+        code = row[t.columns.index("代码")]
+        assert _plain(row[t.columns.index("检查次数")]) == inds[(code, "plan_completion")]["numerator"]
+        assert _plain(row[t.columns.index("检查企业")]) == inds[(code, "coverage")]["numerator"]
+        assert _plain(row[t.columns.index("立案")]) == inds[(code, "penalty_rate")]["numerator"]
+        assert _plain(row[t.columns.index("重大事故隐患")]) == inds[(code, "major_filing")]["denominator"]
+        assert _plain(row[t.columns.index("罚款（万元）")]) == f"{float(inds[(code, 'fines_total')]['value']):.2f}"
+        rect = inds[(code, "rectification")]["value"]
+        assert row[t.columns.index("隐患整改率")] == f"{100 * float(rect):.1f}%"
+    # the text names the first and the last by the command line's index
+    ranked = sorted(idx.values(), key=lambda r: int(r["rank"]))
+    text = "\n".join(b.paragraphs())
+    assert f"最高的是{ranked[0]['name']}（{ranked[0]['index']}）" in text
+    assert f"最低的是{ranked[-1]['name']}（{ranked[-1]['index']}）" in text
+    assert [s.heading for s in b.sections] == ["一、总体情况", "二、主要指标分析", "三、各地排名", "四、预警与表扬",
+                                               "五、存在问题", "六、工作要求"]
