@@ -278,12 +278,121 @@ def generate(cfg: DemoConfig) -> dict[str, pd.DataFrame]:
         "case_reported": rng.random(nc) < 0.008 + 0.03 * s_c,
     }).sort_values("filed_date", kind="stable").reset_index(drop=True)
 
+    capacity = _capacity(cfg, agencies, plan_of, years, data_end)
+    _report_cases(cfg, agencies, penalties, data_end)
+
     profiles = pd.concat([
         cities.assign(kind="市")[["code", "name", "kind", "profile"]],
         counties.assign(kind="县")[["code", "name", "kind", "profile"]],
     ], ignore_index=True)
     return dict(enterprises=enterprises, plans=plans, inspections=inspections, hazards=hazards,
-                penalties=penalties, _profiles=profiles)
+                penalties=penalties, **capacity, _profiles=profiles)
+
+
+# --- enforcement capacity and case reporting ----------------------------------------------------
+# Drawn from their own random stream (seed + 1), after everything else: the records above are the
+# same with or without them.
+POSTS = ("行政执法", "技术检查员", "执法辅助")
+CAPACITY_TABLES = ("officers", "training", "establishment")
+
+
+def _capacity(cfg: DemoConfig, agencies: list[dict], plan_of: dict, years: list[int],
+              data_end: dt.date) -> dict[str, pd.DataFrame]:
+    """A roster, refresher training and approved posts per bureau, with differences the published
+    targets can find: some bureaus below 75% qualified staff (Yunnan), some without technical
+    inspectors or short of them (Beijing 1:2), some short of the 2 weeks' refresher (Jiangsu), an
+    establishment that grows over the years (Hunan: 1,952 → 2,767 posts) and is filled 80–100%."""
+    rng = np.random.default_rng([cfg.seed, 1])
+    officers, training, establishment = [], [], []
+    serial = 0
+    first = dt.date(years[0], 1, 1)
+    for a in agencies:
+        code, kind = a["code"], a["kind"]
+        planned = plan_of.get((code, years[0]), 40)
+        s = float(a["strength"].mean())
+        # officers at the start; 40 inspections a year each is the Shandong benchmark
+        n0 = max(3, int(round(planned / rng.uniform(22, 55))))
+        growth = rng.choice([0.0, 0.05, 0.12, 0.2], p=[0.25, 0.3, 0.3, 0.15])  # a year, compounded
+        qualified_p = float(np.clip(rng.normal(0.55 + 0.35 * s, 0.1), 0.35, 0.98))
+        tech_ratio = 0.0 if rng.random() < 0.2 else float(rng.uniform(0.15, 0.65))
+        trained_p = float(np.clip(rng.normal(0.45 + 0.5 * s, 0.15), 0.1, 1.0))
+        fill = rng.uniform(0.8, 1.0)
+
+        def hire(start: dt.date, post: str) -> None:
+            nonlocal serial
+            serial += 1
+            q = rng.random() < qualified_p
+            # a qualified officer has a relevant degree, qualification or experience (at least one)
+            degree, qualification, experience = (rng.random(3) < [0.7, 0.4, 0.5]) if q else (False, False, False)
+            officers.append(dict(
+                officer_id=f"ZF{cfg.province[:2]}{serial:06d}", agency_code=code, name=None, post=post,
+                degree=bool(degree or (q and not (qualification or experience))), qualification=bool(qualification),
+                experience=bool(experience),
+                entry_training_days=None if rng.random() < 0.1 else int(rng.choice([30, 60, 90, 90, 90, 120])),
+                start_date=start, end_date=None, _met=rng.random() < trained_p))
+
+        def staff(n_exec: int, start_of: callable) -> None:
+            for _ in range(n_exec):
+                hire(start_of(), "行政执法")
+            for _ in range(int(round(n_exec * tech_ratio))):
+                hire(start_of(), "技术检查员")
+            for _ in range(rng.binomial(max(n_exec // 3, 1), 0.5)):
+                hire(start_of(), "执法辅助")
+
+        staff(n0, lambda: first - dt.timedelta(days=int(rng.integers(30, 15 * 365))))
+        target = float(n0)
+        for y in years:
+            if dt.date(y, 1, 1) > data_end:
+                break
+            # about 5% leave in a year (retirement, transfer), on a day of the year
+            for o in officers:
+                if o["agency_code"] == code and o["end_date"] is None and o["start_date"] < dt.date(y, 1, 1) \
+                        and rng.random() < 0.05:
+                    leave = dt.date(y, 1, 1) + dt.timedelta(days=int(rng.integers(0, 365)))
+                    if leave <= data_end:
+                        o["end_date"] = leave
+            if y > years[0]:
+                target *= 1 + growth
+                new = int(round(target)) - sum(1 for o in officers if o["agency_code"] == code
+                                               and o["post"] == "行政执法" and o["end_date"] is None)
+                last = min(dt.date(y, 12, 31), data_end)
+                staff(max(new, 0), lambda: dt.date(y, 1, 1) + dt.timedelta(
+                    days=int(rng.integers(0, (last - dt.date(y, 1, 1)).days + 1))))
+            in_post = [o for o in officers if o["agency_code"] == code and o["start_date"] <= dt.date(y, 12, 31)
+                       and (o["end_date"] is None or o["end_date"].year >= y)]
+            for o in in_post:
+                if o["post"] == "执法辅助":
+                    continue
+                days = rng.uniform(10, 21) if o["_met"] or rng.random() < 0.15 else rng.uniform(0, 9.5)
+                training.append(dict(officer_id=o["officer_id"], year=y, refresher_days=round(days * 2) / 2))
+            sworn = sum(1 for o in in_post if o["post"] != "执法辅助")
+            establishment.append(dict(agency_code=code, year=y, posts=int(np.ceil(sworn / fill))))
+    roster = pd.DataFrame(officers).drop(columns="_met")
+    return dict(officers=roster, training=pd.DataFrame(training), establishment=pd.DataFrame(establishment))
+
+
+def _report_cases(cfg: DemoConfig, agencies: list[dict], penalties: pd.DataFrame, data_end: dt.date) -> None:
+    """Case reporting to the Ministry (应急厅函〔2021〕92号): in each reporting window of its level
+    (province half-years, city quarters, county two-month windows) a bureau reports one of its own
+    cases with a chance that follows its strength, so some bureaus miss windows and others do not."""
+    rng = np.random.default_rng([cfg.seed, 2])
+    step = {"省": 6, "市": 3, "县": 2}
+    filed = pd.to_datetime(penalties["filed_date"])
+    month0 = (filed.dt.year * 12 + filed.dt.month - 1).to_numpy()
+    agency = penalties["agency_code"].to_numpy()
+    reported = penalties["case_reported"].to_numpy().copy()
+    for a in agencies:
+        own = np.flatnonzero(agency == a["code"])
+        if len(own) == 0:
+            continue
+        k = step[a["kind"]]
+        p = float(np.clip(0.35 + 0.65 * a["strength"].mean(), 0.2, 0.97))
+        windows = (month0[own] // 12) * 12 + ((month0[own] % 12) // k) * k
+        for w in np.unique(windows):
+            cases = own[windows == w]
+            if not reported[cases].any() and rng.random() < p:
+                reported[rng.choice(cases)] = True
+    penalties["case_reported"] = reported
 
 
 def _to_contract_csv(table: str, frame: pd.DataFrame, path: Path) -> None:
@@ -296,6 +405,8 @@ def _to_contract_csv(table: str, frame: pd.DataFrame, path: Path) -> None:
             col = col.map({True: "是", False: "否"})
         elif c.type == "date":
             col = pd.to_datetime(col).dt.strftime("%Y-%m-%d")
+        elif c.type == "int":
+            col = col.astype("Int64")  # 90, not 90.0, where some cells are blank
         out[c.header] = col
     out.to_csv(path, index=False, encoding="utf-8")
 
@@ -309,7 +420,7 @@ def build_demo(cfg: DemoConfig, db=None, progress: bool = False) -> str:
     t_gen = time.perf_counter() - t0
     with tempfile.TemporaryDirectory(prefix="demo-") as tmp:
         paths = []
-        for table in ("enterprises", "plans", "inspections", "hazards", "penalties"):
+        for table in ("enterprises", "plans", "inspections", "hazards", "penalties", *CAPACITY_TABLES):
             p = Path(tmp) / f"demo_{table}.csv"
             _to_contract_csv(table, data[table], p)
             paths.append(p)
@@ -356,6 +467,13 @@ def summarize(data, result, cfg: DemoConfig, t_gen: float, t_all: float, db: Pat
                  f"max {decided.max():.1f}; ≥5万 {(decided >= 5).mean():.1%}; "
                  f"一案双罚 {((pen.fine_company > 0) & (pen.fine_person > 0)).sum() / max((pen.fine_company > 0).sum(), 1):.1%}; "
                  f"transferred {int(pen.transferred.sum())}, reported {int(pen.case_reported.sum())}")
+    off, tr, est = data["officers"], data["training"], data["establishment"]
+    sworn = off[off.post == "行政执法"]
+    qualified = (sworn.degree | sworn.qualification | sworn.experience).mean()
+    last = est[est.year == est.year.max()].posts.sum()
+    lines.append(f"staff: {len(off):,} on the roster ({len(sworn):,} 行政执法, {(off.post == '技术检查员').sum():,} "
+                 f"技术检查员), {qualified:.1%} of 行政执法 qualified; refresher ≥ 10 days {(tr.refresher_days >= 10).mean():.1%} "
+                 f"of training rows; posts {est[est.year == est.year.min()].posts.sum():,} → {last:,}")
     prof = data["_profiles"]
     city = prof[prof.kind == "市"]
     lines.append("city profiles: " + "，".join(f"{n}({PROFILE_NAMES[p]})" for n, p in zip(city.name, city.profile)))

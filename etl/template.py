@@ -9,7 +9,7 @@ from etl.contract import Column, Table, load_contract
 TYPE_NOTES = {
     "id": "编号", "text": "文本", "region": "6位区划代码", "region_code": "6位区划代码",
     "credit_code": "18位统一社会信用代码", "date": "日期，如 2024-03-05", "amount": "金额（元），可写 1,234.5 或 1.2万",
-    "bool": "是/否", "int": "整数", "score": "0–100 分", "enum": "取值见说明",
+    "bool": "是/否", "int": "整数", "score": "数字", "enum": "取值见说明",
 }
 
 
@@ -34,7 +34,7 @@ def column_note(t: Table, c: Column) -> str:
             parts.append(f"不早于{c.min}")
         if c.max == "today":
             parts.append("不晚于今天")
-    elif c.type == "int":
+    elif c.type in ("int", "score"):
         if c.min is not None and c.max is not None:
             parts.append(f"{c.min}–{c.max}")
         elif c.min is not None:

@@ -92,6 +92,33 @@ CREATE TABLE IF NOT EXISTS penalties (
     case_reported    BOOLEAN NOT NULL,
     load_id          INTEGER
 );
+-- the enforcement staff (officer_id unique), their refresher training (officer_id + year) and the
+-- approved posts (agency_code + year)
+CREATE TABLE IF NOT EXISTS officers (
+    officer_id          VARCHAR NOT NULL,
+    agency_code         VARCHAR NOT NULL,
+    name                VARCHAR,
+    post                VARCHAR NOT NULL,
+    degree              BOOLEAN NOT NULL,
+    qualification       BOOLEAN NOT NULL,
+    experience          BOOLEAN NOT NULL,
+    entry_training_days INTEGER,
+    start_date          DATE NOT NULL,
+    end_date            DATE,
+    load_id             INTEGER
+);
+CREATE TABLE IF NOT EXISTS training (
+    officer_id     VARCHAR NOT NULL,
+    year           INTEGER NOT NULL,
+    refresher_days DOUBLE NOT NULL,
+    load_id        INTEGER
+);
+CREATE TABLE IF NOT EXISTS establishment (
+    agency_code VARCHAR NOT NULL,
+    year        INTEGER NOT NULL,
+    posts       INTEGER NOT NULL,
+    load_id     INTEGER
+);
 
 -- bookkeeping: every load, every set-aside row, facts about the warehouse
 CREATE TABLE IF NOT EXISTS load_history (
@@ -153,7 +180,7 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 """
 
-RECORD_TABLES = ("enterprises", "plans", "inspections", "hazards", "penalties")
+RECORD_TABLES = ("enterprises", "plans", "inspections", "hazards", "penalties", "officers", "training", "establishment")
 
 
 class WarehouseMissing(FileNotFoundError):

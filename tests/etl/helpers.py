@@ -75,8 +75,27 @@ def penalty(n=1, insp=1, ent=1, haz=1, **kw) -> dict:
     return row
 
 
+def officer(n=1, **kw) -> dict:
+    row = dict(officer_id=f"ZF{n:04d}", agency_code=COUNTY, name=f"执法员{n}", post="行政执法", degree="是",
+               qualification="否", experience="否", entry_training_days="90", start_date="2020-01-01",
+               end_date=None)
+    row.update(kw)
+    return row
+
+
+def training(n=1, year="2024", refresher_days="12", **kw) -> dict:
+    row = dict(officer_id=f"ZF{n:04d}", year=year, refresher_days=refresher_days)
+    row.update(kw)
+    return row
+
+
+def establishment(agency_code=COUNTY, year="2024", posts="30", **kw) -> dict:
+    return dict(agency_code=agency_code, year=year, posts=posts, **kw)
+
+
 BUILDERS = {"regions": region, "enterprises": enterprise, "plans": plan,
-            "inspections": inspection, "hazards": hazard, "penalties": penalty}
+            "inspections": inspection, "hazards": hazard, "penalties": penalty,
+            "officers": officer, "training": training, "establishment": establishment}
 
 
 # ---------------------------------------------------------------- writers

@@ -31,7 +31,8 @@ def test_demo_loads_every_row_through_the_etl(small_demo):
     db, summary, _ = small_demo
     con = duckdb.connect(str(db), read_only=True)
     hist = con.execute("SELECT table_name, rows_read, loaded, set_aside FROM load_history").fetchall()
-    assert {h[0] for h in hist} == {"enterprises", "plans", "inspections", "hazards", "penalties"}
+    assert {h[0] for h in hist} == {"enterprises", "plans", "inspections", "hazards", "penalties",
+                                    "officers", "training", "establishment"}
     assert all(read == loaded and aside == 0 for _, read, loaded, aside in hist)
     assert con.execute("SELECT value FROM meta WHERE key = 'demo'").fetchone()[0] == "true"
     # every agency and enterprise county is a real Zhejiang code
@@ -40,6 +41,33 @@ def test_demo_loads_every_row_through_the_etl(small_demo):
     assert bad == 0
     assert con.execute("SELECT count(DISTINCT county_code) FROM enterprises").fetchone()[0] == 90
     assert "rectification:" in summary and "fines" in summary
+
+
+def test_demo_capacity_differs_between_bureaus(small_demo):
+    """Bureaus below 75% qualified (Yunnan's target), without technical inspectors (Beijing's 1:2),
+    short of the 2 weeks' refresher (Jiangsu), and an establishment that grows (Hunan)."""
+    db, _, _ = small_demo
+    con = duckdb.connect(str(db), read_only=True)
+    per = con.execute("""
+        SELECT agency_code,
+               avg(CASE WHEN degree OR qualification OR experience THEN 1 ELSE 0 END) FILTER (post = '行政执法') AS q,
+               count(*) FILTER (post = '技术检查员') AS tech
+        FROM officers WHERE end_date IS NULL GROUP BY 1""").df()
+    assert len(per) > 100
+    assert (per.q < 0.75).sum() >= 10 and (per.q >= 0.75).sum() >= 10
+    assert (per.tech == 0).sum() >= 5 and (per.tech > 0).sum() >= 50
+    short = con.execute("""SELECT count(*) FROM (SELECT o.agency_code,
+                               avg(CASE WHEN t.refresher_days >= 10 THEN 1 ELSE 0 END) AS met
+                           FROM training t JOIN officers o USING (officer_id) WHERE t.year = 2024
+                           AND o.post = '行政执法' GROUP BY 1) WHERE met < 0.5""").fetchone()[0]
+    assert short >= 5
+    posts = dict(con.execute("SELECT year, sum(posts) FROM establishment GROUP BY 1").fetchall())
+    assert posts[2025] > posts[2023] * 1.05
+    grew = con.execute("""SELECT count(*) FROM establishment a JOIN establishment b USING (agency_code)
+                          WHERE a.year = 2023 AND b.year = 2025 AND b.posts >= 1.25 * a.posts""").fetchone()[0]
+    assert grew >= 5
+    # officers who left have an end date after they started, and no date is in the future
+    assert con.execute("SELECT count(*) FROM officers WHERE end_date IS NOT NULL").fetchone()[0] > 0
 
 
 def test_demo_is_realistic(small_demo):

@@ -86,9 +86,38 @@ CASES = {
     "deadline required by default": ("hazards", dict(deadline=None, needs_rectification=""), "整改期限", None, "“需整改”为是时必填"),
     "rectified before found": ("hazards", dict(rectified_date="2024-03-01"), "整改完成日期", "2024-03-01 < 2024-03-05", "早于发现日期"),
     "decision before filed": ("penalties", dict(decision_date="2024-03-09"), "决定日期", "2024-03-09 < 2024-03-10", "早于立案日期"),
+    # the staff roster, its training and the establishment (执法人员名录、培训、编制)
+    "officer id required": ("officers", dict(officer_id=None), "执法证号", None, "必填项为空"),
+    "officer post required": ("officers", dict(post=None), "岗位类别", None, "必填项为空"),
+    "officer start required": ("officers", dict(start_date=None), "在岗起始日期", None, "必填项为空"),
+    "officer post": ("officers", dict(post="协管员"), "岗位类别", "协管员", "不在允许值内（行政执法 / 技术检查员 / 执法辅助）"),
+    "officer agency unknown": ("officers", dict(agency_code="999999"), "执法机构区划代码", "999999", "区划代码"),
+    "officer agency 5 digits": ("officers", dict(agency_code="33010"), "执法机构区划代码", "33010", "区划代码"),
+    "officer degree maybe": ("officers", dict(degree="大概"), "相关学历", "大概", TYPE_HINTS["bool"]),
+    "officer entry training negative": ("officers", dict(entry_training_days="-3"), "入职培训天数", "-3", "不能小于0"),
+    "officer entry training fraction": ("officers", dict(entry_training_days="2.5"), "入职培训天数", "2.5", TYPE_HINTS["int"]),
+    "officer start tomorrow": ("officers", dict(start_date=TOMORROW), "在岗起始日期", TOMORROW, "不能晚于今天"),
+    "officer start not a date": ("officers", dict(start_date="去年"), "在岗起始日期", "去年", TYPE_HINTS["date"]),
+    "officer end tomorrow": ("officers", dict(end_date=TOMORROW), "离岗日期", TOMORROW, "不能晚于今天"),
+    "officer end before start": ("officers", dict(end_date="2019-12-31"), "离岗日期", "2019-12-31 < 2020-01-01",
+                                 "早于在岗起始日期"),
+    "training officer not loaded": ("training", dict(officer_id="ZF0099"), "执法证号", "ZF0099", "在执法人员名录中不存在"),
+    "training officer required": ("training", dict(officer_id=None), "执法证号", None, "必填项为空"),
+    "training days required": ("training", dict(refresher_days=""), "复训天数", None, "必填项为空"),
+    "training year 1999": ("training", dict(year="1999"), "年度", "1999", "不能小于2000"),
+    "training year 2101": ("training", dict(year="2101"), "年度", "2101", "不能大于2100"),
+    "training days negative": ("training", dict(refresher_days="-1"), "复训天数", "-1", "不能小于0"),
+    "training days words": ("training", dict(refresher_days="两周"), "复训天数", "两周", TYPE_HINTS["score"]),
+    "establishment agency unknown": ("establishment", dict(agency_code="999999"), "执法机构区划代码", "999999", "区划代码"),
+    "establishment year 1999": ("establishment", dict(year="1999"), "年度", "1999", "不能小于2000"),
+    "establishment year 2101": ("establishment", dict(year="2101"), "年度", "2101", "不能大于2100"),
+    "establishment posts negative": ("establishment", dict(posts="-5"), "核定编制数", "-5", "不能小于0"),
+    "establishment posts fraction": ("establishment", dict(posts="30.5"), "核定编制数", "30.5", TYPE_HINTS["int"]),
+    "establishment posts required": ("establishment", dict(posts=None), "核定编制数", None, "必填项为空"),
 }
 
 REGION_CODES = iter(f"3301{n}" for n in range(60, 99))
+YEARS = iter(str(y) for y in range(2041, 2100))  # ids of the training and establishment cases
 
 
 def _bad_row(table: str, number: int, overrides: dict) -> dict:
@@ -97,6 +126,10 @@ def _bad_row(table: str, number: int, overrides: dict) -> dict:
         return h.region(**{"code": next(REGION_CODES), **overrides})
     if table == "plans":
         return h.plan(**{"year": str(2040 + number), **overrides})
+    if table == "establishment":
+        return h.establishment(**{"year": next(YEARS), **overrides})
+    if table == "training":  # the good row's officer, another year
+        return h.training(7, **{"year": next(YEARS), **overrides})
     return h.BUILDERS[table](number, **overrides)
 
 
@@ -105,6 +138,8 @@ def _good_row(table: str) -> dict:
         return h.region("330159", "好区")
     if table == "plans":
         return h.plan(year="2039")
+    if table == "establishment":
+        return h.establishment(year="2039")
     return h.BUILDERS[table](7)
 
 

@@ -24,7 +24,10 @@ def test_filled_template_loads(base, load, tmp_path, table):
     wb = openpyxl.load_workbook(path)
     ws = wb.worksheets[0]
     headers = [c.value for c in ws[1]]
-    row = {"regions": h.region("330159", "新区"), "plans": h.plan()}.get(table) or h.BUILDERS[table](9)
+    row = {"regions": h.region("330159", "新区"), "plans": h.plan(), "establishment": h.establishment()}.get(table) \
+        or h.BUILDERS[table](9)
+    if table == "training":  # training names an officer already on the roster
+        load(h.write(tmp_path / "roster.csv", "officers", [h.officer(9)]))
     by_header = {h.HEADER[table][k]: v for k, v in row.items()}
     ws.append([by_header.get(hd) for hd in headers])
     wb.save(path)
