@@ -20,11 +20,11 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m etl demo
 
-# Debian's chromium and CJK fonts for the real-browser tests and screenshots (root only;
-# nothing downloads a browser at run time). Without them the browser tests are skipped.
+# Debian's chromium and CJK fonts for the real-browser tests and screenshots, and nginx for the
+# deployment test (root only; nothing downloads a browser at run time). Without them those tests are skipped.
 browser:
-	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; fi
+	@if [ "$$(id -u)" = 0 ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/nginx ]; }; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk nginx-light >/dev/null; fi
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
