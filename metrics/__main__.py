@@ -1,6 +1,10 @@
 """python -m metrics index | score | warnings | indicators  (see ../shared/spec/cli.md).
 
-CSV (UTF-8, header row) on stdout, or Excel with ``--format xlsx --out FILE``. Exit status 0 on
+CSV (UTF-8, header row) on stdout, or Excel with ``--format xlsx --out FILE``. Published figures
+(index, sub-indices, score, item points, bonus, deduction) are printed as published (one decimal,
+half away from zero); everything else is exact: money to 0.01 元 (万元 to 6 places), ratios as the
+float itself (shortest round-tripping text). ``score`` and ``warnings`` add each item's published
+points after cli.md's columns, so a row adds up: score = Σ <item>_points + bonus − deduction. Exit status 0 on
 success, 1 when the input was refused (no warehouse, a bad scheme file, no or several provinces),
 2 on wrong usage.
 
@@ -81,16 +85,27 @@ def scheme_from(args) -> Scheme:
 
 # --- output ---------------------------------------------------------------------------------------
 def _plain(x) -> str:
-    """A number as people write it: 2255, 601.98, 0.986; NA as empty."""
+    """A value exactly, as plainly as it can be written: 2255, 0.1005, 0.6666666666666666 (the
+    shortest text that reads back as the same float: nothing a script needs is cut); NA as empty."""
     if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)):
         return ""
     if isinstance(x, (bool, np.bool_)):
         return "true" if x else "false"
-    if isinstance(x, float):
-        if x.is_integer():
+    if isinstance(x, (float, np.floating)):
+        x = float(x)
+        if x.is_integer() and abs(x) < 1e16:
             return str(int(x))
-        return f"{x:.6f}".rstrip("0").rstrip(".")
+        return repr(x)
     return str(x)
+
+
+MONEY_PLACES = 6  # 万元 to 6 places = 0.01 元: exact to the yuan, float noise of sums (0.30000000000000004) dropped
+
+
+def _amounts(values, money) -> np.ndarray:
+    """Amounts exact: money (where ``money``) to 0.01 元, everything else untouched."""
+    v = pd.Series(values).to_numpy(dtype=float, na_value=np.nan)
+    return np.where(np.asarray(money, dtype=bool), np.round(v, MONEY_PLACES), v)
 
 
 def _fixed(decimals: int) -> Callable:
@@ -137,16 +152,25 @@ def cmd_index(args) -> int:
     return 0
 
 
+def score_columns(scheme: Scheme) -> list[str]:
+    """cli.md's score columns, then each item's published points (<indicator>_points, scheme
+    order): score = Σ item points + bonus − deduction, as a reader can check on the row."""
+    from metrics.score import SCORE_COLUMNS
+
+    return [*SCORE_COLUMNS, *(f"{it.indicator}_points" for it in scheme.require_score().items)]
+
+
 def _score_table(args, warned_only: bool) -> int:
-    from metrics.score import SCORE_COLUMNS, compute_score
+    from metrics.score import compute_score
 
     scheme = scheme_from(args)
     with open_warehouse(args) as con:
         df = compute_score(con, args.quarter, args.level, args.province, scheme)
     if warned_only:
         df = df[df["warned"].fillna(False).astype(bool)]
+    cols = score_columns(scheme)
     one = _fixed(1)
-    emit(df[SCORE_COLUMNS], args, {"score": one, "bonus": one, "deduction": one})
+    emit(df[cols], args, {c: one for c in cols if c in ("score", "bonus", "deduction") or c.endswith("_points")})
     return 0
 
 
@@ -159,15 +183,22 @@ def cmd_warnings(args) -> int:
 
 
 def cmd_indicators(args) -> int:
-    from metrics.indicators import compute_indicators, published
+    """Indicator values exact (machine output: cli.md): money to 0.01 元, ratios and the rest as
+    the float itself; numerators and denominators exact (6 places drop float noise); for a count or
+    sum the numerator is the value."""
+    from metrics.indicators import compute_indicators
 
     scheme = scheme_from(args)
     with open_warehouse(args) as con:
-        df = published(compute_indicators(con, args.period, args.level, args.province, scheme), scheme)
-    decimals = df["indicator"].map({c: i.decimals for c, i in scheme.indicators.items()})
+        df = compute_indicators(con, args.period, args.level, args.province, scheme)
     df = df[["code", "name", "indicator", "value", "numerator", "denominator"]].copy()
-    if args.format == "csv":  # each value at its indicator's published precision
-        df["value"] = [_fixed(int(d))(v) for v, d in zip(df["value"], decimals)]
+    ind = {c: scheme.indicators[c] for c in df["indicator"].unique() if c in scheme.indicators}
+    money = df["indicator"].map({c: i.unit == "万元" for c, i in ind.items()}).fillna(False).to_numpy(dtype=bool)
+    ratio = df["indicator"].map({c: i.is_ratio for c, i in ind.items()}).fillna(True).to_numpy(dtype=bool)
+    df["value"] = _amounts(df["value"], money)
+    for c in ("numerator", "denominator"):
+        df[c] = np.round(df[c].to_numpy(dtype=float, na_value=np.nan), MONEY_PLACES)
+    df.loc[~ratio, "numerator"] = df.loc[~ratio, "value"]
     emit(df, args)
     return 0
 
@@ -191,7 +222,8 @@ def _quarter_args(p):
 
 COMMANDS: dict[str, Command] = {
     "index": Command("执法效能指数: code,name,index,rank,A…F,na_count", _index_args, cmd_index),
-    "score": Command("季度量化考评: code,name,score,rank,bonus,deduction,warned", _quarter_args, cmd_score),
+    "score": Command("季度量化考评: code,name,score,rank,bonus,deduction,warned, then <item>_points",
+                     _quarter_args, cmd_score),
     "warnings": Command("提醒敦促函名单: the score rows of the warned units", _quarter_args, cmd_warnings),
     "indicators": Command("基础指标: code,name,indicator,value,numerator,denominator", _index_args, cmd_indicators),
 }

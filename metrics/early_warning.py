@@ -102,7 +102,7 @@ def build_features(scores: pd.DataFrame, scheme: Scheme, window: int = 4) -> pd.
     extra.index.names = ["code", "qi"]
     df = s.merge(extra.reset_index(), on=["code", "qi"], how="left")
     df = df[df["assessed"].astype(bool)].copy()
-    df["gap"] = df["score"] - scheme.warning.threshold
+    df["gap"] = scheme.warning.gap(df["score"])
     df["rank_share"] = ((df["rank"].astype(float) - 1) / (df["peers"].astype(float) - 1).where(df["peers"] > 1)).fillna(0.0)
     df["warned"] = df["warned"].astype("boolean").fillna(False)
     for it in spec.items:
@@ -125,7 +125,7 @@ def build_features(scores: pd.DataFrame, scheme: Scheme, window: int = 4) -> pd.
     df = df.merge(nxt, on=["code", "qi"], how="left")
     df["next_period"] = df["qi"].map(lambda i: quarters[i + 1] if i + 1 < len(quarters) else None)
     df["has_label"] = (df["next_assessed"].astype("boolean").fillna(False).astype(bool)
-                       & (df["next_peers"].fillna(0) >= scheme.warning.min_peers))
+                       & scheme.warning.has_list(df["next_peers"].fillna(0)))
     df["next_warned"] = df["next_warned"].astype("boolean").fillna(False).astype(int).where(df["has_label"], -1)
     df["label_qi"] = df["qi"] + 1
     cols = ["period", "code", "name", "group", "score", "rank", "peers", "warned", *feature_names(scheme),

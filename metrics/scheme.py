@@ -17,6 +17,7 @@ from pathlib import Path
 from metrics import expr
 from metrics.locate import Locator
 from metrics.sources import SOURCES
+from metrics.warning import WarningRule  # noqa: F401 (re-exported: the scheme holds the rule)
 
 SCHEME_DIR = Path(__file__).with_name("schemes")
 DEFAULT_SCHEME = SCHEME_DIR / "default.toml"
@@ -112,13 +113,6 @@ class ScoreSpec:
     items: tuple[ScoreItem, ...]
     bonus: tuple[Adjustment, ...]
     deductions: tuple[Adjustment, ...]
-
-
-@dataclass(frozen=True)
-class WarningRule:
-    threshold: float = 80.0       # warned when the published score is below this …
-    last: int = 3                 # … and the unit ranks in the last `last` (ties included)
-    min_peers: int = 4            # fewer assessed peers: no list
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """The quarterly score (methodology §3), its warning list and the year's commendations.
 
-Score = Σ items (points × min(value / target, 1)) + bonus − deductions, clipped to 0–max and
-rounded to one decimal half away from zero; ranks, the warning rule and the commendation use this
-published score. Everything is vectorised over the units of a level; the rules come from the
+Each item scores points × min(value / target, 1), published rounded to one decimal half away
+from zero; the score = Σ published item points + bonus − deductions, clipped to 0–max, so the
+figures a unit reads add up to its score. Ranks, the warning rule (metrics.warning) and the
+commendation use this published score. Everything is vectorised over the units of a level; the rules come from the
 scheme. Units not assessed (无数据: no inspection, hazard or case in the quarter) get no score,
 rank or warning and are not peers.
 """
@@ -17,82 +18,67 @@ from metrics.periods import Period
 from metrics.provinces import resolve_province
 from metrics.query import run
 from metrics.rounding import round_half_away
-from metrics.scheme import Scheme, ScoreSpec, WarningRule, load_scheme
+from metrics.scheme import Scheme, ScoreSpec, load_scheme
 from metrics.sources import city_of_sql, level_name
+from metrics.warning import NOT_ASSESSED, WarningRule, rank_in_groups  # noqa: F401 (public names)
 
 SCORE_COLUMNS = ["code", "name", "score", "rank", "bonus", "deduction", "warned"]
-NOT_ASSESSED = "无数据：本季度无检查、无隐患、无立案"
 
 
 def score_items(values: pd.DataFrame, spec: ScoreSpec, period: Period,
                 names: dict[str, str] | None = None) -> pd.DataFrame:
-    """Per unit (index of ``values``; columns = indicator values): each item's value, points and NA
-    flag, bonus, deduction, the raw total and the published score, and flags (the NA items and why)."""
+    """Per unit (index of ``values``; columns = indicator values): each item's value, published
+    points (rounded to one decimal, half away from zero), full-precision points
+    (``_points_exact``) and NA flag; bonus, deduction, items (Σ published item points), the
+    published score (Σ published items + bonus − deduction, clipped to 0–max: what a unit reads
+    adds up), raw_score (the same sum at full precision, not published) and flags (the NA items
+    and why)."""
     names = names or {}
     cols: dict[str, np.ndarray] = {}
     n = len(values)
-    items, flags = np.zeros(n), np.full(n, "", dtype=object)
+    items, exact, flags = np.zeros(n), np.zeros(n), np.full(n, "", dtype=object)
     for it in spec.items:
         v = values[it.indicator].to_numpy(dtype=float, na_value=np.nan)
         target = it.target * (period.months_elapsed / 12.0 if it.prorate else 1.0)
         na = np.isnan(v)
         points = np.where(na, it.points if it.na == "full" else 0.0, it.points * np.clip(v / target, 0.0, 1.0))
-        cols.update({f"{it.indicator}_value": v, f"{it.indicator}_points": points, f"{it.indicator}_na": na})
-        items = items + points
+        published = round_half_away(points, 1)
+        cols.update({f"{it.indicator}_value": v, f"{it.indicator}_points": published,
+                     f"{it.indicator}_points_exact": points, f"{it.indicator}_na": na})
+        items, exact = items + published, exact + points
         flags = flags + np.where(na, f"{names.get(it.indicator, it.indicator)}：{it.na_label}；", "").astype(object)
-    totals = {}
+    totals, exact_totals = {}, {}
     for kind, adjustments in (("bonus", spec.bonus), ("deduction", spec.deductions)):
-        totals[kind] = np.zeros(n)
+        totals[kind], exact_totals[kind] = np.zeros(n), np.zeros(n)
         for a in adjustments:
             v = values[a.indicator].to_numpy(dtype=float, na_value=np.nan)
             points = np.clip(a.points * np.nan_to_num(v), 0.0, a.max)
-            cols.update({f"{a.indicator}_value": v, f"{a.indicator}_points": points})
-            totals[kind] = totals[kind] + points
-    raw = np.clip(items + totals["bonus"] - totals["deduction"], 0.0, spec.max)
-    cols.update(items=items, bonus=totals["bonus"], deduction=totals["deduction"], raw_score=raw,
-                score=round_half_away(raw, 1), flags=pd.Series(flags).str.rstrip("；").to_numpy())
-    out = pd.DataFrame(cols, index=values.index)
-    return out
-
-
-def rank_in_groups(score: pd.Series, group: pd.Series, ascending: bool = False) -> pd.Series:
-    """Rank within each peer group: 1 = highest (or lowest), ties share the best place; NA stays NA."""
-    return score.groupby(group).rank(method="min", ascending=ascending).astype("Int64")
+            published = round_half_away(points, 1)
+            cols.update({f"{a.indicator}_value": v, f"{a.indicator}_points": published})
+            totals[kind] = totals[kind] + published
+            exact_totals[kind] = exact_totals[kind] + points
+    # sums of one-decimal figures: rounding again only removes binary noise (68.39999… → 68.4)
+    items = round_half_away(items, 1)
+    bonus, deduction = round_half_away(totals["bonus"], 1), round_half_away(totals["deduction"], 1)
+    score = round_half_away(np.clip(items + bonus - deduction, 0.0, spec.max), 1)
+    raw = np.clip(exact + exact_totals["bonus"] - exact_totals["deduction"], 0.0, spec.max)
+    cols.update(items=items, bonus=bonus, deduction=deduction, raw_score=raw, score=score,
+                flags=pd.Series(flags).str.rstrip("；").to_numpy())
+    return pd.DataFrame(cols, index=values.index)
 
 
 def apply_warning_rule(df: pd.DataFrame, rule: WarningRule) -> pd.DataFrame:
-    """Add rank, peers, warned and reason to a frame with score, assessed and group.
-
-    Warned = score below the threshold AND in the last ``rule.last`` of the group (units tied
-    with the third-last all count); no list for a group of fewer than ``rule.min_peers`` assessed.
-    """
-    out = df.copy()
-    assessed = out["assessed"].astype(bool)
-    score = out["score"].astype(float).where(assessed)
-    out["rank"] = rank_in_groups(score, out["group"])
-    from_bottom = rank_in_groups(score, out["group"], ascending=True)
-    out["peers"] = assessed.groupby(out["group"]).transform("sum").astype(int)
-    has_list = out["peers"] >= rule.min_peers
-    last = from_bottom.le(rule.last).fillna(False).astype(bool)
-    warned = assessed & has_list & (score < rule.threshold) & last
-    out["warned"] = pd.array(warned, dtype="boolean")
-    out.loc[~assessed, "warned"] = pd.NA
-    reason = np.select(
-        [~assessed, ~has_list, warned],
-        [NOT_ASSESSED,
-         "参评单位" + out["peers"].astype(str) + f"个，少于{rule.min_peers}个，不设提醒名单",
-         "得分" + score.map("{:.1f}".format).astype(str) + f"，低于{rule.threshold:g}分且位列后{rule.last}名（倒数第"
-         + from_bottom.astype(str) + "名，共" + out["peers"].astype(str) + "个参评单位）"],
-        default="")
-    out["reason"] = reason
-    return out
+    """Add rank, peers, warned and reason to a frame with score, assessed and group (the rule
+    object's own evaluation, metrics.warning.WarningRule.apply)."""
+    return rule.apply(df)
 
 
 def compute_score(con: duckdb.DuckDBPyConnection, quarter: str | Period, level: str = "city",
                   province: str | None = None, scheme: Scheme | None = None) -> pd.DataFrame:
     """code, name, score, rank, bonus, deduction, warned, assessed, reason, group, peers, then per
-    item <indicator>_value / _points / _na, per bonus or deduction <indicator>_value / _points,
-    items (sum of item points), raw_score (before rounding) and flags (the NA items and why)."""
+    item <indicator>_value / _points (published) / _points_exact (full precision) / _na, per bonus
+    or deduction <indicator>_value / _points, items (sum of the published item points), raw_score
+    (the score at full precision, not published) and flags (the NA items and why)."""
     period = Period.parse(quarter)
     if period.kind != "quarter":
         raise ValueError(f"the score is quarterly: give a quarter like 2024Q3, not {quarter}")
@@ -111,16 +97,15 @@ def compute_score(con: duckdb.DuckDBPyConnection, quarter: str | Period, level: 
 
 
 def publish_score(df: pd.DataFrame, groups, scheme: Scheme) -> pd.DataFrame:
-    """Units' item points → the published sheet: unassessed units blanked, bonus and deduction
-    rounded, the warning rule applied per peer group, columns in the CLI's order."""
+    """Units' item points → the published sheet: unassessed units blanked, the warning rule
+    applied per peer group, columns in the CLI's order."""
     df["group"] = np.asarray(groups)
     not_assessed = ~df["assessed"]
-    blank = ["score", "raw_score", "items", "bonus", "deduction"] + [c for c in df.columns if c.endswith("_points")]
+    blank = ["score", "raw_score", "items", "bonus", "deduction"] + [
+        c for c in df.columns if c.endswith("_points") or c.endswith("_points_exact")]
     df.loc[not_assessed, blank] = np.nan
     df.loc[not_assessed, "flags"] = ""
-    df["bonus"] = round_half_away(df["bonus"], 1)
-    df["deduction"] = round_half_away(df["deduction"], 1)
-    df = apply_warning_rule(df, scheme.warning)
+    df = scheme.warning.apply(df)
     first = [*SCORE_COLUMNS, "assessed", "reason", "group", "peers"]
     return df[first + [c for c in df.columns if c not in first]]
 

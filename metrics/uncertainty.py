@@ -37,8 +37,9 @@ Warnings (``warning_robustness``)
 The warning list is decided by the quarterly score (points, not a normalised index), so its
 draws perturb the *item points*: each item's points × U[1 − spread, 1 + spread], renormalised to
 the score's total (100); bonus, deductions, the items' rules (points × min(value / target, 1),
-NA items' full or zero points) and the warning rule (below the threshold AND in the last three of
-the peer group, no list below min_peers) stay as the scheme says. The score's normalisation is
+NA items' full or zero points), the publication (each item's points rounded to one decimal, then
+summed) and the warning rule (metrics.warning.WarningRule, evaluated for all draws at once) stay
+as the scheme says. The score's normalisation is
 not varied: its 80-point threshold is defined on that point scale, and re-scaling items among
 peers would change what "below 80" means. A warning is **robust** when the unit is warned in at
 least ``robust_share`` (95%) of the draws; a unit not warned but warned in at least 5% of the
@@ -51,12 +52,12 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from metrics.index import normalise
 from metrics.periods import Period
 from metrics.rounding import round_half_away
-from metrics.scheme import IndexSpec, ScoreSpec, WarningRule
+from metrics.scheme import IndexSpec, ScoreSpec
+from metrics.warning import WarningRule, ranks
 
 NORMALISATIONS = {"scheme": "方案规定", "minmax": "极差标准化", "zscore": "Z分数（T分）", "rank": "百分位排名"}
 
@@ -120,16 +121,7 @@ def _index_draws(S: np.ndarray, leaf_w: np.ndarray, group_w: np.ndarray, groups:
     return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
-def _ranks(values: np.ndarray, higher_first: bool = True) -> np.ndarray:
-    """Rank each column (1 = best, ties share the best place); NaN rows stay NaN."""
-    v = -values if higher_first else values
-    out = np.full(values.shape, np.nan)
-    ok = ~np.isnan(values)
-    if ok.any():
-        filled = np.where(ok, v, np.inf)
-        r = rankdata(filled, axis=0, method="min").astype(float)
-        out = np.where(ok, r, np.nan)
-    return out
+_ranks = ranks  # rank each column, 1 = best, ties share the best place (metrics.warning.ranks)
 
 
 def _quantiles(ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -203,8 +195,11 @@ def rank_uncertainty(detail: pd.DataFrame, spec: IndexSpec, period: str | Period
 
 # --- the warning list --------------------------------------------------------------------------------
 def _item_fractions(sheet: pd.DataFrame, spec: ScoreSpec) -> np.ndarray:
-    return np.column_stack([sheet[f"{it.indicator}_points"].to_numpy(dtype=float) / it.points
-                            for it in spec.items])
+    """Units × items: the share of each item's points earned, from the full-precision points."""
+    def exact(it):
+        col = f"{it.indicator}_points_exact"
+        return sheet[col if col in sheet else f"{it.indicator}_points"].to_numpy(dtype=float)
+    return np.column_stack([exact(it) / it.points for it in spec.items])
 
 
 def _adjustments(sheet: pd.DataFrame, adjustments) -> np.ndarray:
@@ -216,28 +211,19 @@ def _adjustments(sheet: pd.DataFrame, adjustments) -> np.ndarray:
 
 def score_draws(sheet: pd.DataFrame, spec: ScoreSpec, points: np.ndarray) -> np.ndarray:
     """Units × draws published scores of ``sheet`` (compute_score's frame) with each draw's item
-    points (draws × items) in place of the scheme's; bonus and deductions as computed."""
+    points (draws × items) in place of the scheme's, published as the score is: each item's
+    points rounded to one decimal, summed, + bonus − deductions as computed, clipped."""
     F = _item_fractions(sheet, spec)
-    raw = F @ points.T + (_adjustments(sheet, spec.bonus) - _adjustments(sheet, spec.deductions))[:, None]
+    items = np.zeros((len(sheet), len(points)))
+    for i in range(F.shape[1]):
+        items += round_half_away(F[:, i, None] * points[None, :, i], 1)
+    raw = items + (_adjustments(sheet, spec.bonus) - _adjustments(sheet, spec.deductions))[:, None]
     return round_half_away(np.clip(raw, 0.0, spec.max), 1)
 
 
 def warned_draws(scores: np.ndarray, group: np.ndarray, rule: WarningRule) -> tuple[np.ndarray, np.ndarray]:
-    """(warned, rank) units × draws under metrics.score.apply_warning_rule's rule: below the
-    threshold AND in the last ``rule.last`` of the group (ties included), no list below min_peers."""
-    warned = np.zeros(scores.shape, dtype=bool)
-    rank = np.full(scores.shape, np.nan)
-    for g in pd.unique(group):
-        rows = np.flatnonzero((group == g) & ~np.isnan(scores[:, 0]))
-        if len(rows) == 0:
-            continue
-        s = scores[rows]
-        rank[rows] = _ranks(s)
-        if len(rows) < rule.min_peers:
-            continue
-        from_bottom = _ranks(s, higher_first=False)
-        warned[rows] = (s < rule.threshold) & (from_bottom <= rule.last)
-    return warned, rank
+    """(warned, rank) units × draws: the warning rule's own evaluation (WarningRule.evaluate_draws)."""
+    return rule.evaluate_draws(scores, group)
 
 
 def warning_robustness(sheet: pd.DataFrame, spec: ScoreSpec, rule: WarningRule, draws: int = 1000,

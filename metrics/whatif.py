@@ -10,8 +10,9 @@ pipeline's own functions recompute from the period's indicator values —
   indicators' new weights (the scheme's own rule), and weights need not add up to 100: the
   aggregation divides by their sum.
 * the quarterly score: metrics.score.score_items with the new item points (rescaled so they add up
-  to the score's total, 100, so the 80-point warning threshold keeps its meaning) and targets →
-  metrics.score.apply_warning_rule (below the threshold and in the last three).
+  to the score's total, 100, so the 80-point warning threshold keeps its meaning) and targets
+  (each item's points published to one decimal, the score their sum) → the scheme's warning rule
+  (metrics.warning.WarningRule.apply).
 
 The unchanged inputs reproduce the published index, ranks, scores and warnings exactly
 (tests/metrics/test_whatif.py).
@@ -26,8 +27,9 @@ import pandas as pd
 from metrics.index import aggregate, normalise
 from metrics.periods import Period
 from metrics.rounding import round_half_away
-from metrics.scheme import IndexSpec, ScoreSpec, WarningRule
-from metrics.score import apply_warning_rule, score_items
+from metrics.scheme import IndexSpec, ScoreSpec
+from metrics.score import score_items
+from metrics.warning import WarningRule
 from metrics.weights import with_leaf_weights
 
 
@@ -105,14 +107,14 @@ def modified_score_spec(spec: ScoreSpec, points: dict[str, float] | None = None,
 
 def score_ranking(sheet: pd.DataFrame, spec: ScoreSpec, rule: WarningRule, quarter: str | Period) -> pd.DataFrame:
     """code, name, score, rank, warned from compute_score's frame (its *_value columns) under
-    ``spec``: metrics.score.score_items and apply_warning_rule, in memory."""
+    ``spec``: metrics.score.score_items and the warning rule's own evaluation, in memory."""
     codes = [it.indicator for it in spec.items] + [a.indicator for a in (*spec.bonus, *spec.deductions)]
     values = pd.DataFrame({c: sheet[f"{c}_value"].to_numpy(dtype=float) for c in dict.fromkeys(codes)},
                           index=sheet["code"])
     items = score_items(values, spec, Period.parse(quarter))
     df = sheet[["code", "name", "assessed", "group"]].set_index("code").join(items[["score"]]).reset_index()
     df.loc[~df["assessed"].astype(bool), "score"] = np.nan
-    df = apply_warning_rule(df, rule)
+    df = rule.apply(df)
     return df[["code", "name", "score", "rank", "warned", "group"]]
 
 

@@ -34,6 +34,7 @@ from metrics.periods import Period
 from metrics.provinces import province_name, resolve_province
 from metrics.rounding import round_half_away
 from metrics.scheme import Scheme, load_scheme
+from metrics.warning import WarningRule
 from official.writer import DEFAULT_FONTS, OfficialDocument, Style, clean as _clean, fmt_date
 
 HERE = Path(__file__).resolve().parent
@@ -382,6 +383,7 @@ def context(data: NoticeData, settings: NoticeSettings, number: str, issued_on: 
         "同级单位数": data.peers,
         "得分": f"{round_half_away(data.score, 1):.1f}",
         "排名": data.rank,
+        "预警规则": WarningRule(data.threshold, data.last).condition(),  # the rule's own sentence
         "预警分数线": fmt_number(data.threshold),
         "末位数": data.last,
         "项目得分": fmt_number(data.items_points),

@@ -150,7 +150,7 @@ elif tool == "uncertainty":
                      hide_index=True, width="stretch", key="tools_robust_table",
                      column_config={"进入名单的模拟比例": st.column_config.NumberColumn(format="%.1f%%")})
     st.caption(f"考评得分的模拟只扰动各项分值（±{spread * 100:.0f}%，合计仍为 {score_spec.total:g} 分），"
-               f"预警规则不变（低于 {sc.warning.threshold:g} 分且位列后 {sc.warning.last} 名）；"
+               f"预警规则不变（{sc.warning.condition()}）；"
                "95% 以上的模拟仍在名单中为“稳健”。")
 
 # --- 数据质量 -------------------------------------------------------------------------------------------

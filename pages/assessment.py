@@ -40,14 +40,14 @@ c[0].metric("参评单位", f"{len(assessed)}", help="本季度有检查、隐�
 c[1].metric("平均分", f"{assessed['score'].mean():.1f}" if len(assessed) else "—")
 c[2].metric("最高分", f"{assessed['score'].max():.1f}" if len(assessed) else "—")
 c[3].metric("最低分", f"{assessed['score'].min():.1f}" if len(assessed) else "—")
-c[4].metric("预警单位", f"{len(warned)}", help=f"得分低于 {rule.threshold:g} 且位列后 {rule.last} 名")
+c[4].metric("预警单位", f"{len(warned)}", help=rule.describe())
 
 # --- warning list ---------------------------------------------------------------------------------------
 st.subheader("预警名单（提醒敦促函）")
 if len(assessed) < rule.min_peers:
-    st.info(f"参评{noun}只有 {len(assessed)} 个，少于 {rule.min_peers} 个，本季度不产生预警名单。")
+    st.info(rule.no_list_reason(len(assessed), noun) + "。")
 elif warned.empty:
-    st.success(f"本季度没有{noun}同时满足“得分低于 {rule.threshold:g} 分”与“位列后 {rule.last} 名”。",
+    st.success(rule.none_warned(noun) + "。",
                icon=":material/check_circle:")
 else:
     robust = analysis_data.robustness(sel.key, quarter, sel.level, sel.province, sel.skey).set_index("code")
@@ -102,13 +102,13 @@ with st.expander("计分规则"):
         [f"- **{name}**：{pts:g} 分 × min(指标值 ÷ 目标值, 1)" for _, name, pts in items]
         + [f"- 加分 **{n}**：每件 +{a.points:g}，最多 +{a.max:g}" for (c_, n), a in zip(bonus, spec.bonus)]
         + [f"- 减分 **{n}**：每项 −{a.points:g}，最多 −{a.max:g}" for (c_, n), a in zip(deductions, spec.deductions)]
-        + [f"- 预警：得分低于 {rule.threshold:g} 分且位列后 {rule.last} 名（并列计入），参评少于 {rule.min_peers} 个不预警。",
+        + [f"- 预警：{rule.describe_full()}",
            "- 详见“方法说明”页。"]))
 
 fills = {i: WARN_FILL for i, w in enumerate(warned_flag) if w}
 xlsx = export.to_excel({"考评得分表": view}, fills={"考评得分表": fills},
                        notes=[("省份", sel.province_name), ("季度", qp.label), ("评价对象", noun), ("方案", sc.name),
-                              ("预警规则", f"得分低于 {rule.threshold:g} 分且位列后 {rule.last} 名")])
+                              ("预警规则", rule.describe_full())])
 st.download_button("导出考评得分表（Excel）", xlsx, file_name=f"{sel.province_name}{qp.label}{noun}{spec.name}得分表.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="assessment_export")
 

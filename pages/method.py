@@ -111,8 +111,7 @@ with tab_ind:
 with tab_rules:
     w, c, b = sc.warning, sc.commendation, sc.bands
     st.markdown(
-        f"**提醒敦促函（预警）**：季度考评得分**低于 {w.threshold:g} 分**且排名**倒数 {w.last} 位以内**"
-        f"（与倒数第 {w.last} 名并列者一并计入）的单位，两个条件须同时满足；参评单位少于 {w.min_peers} 个时不预警。\n\n"
+        f"**提醒敦促函（预警）**：{w.describe_full()}\n\n"
         f"**通报表扬**：年度内各季度考评得分的平均分（只计参评季度，保留一位小数）前 {c.top} 名（并列者一并计入），"
         "在年度考核中加分。\n\n"
         f"**分档**（参照美国 EPA 州级执法评估框架的做法）：指标标准化得分 ≥ {b.meets:g} 为“{b.labels[0]}”，"

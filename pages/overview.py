@@ -103,11 +103,11 @@ warned = sheet[sheet["warned"].fillna(False).astype(bool)].sort_values(["score",
 assessed = int(sheet["assessed"].sum())
 rule = sc.warning
 if assessed < rule.min_peers:
-    st.info(f"参评{noun}只有 {assessed} 个，少于 {rule.min_peers} 个，本季度不产生预警名单。")
+    st.info(rule.no_list_reason(assessed, noun) + "。")
 elif warned.empty:
-    st.success(f"本季度没有{noun}同时满足“得分低于 {rule.threshold:g} 分”和“位列后 {rule.last} 名”，无需发函。", icon=":material/check_circle:")
+    st.success(rule.none_warned(noun) + "，无需发函。", icon=":material/check_circle:")
 else:
-    st.caption(f"规则：季度考评得分低于 {rule.threshold:g} 分且位列后 {rule.last} 名（两项同时满足）。"
+    st.caption(f"规则：{rule.describe()}。"
                f"点击“分析”查看原因，直至具体记录。")
     for r in warned.itertuples():
         c1, c2, c3, c4 = st.columns([2, 1, 1, 5])

@@ -95,8 +95,7 @@ with c[2]:
     elif not truthy(srow.get("assessed", True)):
         st.info(f"{quarter_label}无数据：{srow.get('reason') or '本季度无检查、隐患或立案记录'}")
     else:
-        st.success(f"{quarter_label}未列入预警名单（预警：得分低于 {sc.warning.threshold:g} 分且位列后 "
-                   f"{sc.warning.last} 名）。", icon=":material/check_circle:")
+        st.success(f"{quarter_label}未列入预警名单（预警：{sc.warning.describe()}）。", icon=":material/check_circle:")
     st.caption(f"指数分档：{band(row['index'])}；下方小卡片为{sel.label}的执法数据，箭头为与上一期相比的变化。")
 fmt = {"inspections": integer, "hazards": integer, "rectification": pct, "cases": integer,
        "fines": lambda v: num(v, 1)}
@@ -132,7 +131,7 @@ with t2:
     s["period"] = s["period"].map(short_label)
     fig = charts.trend(s, "period", {"score": name, "median": "同级中位数"}, "季度考评得分走势", y_range=(0, 106))
     fig.add_hline(y=sc.warning.threshold, line_dash="dot", line_color="#c62828",
-                  annotation_text=f"预警线 {sc.warning.threshold:g}", annotation_position="bottom right")
+                  annotation_text=sc.warning.threshold_label(), annotation_position="bottom right")
     st.plotly_chart(fig, key="region_score_trend", config={"displayModeBar": False})
 
 # --- sub-indices against the peer median, and where the points went -----------------------------------

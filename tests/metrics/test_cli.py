@@ -34,14 +34,22 @@ def test_index(capsys, db):
     assert len(lines) == 1 + 90
 
 
+HEADER = ("code,name,score,rank,bonus,deduction,warned,plan_completion_points,key_coverage_points,"
+          "rectification_due_points,penalty_rate_points,major_filing_points,dual_penalty_points,mobile_share_points")
+
+
 def test_score_and_warnings(capsys, db):
+    """cli.md's columns first, then each item's published points. 杭州 (test_score's hand check):
+    4.4 + 15 + 15 + 15 + 3.3 + 8.3 + 7.5 = 68.5, + 2 − 2 = 68.5 (68.6 before the items were
+    published one by one: the unrounded sum 68.611 rounded)."""
     code, out, _ = run(capsys, "--db", str(db), "score", "--quarter", "2024Q1")
     lines = out.splitlines()
-    assert code == 0 and lines[0] == "code,name,score,rank,bonus,deduction,warned"
-    assert "330100,杭州市,68.6,2,2.0,2.0,false" in lines and "330200,宁波市,70.0,1,0.0,0.0,false" in lines
-    assert "330300,温州市,,,,," in lines and len(lines) == 12
+    assert code == 0 and lines[0] == HEADER
+    assert "330100,杭州市,68.5,2,2.0,2.0,false,4.4,15.0,15.0,15.0,3.3,8.3,7.5" in lines
+    assert "330200,宁波市,70.0,1,0.0,0.0,false,0.0,15.0,20.0,15.0,10.0,10.0,0.0" in lines
+    assert "330300,温州市,,,,,,,,,,,," in lines and len(lines) == 12
     code, out, _ = run(capsys, "warnings", "--quarter", "2024Q1", "--db", str(db))
-    assert code == 0 and out == "code,name,score,rank,bonus,deduction,warned\n"
+    assert code == 0 and out == HEADER + "\n"
 
 
 def test_warnings_lists_the_warned_rows(capsys, tmp_path):
@@ -52,20 +60,48 @@ def test_warnings_lists_the_warned_rows(capsys, tmp_path):
         scored_unit(d, city, mobile=k)  # 70 … 80
     db = d.build(tmp_path / "w.duckdb")
     code, out, _ = run(capsys, "warnings", "--quarter", "2024Q1", "--db", str(db))
-    assert out.splitlines() == ["code,name,score,rank,bonus,deduction,warned",
-                                "330100,杭州市,70.0,11,0.0,0.0,true",
-                                "330200,宁波市,71.0,10,0.0,0.0,true",
-                                "330300,温州市,72.0,9,0.0,0.0,true"]
+    items = "0.0,15.0,20.0,15.0,10.0,10.0"
+    assert out.splitlines() == [HEADER,
+                                f"330100,杭州市,70.0,11,0.0,0.0,true,{items},0.0",
+                                f"330200,宁波市,71.0,10,0.0,0.0,true,{items},1.0",
+                                f"330300,温州市,72.0,9,0.0,0.0,true,{items},2.0"]
 
 
 def test_indicators(capsys, db):
+    """Machine output is exact: ratios as the float itself (1/3 = 0.3333333333333333, not 0.3333),
+    money in 万元 to 0.01 元; printed values read back as the computed ones (the pre-issue-12 CLI
+    rounded each value to its display precision: 0.6000, 6.50, 85.0)."""
     code, out, _ = run(capsys, "indicators", "--period", "2024Q1", "--db", str(db))
     lines = out.splitlines()
     assert code == 0 and lines[0] == "code,name,indicator,value,numerator,denominator"
-    for row in ["330100,杭州市,rectification,0.6000,3,5", "330100,杭州市,avg_fine,2.25,4.5,2",
-                "330100,杭州市,transfers,1,1,", "330100,杭州市,fines_total,6.50,6.5,",
-                "330100,杭州市,review_score,85.0,170,2", "330300,温州市,coverage,,0,0"]:
+    for row in ["330100,杭州市,rectification,0.6,3,5", "330100,杭州市,avg_fine,2.25,4.5,2",
+                "330100,杭州市,transfers,1,1,", "330100,杭州市,fines_total,6.5,6.5,",
+                "330100,杭州市,review_score,85,170,2", "330300,温州市,coverage,,0,0",
+                "330100,杭州市,major_on_time,0.3333333333333333,1,3"]:
         assert row in lines
+
+
+def test_indicators_print_money_to_the_yuan_and_ratios_in_full(capsys, tmp_path):
+    """A county's fines of 1,005 元 print as 0.1005 万元 (not 0.1); a ratio of 2/3 keeps ≥ 6
+    significant digits, and the Excel output holds the same exact numbers."""
+    d = Data()
+    e = d.enterprise("330102")
+    for k in range(3):
+        d.inspection("330102", e, f"2024-01-{10 + k:02d}", mobile=k < 2)
+    d.penalty("330102", e, "2024-01-20", fine_company=1000, fine_person=5)
+    db = d.build(tmp_path / "w.duckdb")
+    code, out, _ = run(capsys, "indicators", "--period", "2024Q1", "--level", "county", "--db", str(db))
+    rows = {tuple(line.split(",")[:3]): line.split(",")[3:] for line in out.splitlines()[1:]}
+    assert code == 0
+    assert rows[("330102", "上城区", "fines_total")] == ["0.1005", "0.1005", ""]
+    assert rows[("330102", "上城区", "avg_fine")] == ["0.1005", "0.1005", "1"]
+    mobile = rows[("330102", "上城区", "mobile_share")]
+    assert mobile == ["0.6666666666666666", "2", "3"] and float(mobile[0]) == 2 / 3
+    out_file = tmp_path / "ind.xlsx"
+    run(capsys, "indicators", "--period", "2024Q1", "--level", "county", "--db", str(db), "--format", "xlsx",
+        "--out", str(out_file))
+    cells = {(r[0], r[2]): r[3] for r in openpyxl.load_workbook(out_file).active.iter_rows(values_only=True)}
+    assert cells[("330102", "fines_total")] == 0.1005 and cells[("330102", "mobile_share")] == 2 / 3
 
 
 def test_excel_output(capsys, db, tmp_path):

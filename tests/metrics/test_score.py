@@ -16,15 +16,17 @@ def test_score_by_hand_on_the_hangzhou_quarter():
     """杭州 2024Q1 (values in test_indicators.CITY_330100):
     plan 20 × 4/18 = 4.444; key_coverage 1.0 ≥ 1/4 → 15; rectification_due 20 × 0.75 = 15;
     penalty_rate 0.75 ≥ 0.30 → 15; major_filing 10 × 1/3 = 3.333; dual_penalty 10 × 0.5/0.6 = 8.333;
-    mobile 10 × 0.75 = 7.5 → items 68.611; bonus transfers 1 + reported 1 = 2; deduction 1 × 2 = 2
-    → 68.6.  宁波 (one inspection, key unit E5 covered, nothing else): plan NA 0 (无计划) + 15 + 20 +
+    mobile 10 × 0.75 = 7.5; published items 4.4 + 15 + 15 + 15 + 3.3 + 8.3 + 7.5 = 68.5 (the
+    unrounded sum 68.611 would have read 68.6 — the pre-§3-revision figure); bonus transfers 1 +
+    reported 1 = 2; deduction 1 × 2 = 2 → 68.5.  宁波 (one inspection, key unit E5 covered, nothing else): plan NA 0 (无计划) + 15 + 20 +
     15 + 10 + 10 + mobile 0 → 70.0."""
     con = hangzhou_q1().memory()
     df = compute_score(con, "2024Q1", "city", "330000").set_index("code")
     hz, nb = df.loc["330100"], df.loc["330200"]
     assert hz.raw_score == pytest.approx(4 / 18 * 20 + 15 + 15 + 15 + 10 / 3 + 10 * 0.5 / 0.6 + 7.5)
-    assert (hz.score, hz.bonus, hz.deduction) == (68.6, 2.0, 2.0)
-    assert hz.plan_completion_points == pytest.approx(20 * 4 / 18)
+    assert (hz.score, hz.bonus, hz.deduction, hz["items"]) == (68.5, 2.0, 2.0, 68.5)
+    assert hz.plan_completion_points == 4.4 and hz.plan_completion_points_exact == pytest.approx(20 * 4 / 18)
+    assert (hz.major_filing_points, hz.dual_penalty_points, hz.mobile_share_points) == (3.3, 8.3, 7.5)
     assert hz.key_coverage_points == 15 and hz.penalty_rate_points == 15
     assert nb.score == 70.0 and nb.plan_completion_na and nb.plan_completion_points == 0
     assert "无计划" in nb["flags"] and nb.rectification_due_na and nb.rectification_due_points == 20
@@ -64,6 +66,31 @@ def test_score_is_clipped_and_rounded_half_away():
     top = score_items(values, spec, Period.parse("2024Q4"))
     assert top.score.iloc[0] == 105.0  # 100 + 5 bonus, at the clip
     assert round_half_away(79.95, 1) == 80.0 and round_half_away(79.94999999999999, 1) == 80.0
+
+
+def test_items_published_half_away_and_the_score_is_their_sum():
+    """mobile 10 × 0.125 = 1.25 → 1.3 (half away, not to even); 10 × 0.145 = 1.4499999999999999556
+    in binary → 1.5 (within 1e-9 of the boundary); penalty 15 × 0.2649/0.3 = 13.245 → 13.2 …
+    the score is the sum of the published items (+ bonus − deduction), not the rounded raw sum."""
+    spec = load_scheme().score
+    full = {c: [1.0, 1.0, 1.0] for c in ("plan_completion", "key_coverage", "rectification_due",
+                                         "major_filing", "dual_penalty")}
+    values = pd.DataFrame({**full, "penalty_rate": [0.3, 0.3, 0.2649], "mobile_share": [0.125, 0.145, 0.75],
+                           "transfers": [0, 0, 1], "reported_cases": [0, 0, 0], "overdue_major": [0, 0, 1]})
+    got = score_items(values, spec, Period.parse("2024Q4"))
+    assert got.mobile_share_points.tolist() == [1.3, 1.5, 7.5]
+    assert got.penalty_rate_points.tolist() == [15.0, 15.0, 13.2]
+    assert got.penalty_rate_points_exact.iloc[2] == pytest.approx(13.245)
+    assert got.score.tolist() == [91.3, 91.5, 20 + 15 + 20 + 13.2 + 10 + 10 + 7.5 + 1 - 2]
+    # three items at .x5 each: the published sum differs from rounding the unrounded sum
+    three = pd.DataFrame({**{c: [1.0] for c in ("plan_completion", "key_coverage", "rectification_due")},
+                          "penalty_rate": [0.0033], "major_filing": [0.015], "dual_penalty": [0.009],
+                          "mobile_share": [0.015], "transfers": [0], "reported_cases": [0], "overdue_major": [0]})
+    g = score_items(three, spec, Period.parse("2024Q4")).iloc[0]
+    # penalty 15 × 0.011 = 0.165 → 0.2; major 0.15 → 0.2; dual 10 × 0.015 = 0.15 → 0.2; mobile 0.15 → 0.2
+    assert (g.penalty_rate_points, g.major_filing_points, g.dual_penalty_points, g.mobile_share_points) == (
+        0.2, 0.2, 0.2, 0.2)
+    assert g.score == 55.8 and round_half_away(g.raw_score, 1) == 55.6
 
 
 def _eleven_cities(scores: dict[str, str]) -> Data:

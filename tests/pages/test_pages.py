@@ -315,13 +315,13 @@ def test_method_renders_the_scheme_and_follows_the_scheme_choice(app, tmp_path, 
     at.switch_page("pages/method.py")
     ok(at)
     page = texts(at)
-    assert "执法效能指数" in page and "低于 80 分" in page
+    assert "执法效能指数" in page and "低于80分" in page
     assert len(table(at, "一级指标", "二级权重")) == 9
     assert len(table(at, "考评项目", "分值")) == 7
     at.selectbox(key="scheme").set_value(str(tmp_path / "strict.toml"))
     ok(at)
     page = texts(at)
-    assert "严格方案" in page and "低于 85 分" in page and "倒数 2 位" in page
+    assert "严格方案" in page and "低于85分且位列后2名" in page
 
 
 # --- empty warehouse ------------------------------------------------------------------------------------------
