@@ -1,0 +1,372 @@
+"""Benchmark (e): what a person waits for in a real browser, on the Zhejiang demo warehouse.
+
+    python -m bench.bench_browser [--db PATH] [--reps 3] [--port 8602] [--label before]
+
+The steps of issue 11's table, each timed from the action (navigation, click, choice) until the
+page is done: `streamlit run app.py` has finished the script run the action caused and the step's
+key content (the page's title with its KPI tiles or table) is on screen.
+
+Each repetition starts a fresh server (`streamlit run app.py`, headless, no file watcher, open
+mode: no users file) over the same warehouse and, in one headless Debian Chromium (1440×1000):
+1. cold:   a first browser session opens the overview right after the server started;
+2. warm:   a new browser session opens the overview (the server is warm now);
+3. 排名, 区域分析, 季度考评: that second session clicks each in the sidebar, first visit each;
+4. unit:   on 区域分析 it picks another unit in 选择设区市, twice (two different units).
+The figure per step is the median over the repetitions (the unit switch: over both switches of
+every repetition). Beside each wall time the benchmark records the CPU time the server process
+used during the step (/proc/PID/stat): on a shared machine the wall time grows with everyone
+else's work, the server's CPU time hardly does, so it compares runs made under different loads.
+
+How the end of a step is found (see the house notes, "Timing a page in a real browser"): after
+the action, wait until the script run it caused has started, then for
+`[data-testid='stApp'][data-test-script-state='notRunning']`, pause 100 ms, wait again, then wait
+for the key content (and start over if another run began meanwhile). The time recorded is not when these waits returned
+(that would add the pause and Playwright's polling) but what the page itself saw: a script in the
+page notes the moment stApp last turned to notRunning and the first animation frame in which the
+step's key content was visible; the step ends at the later of the two. A shown exception
+(`[data-testid='stException']`) fails the benchmark.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from bench import common
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync"]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+EXCEPTION = "[data-testid='stException']"
+VIEWPORT = {"width": 1440, "height": 1000}
+TIMEOUT_MS = 180_000
+
+# the steps of issue 11's table, in order, with their targets (seconds)
+STEPS = [
+    ("cold_overview", "first overview after a fresh server start", 2.0),
+    ("warm_overview", "a new browser session's overview, server already warm", 1.0),
+    ("ranking", "first visit to 排名 in the session", 1.0),
+    ("region", "first visit to 区域分析 in the session", 1.0),
+    ("assessment", "first visit to 季度考评 in the session", 1.0),
+    ("switch_unit", "switching the unit on 区域分析", 0.5),
+]
+
+# JavaScript predicates: the step's key content is visible
+_VISIBLE = "(s => [...document.querySelectorAll(s)].some(e => e.getClientRects().length > 0 && !e.closest('[data-stale=\"true\"]')))"
+_H1 = "((document.querySelector('h1') || {}).innerText || '')"
+CONTENT = {
+    "overview": f"{_H1}.includes('执法效能总览') && {_VISIBLE}(\"[data-testid='stMetric']\")",
+    "ranking": f"{_H1}.endsWith('排名') && {_VISIBLE}(\"[data-testid='stDataFrame']\")",
+    "region": f"{_H1}.startsWith('区域分析 · ') && {_VISIBLE}(\"[data-testid='stMetric']\") "
+              f"&& {_VISIBLE}(\"[data-testid='stDataFrame']\")",
+    "assessment": f"{_H1}.startsWith('执法量化考评') && {_VISIBLE}(\"[data-testid='stMetric']\") "
+                  f"&& {_VISIBLE}(\"[data-testid='stDataFrame']\")",
+}
+
+# installed in every document before its own scripts: records the last transition of stApp to
+# notRunning (a MutationObserver, exact) and the first frame in which window.__bb.pred holds
+WATCH = """
+(() => {
+  const b = window.__bb = {idle: 0, started: 0, runs: 0, state: null, pred: %s, since: Date.now(), seen: 0};
+  const check = () => {
+    const app = document.querySelector("[data-testid='stApp']");
+    const s = app ? app.getAttribute('data-test-script-state') : null;
+    if (s !== b.state) {
+      if (s === 'notRunning' && b.state !== null) b.idle = Date.now();
+      if (s === 'running') { b.runs += 1; b.started = Date.now(); }
+      b.state = s;
+    }
+  };
+  new MutationObserver(check).observe(document, {subtree: true, childList: true, attributes: true,
+                                                 attributeFilter: ['data-test-script-state']});
+  const frame = () => {
+    check();
+    if (b.pred && !b.seen) { try { if (eval(b.pred)) b.seen = Date.now(); } catch (e) {} }
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+})();
+"""
+
+
+class PageError(RuntimeError):
+    """The app showed an exception, or a step never finished."""
+
+
+class Server(str):
+    """A served app's URL that also knows the server's process id (for its CPU time)."""
+    pid: int
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far: unlike wall time, what a step costs the
+    server does not grow when other work shares the machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure_warehouse(db: Path | None, log=print) -> Path:
+    """The Zhejiang demo warehouse (scale 1) at `db`, built by `python -m etl demo` if missing."""
+    db = Path(db) if db else Path(tempfile.gettempdir()) / "bench-browser" / "warehouse.duckdb"
+    if not db.exists():
+        db.parent.mkdir(parents=True, exist_ok=True)
+        log(f"building the demo warehouse {db} (python -m etl demo, scale 1) ...")
+        subprocess.run([sys.executable, "-m", "etl", "--db", str(db), "demo", "--quiet"], cwd=common.ROOT,
+                       check=True, env=dict(os.environ, PYTHONPATH=str(common.ROOT)))
+    return db
+
+
+@contextlib.contextmanager
+def serve(db: Path, port: int, log_path: Path, root: Path = common.ROOT):
+    """`streamlit run app.py` on 127.0.0.1:port over `db`, open mode (no users file); yields its URL
+    once /_stcore/health answers, and ends the process after."""
+    env = {k: v for k, v in os.environ.items() if k != "ENFORCEMENT_USERS"}
+    env["ENFORCEMENT_DB"] = str(db)
+    if (root / "data" / "users.toml").exists():
+        raise PageError(f"{root / 'data' / 'users.toml'} exists: the benchmark measures the open app; move it away")
+    fh = open(log_path, "w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
+         "--browser.gatherUsageStats", "false"],
+        cwd=root, env=env, stdout=fh, stderr=subprocess.STDOUT)
+    url = Server(f"http://127.0.0.1:{port}")
+    url.pid = proc.pid
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                fh.seek(0)
+                raise PageError(f"streamlit did not start on port {port}:\n{fh.read()[-3000:]}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        fh.close()
+
+
+def _new_session(browser, pred: str):
+    ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    ctx.add_init_script(WATCH % json.dumps(pred))
+    ctx.set_default_timeout(TIMEOUT_MS)
+    return ctx, ctx.new_page()
+
+
+def _finish(page, t0_ms: float, pred: str, what: str) -> float:
+    """Wait until the step is done (the protocol in the module docstring); its seconds from t0.
+
+    The action's script run has to have started first (under load the rerun request can take
+    longer than the 100 ms pause to reach the server), and a run that starts right after the
+    last one (a widget settling) is waited for too."""
+    page.wait_for_function(f"window.__bb.started >= {t0_ms}", timeout=TIMEOUT_MS)
+    for _ in range(20):
+        page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
+        page.wait_for_timeout(100)
+        page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
+        _no_exception(page, what)
+        page.wait_for_function(pred, timeout=TIMEOUT_MS)
+        b = page.evaluate("() => window.__bb")
+        if b["state"] == "notRunning" and b["idle"] >= b["started"]:
+            break
+    else:
+        raise PageError(f"{what}: the app kept rerunning ({b})")
+    if b["since"] > t0_ms + 1000 and what != "overview":
+        raise PageError(f"{what}: the document was reloaded during the step")
+    if not b["seen"] or b["idle"] < t0_ms:
+        raise PageError(f"{what}: no script run finished after the action ({b})")
+    _no_exception(page, what)
+    return (max(b["idle"], b["seen"]) - t0_ms) / 1000
+
+
+def _no_exception(page, what: str) -> None:
+    if page.locator(EXCEPTION).count():
+        raise PageError(f"{what}: the page shows an exception:\n{page.locator(EXCEPTION).first.inner_text()[:3000]}")
+
+
+def _arm(page, pred: str) -> float:
+    """Watch for `pred` from now on; returns now (ms since the epoch, the page's clock too)."""
+    now = time.time() * 1000
+    page.evaluate("([p, t]) => { window.__bb.pred = p; window.__bb.seen = 0; window.__bb.since = t; }", [pred, now])
+    return now
+
+
+def open_overview(browser, url: str):
+    ctx, page = _new_session(browser, CONTENT["overview"])
+    t0 = time.time() * 1000
+    page.goto(url + "/", wait_until="commit")
+    return ctx, page, _finish(page, t0, CONTENT["overview"], "overview")
+
+
+def visit(page, title: str, key: str) -> float:
+    """Click `title` in the sidebar's navigation; seconds until the page is done."""
+    link = page.locator("[data-testid='stSidebarNav'] a", has_text=title).first
+    link.wait_for(state="visible")
+    t0 = _arm(page, CONTENT[key])
+    link.click()
+    return _finish(page, t0, CONTENT[key], key)
+
+
+def switch_unit(page, avoid: set[str]) -> tuple[float, str]:
+    """On 区域分析, choose another unit in its selectbox; (seconds until done, the unit chosen)."""
+    box = page.locator("[data-testid='stSelectbox']", has_text="选择").first
+    box.click()
+    options = page.locator("[role='option']")
+    options.first.wait_for(state="visible")
+    names = [t.strip() for t in options.all_inner_texts()]
+    choice = next(n for n in names if n.split("（")[0] not in avoid)
+    name = choice.split("（")[0]
+    pred = f"{_H1} === {json.dumps('区域分析 · ' + name)} && {_VISIBLE}(\"[data-testid='stMetric']\")"
+    opt = options.filter(has_text=choice).first
+    t0 = _arm(page, pred)
+    opt.click()
+    return _finish(page, t0, pred, f"unit {name}"), name
+
+
+def repetition(browser, db: Path, port: int, work: Path, switches: int = 2) -> dict:
+    """One repetition: a fresh server, a cold session, then a warm session's visits (seconds)."""
+    out: dict = {"load": {}, "cpu": {}}
+    with serve(db, port, work / f"streamlit-{port}.log") as url:
+        def step(key, fn, *args):
+            out["load"][key] = common.loadavg()
+            c0 = cpu_seconds(url.pid)
+            result = fn(*args)
+            cpu = cpu_seconds(url.pid) - c0
+            out["cpu"][key] = out["cpu"][key] + [cpu] if key == "switch_unit" else cpu
+            return result
+
+        out["cpu"]["switch_unit"] = []
+        ctx, page, out["cold_overview"] = step("cold_overview", open_overview, browser, url)
+        ctx.close()
+        ctx, page, out["warm_overview"] = step("warm_overview", open_overview, browser, url)
+        for title, key in (("排名", "ranking"), ("区域分析", "region"), ("季度考评", "assessment")):
+            out[key] = step(key, visit, page, title, key)
+        visit(page, "区域分析", "region")  # back (a second visit, not timed)
+        seen = {page.locator("h1").first.inner_text().split(" · ", 1)[-1]}
+        out["switch_unit"], out["units"] = [], []
+        for _ in range(switches):
+            s, name = step("switch_unit", switch_unit, page, seen)
+            seen.add(name)
+            out["switch_unit"].append(s)
+            out["units"].append(name)
+        ctx.close()
+    return out
+
+
+def run(db: Path | None = None, reps: int = 3, port: int | None = None, label: str | None = None,
+        switches: int = 2, save: bool = True, log=print) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        raise PageError(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
+    db = ensure_warehouse(db, log)
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        records = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                   for t in ("enterprises", "inspections", "hazards", "penalties")}
+    finally:
+        con.close()
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="bench-browser-") as work, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            for r in range(reps):
+                x = repetition(browser, db, port or free_port(), Path(work), switches)
+                runs.append(x)
+                log(f"  rep {r + 1}: " + ", ".join(
+                    f"{k} {_fmt(x[k])}" for k, _, _ in STEPS) + f" (load {x['load']['cold_overview']:.2f})")
+        finally:
+            browser.close()
+    steps = {}
+    for key, what, target in STEPS:
+        values = sum((x[key] if isinstance(x[key], list) else [x[key]] for x in runs), [])
+        med = common.median(values)
+        cpu = sum((x["cpu"][key] if isinstance(x["cpu"][key], list) else [x["cpu"][key]] for x in runs), [])
+        steps[key] = {"step": what, "seconds": values, "median": med, "min": min(values), "max": max(values),
+                      "target": target, "met": med <= target, "server_cpu_seconds": cpu,
+                      "server_cpu_median": common.median(cpu)}
+    result = {"benchmark": "browser", "label": label, "db": str(db), "records": records, "reps": reps,
+              "viewport": VIEWPORT, "chromium": CHROMIUM, "steps": steps,
+              "units_switched_to": [x["units"] for x in runs], "loads": [x["load"] for x in runs],
+              "uptime": _uptime(), "commit": _commit()}
+    if save:
+        result["saved"] = str(common.save("browser" + (f"-{label}" if label else ""), result))
+    return result
+
+
+def _fmt(v) -> str:
+    return "/".join(f"{s:.2f}s" for s in v) if isinstance(v, list) else f"{v:.2f}s"
+
+
+def _uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return ""
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=common.ROOT, capture_output=True,
+                              text=True).stdout.strip()
+    except OSError:
+        return ""
+
+
+def summary(r: dict) -> str:
+    rows = [f"real browser (Chromium 1440×1000), demo warehouse {r['records']['inspections']:,} inspections / "
+            f"{r['records']['hazards']:,} hazards, median of {r['reps']} (commit {r['commit']}):",
+            f"  {'step':<58} {'median':>8} {'min–max':>13} {'target':>7}          server CPU"]
+    for key, s in r["steps"].items():
+        rows.append(f"  {s['step']:<58} {s['median']:>7.2f}s {s['min']:>5.2f}–{s['max']:<5.2f}s "
+                    f"{'≤ ' + format(s['target'], 'g') + ' s':>7} {'met' if s['met'] else 'NOT MET':<8} "
+                    f"{s['server_cpu_median']:>6.2f}s")
+    rows.append(f"  {r['uptime']}")
+    return "\n".join(rows)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--db", default=None, help="demo warehouse (built with `python -m etl demo` if missing)")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--port", type=int, default=None, help="the server's port (default: a free one)")
+    ap.add_argument("--label", default=None, help="results file bench/out/results/browser-LABEL.json")
+    args = ap.parse_args(argv)
+    try:
+        r = run(Path(args.db) if args.db else None, args.reps, args.port, args.label)
+    except PageError as e:
+        print(f"bench_browser: {e}", file=sys.stderr)
+        return 1
+    print(summary(r))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
