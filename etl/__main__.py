@@ -1,4 +1,4 @@
-"""python -m etl demo | load | template | history | audit  (see ../shared/spec/cli.md)."""
+"""python -m etl demo | load | template | history | audit | export  (see ../shared/spec/cli.md)."""
 from __future__ import annotations
 
 import argparse
@@ -120,6 +120,20 @@ def cmd_audit(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from etl.export import ExportError, export_parquet
+
+    try:
+        written = export_parquet(args.parquet, db=args.db)
+    except (warehouse.WarehouseMissing, ExportError) as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    for e in written:
+        by = f" by {', '.join(e.partitions)}" if e.partitions else ""
+        print(f"{e.table}: {e.rows} rows -> {e.path}{by}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from etl.contract import load_contract
 
@@ -154,8 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--who", help="only this user")
     a.set_defaults(func=cmd_audit)
 
+    x = sub.add_parser("export", help="facts and marts as Parquet, partitioned by province and year (a data lake)")
+    x.add_argument("--parquet", required=True, metavar="DIR", help="directory to write (one sub-directory per table)")
+    x.set_defaults(func=cmd_export)
+
     # --db is accepted before or after the sub-command
-    for sp in (d, ld, t, h, a):
+    for sp in (d, ld, t, h, a, x):
         sp.add_argument("--db", dest="db_sub", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     args.db = getattr(args, "db_sub", None) or args.db

@@ -1,0 +1,126 @@
+"""`python -m etl export --parquet DIR`: the warehouse's facts (and marts) as Parquet, partitioned
+by province and year, so that a data lake (Spark, Trino, another DuckDB) reads the same numbers.
+
+Layout (Hive-style directories, what those engines discover by themselves)::
+
+    DIR/inspections/province=330000/year=2025/data_0.parquet
+    DIR/hazards/province=…/year=…/…      DIR/penalties/…      DIR/plans/…
+    DIR/enterprises/province=…/…          (a register has no year)
+    DIR/regions/data_0.parquet            (reference, not partitioned)
+
+Every fact row is stamped with the units it counts for under the data contract's counting rule:
+the inspecting agency's province (``province``), city (``city_code``) and county
+(``county_code``, NULL for a city or province bureau); a hazard counts where its inspection was
+made. ``year`` is the year of the record's own date (inspection_date, found_date, filed_date; a
+plan's year). Partition columns live in the directory names, not in the files: read with
+``hive_partitioning`` and, to keep codes as text, ``hive_types={'province': VARCHAR}``.
+
+When the warehouse holds marts (tables the ETL builds for the app; see etl/warehouse.py), each
+is exported too, partitioned by whichever of province / year columns it has.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from etl import warehouse
+
+# the agency's units under the counting rule: province, city, county (NULL above county level)
+_UNITS = ("r.province_code AS province, r.city_code AS city_code, "
+          "CASE WHEN r.level = '县' THEN r.code END AS county_code")
+
+FACTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "inspections": (f"SELECT i.* EXCLUDE (load_id), {_UNITS}, year(i.inspection_date) AS year "
+                    "FROM inspections i JOIN regions r ON r.code = i.agency_code", ("province", "year")),
+    "hazards": (f"SELECT h.* EXCLUDE (load_id), i.agency_code, {_UNITS}, year(h.found_date) AS year "
+                "FROM hazards h JOIN inspections i USING (inspection_id) JOIN regions r ON r.code = i.agency_code",
+                ("province", "year")),
+    "penalties": (f"SELECT p.* EXCLUDE (load_id), {_UNITS}, year(p.filed_date) AS year "
+                  "FROM penalties p JOIN regions r ON r.code = p.agency_code", ("province", "year")),
+    "plans": (f"SELECT p.* EXCLUDE (load_id), {_UNITS} FROM plans p JOIN regions r ON r.code = p.agency_code",
+              ("province", "year")),
+    "enterprises": ("SELECT e.* EXCLUDE (load_id), r.province_code AS province, r.city_code AS city_code "
+                    "FROM enterprises e JOIN regions r ON r.code = e.county_code", ("province",)),
+    "regions": ("SELECT * FROM regions", ()),
+}
+# tables that are neither facts nor marts: bookkeeping and the operational store
+_NOT_EXPORTED = {"load_history", "quarantine", "notices", "audit_log", "meta"}
+
+
+class ExportError(RuntimeError):
+    """The export could not be written (the message says where and why)."""
+
+
+@dataclass
+class Exported:
+    table: str
+    rows: int
+    partitions: tuple[str, ...]
+    path: Path
+
+
+def _marts(con) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Every other table of the warehouse (the marts), partitioned by its province/year columns."""
+    out = {}
+    for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary "
+                               "AND schema_name = 'main' ORDER BY table_name").fetchall():
+        if name in FACTS or name in _NOT_EXPORTED or name.startswith("_"):
+            continue
+        cols = [c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
+                                          "AND schema_name = 'main'", [name]).fetchall()]
+        parts = tuple(c for c in ("province", "year") if c in cols)
+        if not parts and "province_code" in cols:
+            parts = ("province_code",)
+        out[name] = (f'SELECT * FROM "{name}"', parts)
+    return out
+
+
+def export_parquet(out_dir: str | os.PathLike, db: str | os.PathLike | None = None) -> list[Exported]:
+    """Write every fact and mart table under out_dir/<table>/ (replacing what an earlier export
+    left there); returns what was written. Writes into a sibling temporary directory first and
+    moves each table's directory into place, so a failed export leaves no half-written table."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.mkdtemp(prefix=".export-", dir=out)
+    except OSError as e:
+        raise ExportError(f"cannot write to {out}: {e.strerror or e}") from None
+    staging = Path(probe)
+    con = warehouse.connect_read(db)
+    written = []
+    try:
+        tables = {**FACTS, **_marts(con)}
+        for name, (sql, parts) in tables.items():
+            dest = staging / name
+            rows = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
+            if parts:
+                con.execute(f"COPY ({sql}) TO '{_q(dest)}' (FORMAT parquet, PARTITION_BY ({', '.join(parts)}), "
+                            "OVERWRITE_OR_IGNORE)")
+            else:
+                dest.mkdir()
+                con.execute(f"COPY ({sql}) TO '{_q(dest / 'data_0.parquet')}' (FORMAT parquet)")
+            if rows == 0 and not dest.exists():
+                dest.mkdir()  # an empty table still gets its directory
+            written.append(Exported(name, rows, parts, out / name))
+        for e in written:
+            final = out / e.table
+            if final.exists():
+                shutil.rmtree(final)
+            os.replace(staging / e.table, final)
+    except OSError as e:
+        raise ExportError(f"cannot write to {out}: {e.strerror or e}") from None
+    except Exception as e:  # duckdb.IOException and friends: a full disk, a vanished directory
+        if type(e).__module__.startswith(("duckdb", "_duckdb")):
+            raise ExportError(f"cannot write the Parquet export to {out}: {str(e).splitlines()[0]}") from None
+        raise
+    finally:
+        con.close()
+        shutil.rmtree(staging, ignore_errors=True)
+    return written
+
+
+def _q(p: Path) -> str:
+    return str(p).replace("'", "''")

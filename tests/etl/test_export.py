@@ -1,0 +1,87 @@
+"""`python -m etl export --parquet DIR` (cli.md): the facts as Hive-partitioned Parquet that another
+engine reads back to the warehouse's own numbers; an unwritable DIR is a message, not a traceback."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.etl.test_cli import etl
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    from etl.demo import DemoConfig, build_demo
+
+    db = tmp_path_factory.mktemp("export") / "warehouse.duckdb"
+    build_demo(DemoConfig(province="330000", seed=7, first_year=2024, last_year=2025, scale=0.02), db=db)
+    return db
+
+
+@pytest.fixture(scope="module")
+def lake(demo, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("lake") / "lake"
+    p = etl("export", "--parquet", out, db=demo)
+    assert p.returncode == 0, p.stderr
+    assert "hazards: " in p.stdout and "by province, year" in p.stdout
+    return out
+
+
+def _read(lake: Path, table: str) -> str:
+    types = "{'province': VARCHAR}" if table == "enterprises" else "{'province': VARCHAR, 'year': INTEGER}"
+    return f"read_parquet('{lake / table}/**/*.parquet', hive_partitioning = true, hive_types = {types})"
+
+
+def test_hive_layout_by_province_and_year(lake):
+    years = sorted(p.name for p in (lake / "hazards" / "province=330000").iterdir())
+    assert years == ["year=2024", "year=2025"]
+    assert list((lake / "enterprises").iterdir()) == [lake / "enterprises" / "province=330000"]
+    assert (lake / "regions" / "data_0.parquet").exists()
+    assert not [p for p in lake.iterdir() if p.name.startswith(".")]  # no staging left behind
+
+
+def test_read_back_gives_the_warehouse_figures(demo, lake):
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{demo}' AS wh (READ_ONLY)")
+    for table, date in (("inspections", "inspection_date"), ("hazards", "found_date"), ("penalties", "filed_date")):
+        got = con.execute(f"SELECT province, year, count(*) FROM {_read(lake, table)} GROUP BY ALL ORDER BY ALL").fetchall()
+        want = con.execute(f"SELECT '330000', year({date}), count(*) FROM wh.{table} GROUP BY ALL ORDER BY ALL").fetchall()
+        assert got == want and got, table
+    # money and flags survive exactly
+    got = con.execute(f"SELECT sum(fine_company), sum(fine_person), count(*) FILTER (transferred) "
+                      f"FROM {_read(lake, 'penalties')}").fetchone()
+    assert got == con.execute("SELECT sum(fine_company), sum(fine_person), count(*) FILTER (transferred) "
+                              "FROM wh.penalties").fetchone()
+    # the counting rule: a hazard counts for the city and county of the agency that inspected
+    got = con.execute(f"SELECT city_code, county_code, count(*) FILTER (is_major) FROM {_read(lake, 'hazards')} "
+                      "GROUP BY ALL ORDER BY ALL").fetchall()
+    want = con.execute("SELECT r.city_code, CASE WHEN r.level = '县' THEN r.code END, count(*) FILTER (h.is_major) "
+                       "FROM wh.hazards h JOIN wh.inspections i USING (inspection_id) "
+                       "JOIN wh.regions r ON r.code = i.agency_code GROUP BY ALL ORDER BY ALL").fetchall()
+    assert got == want and len(got) > 11
+    n = con.execute(f"SELECT count(*) FROM {_read(lake, 'enterprises')}").fetchone()[0]
+    assert n == con.execute("SELECT count(*) FROM wh.enterprises").fetchone()[0]
+
+
+def test_export_again_replaces_not_appends(demo, lake):
+    p = etl("export", "--parquet", lake, db=demo)
+    assert p.returncode == 0, p.stderr
+    con = duckdb.connect()
+    n = con.execute(f"SELECT count(*) FROM {_read(lake, 'inspections')}").fetchone()[0]
+    assert n == duckdb.connect(str(demo), read_only=True).execute("SELECT count(*) FROM inspections").fetchone()[0]
+
+
+def test_unwritable_dir_is_a_message_and_exit_1(demo, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    p = etl("export", "--parquet", blocker / "lake", db=demo)
+    assert p.returncode == 1
+    assert "cannot write to" in p.stderr and str(blocker / "lake") in p.stderr
+    assert "Traceback" not in p.stderr
+
+
+def test_missing_warehouse_and_usage(tmp_path):
+    p = etl("export", "--parquet", tmp_path / "lake", db=tmp_path / "none.duckdb")
+    assert p.returncode == 1 and "no warehouse at" in p.stderr and "Traceback" not in p.stderr
+    assert etl("export", db=tmp_path / "none.duckdb").returncode == 2
