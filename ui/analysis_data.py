@@ -1,7 +1,7 @@
 """Cached data access for 分析工具 (pages/analysis.py): metrics.weights / uncertainty /
 quality / early_warning / whatif over the frames ui.data already caches.
 
-Same pattern as ui.data (and built on it): every ``st.cache_data`` function takes the warehouse
+Same pattern as ui.data (and built on it): every memoised function (ui.cache) takes the warehouse
 key ``(path, version)`` first and the scheme key, so a load or a scheme edit never serves stale
 results; queries run on their own cursor of the cached read-only connection. The period's index
 and score come from ui.data (shared with the other pages); the history every tool needs — all
@@ -17,10 +17,10 @@ from __future__ import annotations
 import dataclasses
 
 import pandas as pd
-import streamlit as st
 
 from metrics.periods import Period
 from ui import auth, data
+from ui.cache import memo
 
 Key = data.Key
 
@@ -29,7 +29,7 @@ def _directions(scheme) -> dict[str, str]:
     return {n.code: scheme.indicator(n.code).direction for n in scheme.require_index().leaves}
 
 
-@st.cache_data(max_entries=8, show_spinner="正在汇总各季度指标…")
+@memo(max_entries=8, show_spinner="正在汇总各季度指标…")
 def _history(k: Key, level: str, province: str, skey: tuple[str, int], quarters: tuple[str, ...]) -> pd.DataFrame:
     """Every quarter's indicators (the score's, the index's and the quality profile's), one query."""
     from metrics.panel import indicator_panel, score_codes
@@ -42,7 +42,7 @@ def _history(k: Key, level: str, province: str, skey: tuple[str, int], quarters:
         return indicator_panel(cur, list(quarters), level, province, sc, list(dict.fromkeys(codes)))
 
 
-@st.cache_data(max_entries=8, show_spinner="正在计算各季度考评得分…")
+@memo(max_entries=8, show_spinner="正在计算各季度考评得分…")
 def _score_history(k: Key, level: str, province: str, skey: tuple[str, int], quarters: tuple[str, ...]) -> pd.DataFrame:
     from metrics.panel import score_panel
 
@@ -51,7 +51,7 @@ def _score_history(k: Key, level: str, province: str, skey: tuple[str, int], qua
         return score_panel(cur, list(quarters), level, province, data.scheme(skey), long=long)
 
 
-@st.cache_data(max_entries=32, show_spinner="正在计算客观权重…")
+@memo(max_entries=32, show_spinner="正在计算客观权重…")
 def _weights(k: Key, period: str, level: str, province: str, skey: tuple[str, int]):
     from metrics.weights import compare_weights
 
@@ -60,7 +60,7 @@ def _weights(k: Key, period: str, level: str, province: str, skey: tuple[str, in
     return compare_weights(detail, sc.require_index(), {c: i.name for c, i in sc.indicators.items()})
 
 
-@st.cache_data(max_entries=32, show_spinner="正在进行蒙特卡洛模拟…")
+@memo(max_entries=32, show_spinner="正在进行蒙特卡洛模拟…")
 def _uncertainty(k: Key, period: str, level: str, province: str, skey: tuple[str, int], draws: int = 1000,
                 spread: float = 0.5, normalisations: tuple[str, ...] = ("scheme", "minmax", "zscore", "rank"),
                 seed: int = 0):
@@ -72,7 +72,7 @@ def _uncertainty(k: Key, period: str, level: str, province: str, skey: tuple[str
                             normalisations=normalisations, seed=seed, last=sc.warning.last)
 
 
-@st.cache_data(max_entries=32, show_spinner="正在检验预警名单的稳健性…")
+@memo(max_entries=32, show_spinner="正在检验预警名单的稳健性…")
 def _robustness(k: Key, quarter: str, level: str, province: str, skey: tuple[str, int], draws: int = 1000,
                spread: float = 0.5, seed: int = 0) -> pd.DataFrame:
     """Per unit of the quarter's score sheet: warned_share, robust, verdict (metrics.uncertainty)."""
@@ -83,7 +83,7 @@ def _robustness(k: Key, quarter: str, level: str, province: str, skey: tuple[str
     return warning_robustness(sheet, sc.require_score(), sc.warning, draws=draws, spread=spread, seed=seed)
 
 
-@st.cache_data(max_entries=16, show_spinner="正在检查数据质量…")
+@memo(max_entries=16, show_spinner="正在检查数据质量…")
 def _quality(k: Key, period: str, level: str, province: str, skey: tuple[str, int], quarters: tuple[str, ...]):
     from metrics.quality import quality_report
 
@@ -92,7 +92,7 @@ def _quality(k: Key, period: str, level: str, province: str, skey: tuple[str, in
         return quality_report(cur, period, level, province, data.scheme(skey), long=long, quarters=list(quarters))
 
 
-@st.cache_data(max_entries=16, show_spinner="正在训练预警模型并回测…")
+@memo(max_entries=16, show_spinner="正在训练预警模型并回测…")
 def _outlook(k: Key, as_of: str, level: str, province: str, skey: tuple[str, int], quarters: tuple[str, ...]):
     from metrics.early_warning import early_warning
 

@@ -4,14 +4,17 @@ Pages never write SQL or compute metrics; they call these functions, which call 
 
 Caching and invalidation
 ------------------------
-* ``_connection(path, version)`` is an ``st.cache_resource``: one read-only DuckDB connection per
+Every cache here is ui.cache's ``@memo``, not ``st.cache_data`` / ``st.cache_resource``: Streamlit's
+clear-cache message, which any websocket may send before signing in, cannot reach it.
+
+* ``_connection(path, version)`` is a shared memo (``copy=False``): one read-only DuckDB connection per
   warehouse *version* (``etl.warehouse.version`` = inode, mtime, size of the file). A load swaps a
   new file in with ``os.replace``, so the version changes, the next rerun opens a new connection
   (``etl.warehouse.connect_read`` opens the new file even while DuckDB still holds the old one)
   and the old connection drops out of the cache (``max_entries=2``).
 * Each query runs on its own ``con.cursor()``: a DuckDB connection is not thread-safe and
   Streamlit serves sessions from several threads.
-* Every ``st.cache_data`` function takes the warehouse key ``(path, version)`` as its first
+* Every memoised function takes the warehouse key ``(path, version)`` as its first
   argument, so results computed from an older file are never served after a load, and a rerun
   that changes nothing (another widget, a page switch back) is answered from the cache without
   touching a raw table.
@@ -45,6 +48,7 @@ from etl import warehouse
 from metrics import catalog, drill, kpis
 from metrics.periods import Period
 from ui import auth
+from ui.cache import memo
 
 Key = tuple[str, tuple | None]
 SCHEME_DIR = Path(__file__).resolve().parents[1] / "metrics" / "schemes"
@@ -121,7 +125,7 @@ def _in_run() -> bool:
     return get_script_run_ctx(suppress_warning=True) is not None
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
+@memo(copy=False, max_entries=2, show_spinner=False)
 def _connection(path: str, version: tuple | None) -> duckdb.DuckDBPyConnection:
     # connect_read opens the file as it is now (not a replaced one DuckDB still holds open), and
     # refuses when that is no longer `version`: an evicted key never gets a newer file
@@ -142,7 +146,7 @@ def _cursor(k: Key) -> Iterator[duckdb.DuckDBPyConnection]:
         cur.close()
 
 
-@st.cache_resource(max_entries=2, show_spinner="正在准备本省数据（全国数据仓库，每个版本一次）…")
+@memo(copy=False, max_entries=2, show_spinner="正在准备本省数据（全国数据仓库，每个版本一次）…")
 def _province_slice(path: str, version: tuple | None, province: str) -> duckdb.DuckDBPyConnection:
     from metrics.slice import province_slice
 
@@ -174,9 +178,9 @@ def _metrics_cursor(k: Key, province: str) -> Iterator[duckdb.DuckDBPyConnection
 
 def clear() -> None:
     """Forget every cached result (after a demo build in this process, for instance)."""
-    st.cache_data.clear()
-    _connection.clear()
-    _province_slice.clear()
+    from ui import cache
+
+    cache.clear_all()
 
 
 # --- scheme -------------------------------------------------------------------------------------
@@ -199,7 +203,7 @@ def scheme_key(path: str | os.PathLike | None = None) -> tuple[str, int]:
         return str(p), 0
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@memo(copy=False, max_entries=8, show_spinner=False)
 def _scheme(path: str, mtime: int):
     from metrics.scheme import load_scheme
 
@@ -222,7 +226,7 @@ def status(k: Key) -> dict:
     return _status(k)
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@memo(max_entries=4, show_spinner=False)
 def _status(k: Key) -> dict:
     path, version = k
     if version is None:
@@ -250,7 +254,7 @@ def regions(k: Key, province: str, level: str | None = None) -> pd.DataFrame:
     return _regions(k, province, level)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@memo(max_entries=16, show_spinner=False)
 def _regions(k: Key, province: str, level: str | None = None) -> pd.DataFrame:
     with _cursor(k) as cur:
         return catalog.regions(cur, province, level)
@@ -261,7 +265,7 @@ def load_history(k: Key) -> pd.DataFrame:
     return _load_history(k)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@memo(max_entries=8, show_spinner=False)
 def _load_history(k: Key) -> pd.DataFrame:
     if k[1] is None:
         return pd.DataFrame()
@@ -274,7 +278,7 @@ def set_aside(k: Key, load_id: int) -> pd.DataFrame:
     return _set_aside(k, load_id)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@memo(max_entries=16, show_spinner=False)
 def _set_aside(k: Key, load_id: int) -> pd.DataFrame:
     with _cursor(k) as cur:
         return catalog.set_aside(cur, load_id=load_id)
@@ -325,13 +329,13 @@ def records(k: Key, period: str, code: str, kind: str, enterprise_id: str | None
     return _records(k, period, code, kind, enterprise_id)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@memo(max_entries=64, show_spinner=False)
 def _kpi_tiles(k: Key, period: str, code: str, against: str = "previous") -> pd.DataFrame:
     with _cursor(k) as cur:
         return kpis.kpi_tiles(cur, period, code, against)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@memo(max_entries=64, show_spinner=False)
 def _kpi_series(k: Key, periods: tuple[str, ...], code: str) -> pd.DataFrame:
     """Totals of one region over several periods (sparklines): one row per period."""
     with _cursor(k) as cur:
@@ -339,19 +343,19 @@ def _kpi_series(k: Key, periods: tuple[str, ...], code: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@memo(max_entries=64, show_spinner=False)
 def _children(k: Key, period: str, code: str) -> pd.DataFrame:
     with _cursor(k) as cur:
         return drill.children(cur, period, code)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@memo(max_entries=64, show_spinner=False)
 def _enterprises(k: Key, period: str, code: str) -> pd.DataFrame:
     with _cursor(k) as cur:
         return drill.enterprises(cur, period, code)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@memo(max_entries=64, show_spinner=False)
 def _records(k: Key, period: str, code: str, kind: str, enterprise_id: str | None = None) -> pd.DataFrame:
     with _cursor(k) as cur:
         return drill.records(cur, period, code, kind, enterprise_id)
@@ -400,7 +404,7 @@ def explain(k: Key, period: str, code: str, indicator: str, part: str, skey: tup
     return _explain(k, period, code, indicator, part, skey)
 
 
-@st.cache_data(max_entries=64, show_spinner="正在计算指标…")
+@memo(max_entries=64, show_spinner="正在计算指标…")
 def _indicators(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
     from metrics.indicators import compute_indicators
 
@@ -408,7 +412,7 @@ def _indicators(k: Key, period: str, level: str, province: str, skey: tuple[str,
         return compute_indicators(cur, Period.parse(period), level, province, scheme(skey))
 
 
-@st.cache_data(max_entries=128, show_spinner="正在计算指数…")
+@memo(max_entries=128, show_spinner="正在计算指数…")
 def _index(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
     from metrics.index import compute_index
 
@@ -416,7 +420,7 @@ def _index(k: Key, period: str, level: str, province: str, skey: tuple[str, int]
         return compute_index(cur, Period.parse(period), level, province, scheme(skey))
 
 
-@st.cache_data(max_entries=64, show_spinner="正在计算指数…")
+@memo(max_entries=64, show_spinner="正在计算指数…")
 def _index_detail(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
     """Per unit × second-level indicator: the normalised score (0–100) and band, when the
     metrics package offers it (metrics.index.compute_index(..., detail=True))."""
@@ -426,7 +430,7 @@ def _index_detail(k: Key, period: str, level: str, province: str, skey: tuple[st
         return mindex.index_detail(cur, Period.parse(period), level, province, scheme(skey))
 
 
-@st.cache_data(max_entries=128, show_spinner="正在计算考评得分…")
+@memo(max_entries=128, show_spinner="正在计算考评得分…")
 def _score(k: Key, quarter: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
     from metrics.score import compute_score
 
@@ -434,7 +438,7 @@ def _score(k: Key, quarter: str, level: str, province: str, skey: tuple[str, int
         return compute_score(cur, Period.parse(quarter), level, province, scheme(skey))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@memo(max_entries=64, show_spinner=False)
 def _warnings(k: Key, quarter: str, level: str, province: str, skey: tuple[str, int]):
     from metrics import score as mscore
 
@@ -442,7 +446,7 @@ def _warnings(k: Key, quarter: str, level: str, province: str, skey: tuple[str, 
         return mscore.warnings(cur, Period.parse(quarter), level, province, scheme(skey))
 
 
-@st.cache_data(max_entries=32, show_spinner="正在计算年度表扬名单…")
+@memo(max_entries=32, show_spinner="正在计算年度表扬名单…")
 def _commendations(k: Key, year: int, level: str, province: str, skey: tuple[str, int]):
     from metrics import score as mscore
 
@@ -450,7 +454,7 @@ def _commendations(k: Key, year: int, level: str, province: str, skey: tuple[str
         return mscore.commendations(cur, int(year), level, province, scheme(skey))
 
 
-@st.cache_data(max_entries=64, show_spinner="正在计算同比…")
+@memo(max_entries=64, show_spinner="正在计算同比…")
 def _year_on_year(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
     from metrics.yoy import year_on_year as yoy
 
@@ -458,7 +462,7 @@ def _year_on_year(k: Key, period: str, level: str, province: str, skey: tuple[st
         return yoy(cur, Period.parse(period), level, province, scheme(skey))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@memo(max_entries=64, show_spinner=False)
 def _explain(k: Key, period: str, code: str, indicator: str, part: str, skey: tuple[str, int]) -> pd.DataFrame:
     from metrics.explain import records as explain_records
 
@@ -522,7 +526,7 @@ def import_uploads(uploads: list, table: str | None = None, progress=None, user:
                 set_aside=rows, report_bytes=report_bytes)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@memo(max_entries=32, show_spinner=False)
 def template_bytes(table: str, suffix: str) -> bytes:
     """An empty template (etl.template.write_template) as bytes, .xlsx or .csv."""
     import tempfile
@@ -542,7 +546,7 @@ def tables() -> list[tuple[str, str]]:
     return [(t, c[t].title) for t in c.order]
 
 
-@st.cache_resource(max_entries=8, show_spinner="正在载入行政区划边界…")
+@memo(copy=False, max_entries=8, show_spinner="正在载入行政区划边界…")
 def boundaries(level: str, province: str) -> dict:
     """Simplified boundaries of the province's cities or counties (ui.geo; cached in data/cache/)."""
     from ui import geo
