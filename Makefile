@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 PORT ?= 8501
+# this machine only: open mode (no users file) grants every right; see README「部署」
+ADDRESS ?= 127.0.0.1
 
 .PHONY: run test demo browser
 
@@ -15,7 +17,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 run: $(STAMP)
 	$(BIN)/python -m etl demo --if-missing
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+	$(BIN)/streamlit run serve.py --server.address $(ADDRESS) --server.port $(PORT) --server.headless true \
+	  --browser.gatherUsageStats false
 
 demo: $(STAMP)
 	$(BIN)/python -m etl demo

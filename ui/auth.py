@@ -25,12 +25,15 @@ data_admin    数据导入 (uploads, templates, load history, set-aside rows) an
 notice_staff  the reading pages and the 提醒敦促函: issue, record replies, close
 ============  ========================================================================
 
-Without a users file (at the default path) the app runs open for local use; a users file
-named by $ENFORCEMENT_USERS that is missing, or one that does not parse, closes it.
+Without a users file (at the default path) the app runs open for local use — and only for this
+machine: the server listens on 127.0.0.1 (.streamlit/config.toml) and the app refuses open mode to
+a request from another address (``is_local``). A users file named by $ENFORCEMENT_USERS that is
+missing, or one that does not parse, closes it.
 """
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 import re
 import threading
@@ -330,12 +333,61 @@ def authenticate(users: dict[str, User], username: str, password: str) -> User |
     return u if check_password(u.password_hash, password) else None
 
 
+def email_verified(flag) -> bool:
+    """Whether the identity provider vouched for the e-mail (the OIDC claim ``email_verified``):
+    only an explicit true counts; a missing claim does not."""
+    if isinstance(flag, str):
+        return flag.strip().lower() == "true"
+    return flag is True
+
+
 def user_for_email(users: dict[str, User], email: str | None) -> User | None:
     """OIDC: the users-file entry whose email is the identity provider's (case-insensitive)."""
     if not email:
         return None
     email = email.strip().lower()
     return next((u for u in users.values() if u.email and u.email.lower() == email), None)
+
+
+# --- where a request comes from -----------------------------------------------------------------------
+FORWARDING_HEADERS = ("x-forwarded-for", "x-real-ip", "forwarded")
+
+
+def _loopback(text: str | None) -> bool:
+    text = (text or "").strip().strip('"').strip()
+    if text.startswith("[") and "]" in text:          # [::1]:port
+        text = text[1:text.index("]")]
+    elif text.count(":") == 1:                          # 127.0.0.1:port
+        text = text.split(":")[0]
+    try:
+        return ipaddress.ip_address(text).is_loopback
+    except ValueError:
+        return text.lower() == "localhost"
+
+
+def is_local(ip: str | None, headers=None) -> bool:
+    """True when a request comes from this machine: its address is a loopback one (None: Streamlit's
+    way of saying localhost) and no proxy header names another machine. Open mode (no users file,
+    full rights) serves only such requests; anything unparsable counts as remote."""
+    if ip is not None and not _loopback(ip):
+        return False
+    for name, value in (headers or {}).items():
+        name = str(name).lower()
+        if name == "forwarded":
+            parts = [p.split("=", 1)[1] for p in str(value).replace(",", ";").split(";")
+                     if p.strip().lower().startswith("for=")]
+        elif name in FORWARDING_HEADERS:
+            parts = str(value).split(",")
+        else:
+            continue
+        if not all(_loopback(p) for p in parts):
+            return False
+    return True
+
+
+OPEN_REMOTE = ("本系统未配置用户文件，以本机开放模式运行（不需登录、拥有全部权限），只接受本机访问。"
+               "要让其他电脑使用，请管理员先建立用户文件（python -m ui.users add 用户名 --role province），"
+               "再按 README「部署」一节配置。")
 
 
 # --- failed logins -----------------------------------------------------------------------------------

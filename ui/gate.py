@@ -3,14 +3,16 @@
 Modes (ui.auth has the users file and the roles):
 
 - **open** — no users file at the default path (data/users.toml) and no ``[auth]`` in
-  .streamlit/secrets.toml: local use, everything visible, a note in the sidebar says so.
+  .streamlit/secrets.toml: local use, everything visible, a note in the sidebar says so. Only for
+  this machine: a request from another address (or through a proxy naming one) is refused.
 - **password** — a users file: a sign-in form (st.form); bcrypt hashes; after 5 failed attempts
   for one user name in 10 minutes that name is refused for 15 minutes; the message never says
   whether the name or the password was wrong.
 - **oidc** — a users file and an ``[auth]`` section in .streamlit/secrets.toml: Streamlit's own
   ``st.login()``; ``st.user.email`` is looked up in the users file (``email = …``) for the roles.
 - **closed** — a users file that cannot be used, $ENFORCEMENT_USERS naming a missing file, or
-  OIDC without a users file: nobody gets in, the page says why.
+  OIDC without a users file: nobody gets in. Visitors see a generic notice; why (the file's path,
+  the user named in it) goes to the server log only.
 
 Sign-ins, failed sign-ins, sign-outs and refused access go to the audit trail (etl.audit.record).
 Pages call ``require(permission)`` first; the data layer (ui.data) asks ``current()`` for the
@@ -18,6 +20,7 @@ user's scope on every read.
 """
 from __future__ import annotations
 
+import logging
 import math
 import os
 from dataclasses import dataclass
@@ -32,6 +35,8 @@ NOTICE = "_auth_notice"     # session_state: a message for the sign-in form (sig
 OIDC_LOGOUT = "_auth_oidc_logout"
 LIMITER = auth.RateLimiter()
 _users_cache: dict[tuple, dict[str, auth.User]] = {}
+_LOG = logging.getLogger("enforcement.gate")
+_logged_problems: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,10 @@ def current() -> Access:
         if not getattr(st.user, "is_logged_in", False):
             return Access(mode)
         email = st.user.get("email")
-        user = auth.user_for_email(users, email) if st.user.get("email_verified", True) is not False else None
+        if not auth.email_verified(st.user.get("email_verified")):
+            return Access(mode, None, f"统一身份认证账号 {email or '（无邮箱）'} 的邮箱未经身份提供方验证"
+                                      "（email_verified），无法据此分配角色。")
+        user = auth.user_for_email(users, email)
         if user is None:
             return Access(mode, None, f"统一身份认证账号 {email or '（无邮箱）'} 未在用户文件中登记，无权使用本系统。")
         return Access(mode, user)
@@ -231,9 +239,32 @@ def _oidc_screen(acc: Access) -> None:
 
 
 def _closed_screen(problem: str) -> None:
+    """A visitor learns only that the system is closed; the reason (a path, a user's name) goes to
+    the server log, once per distinct reason."""
+    if problem not in _logged_problems:
+        _logged_problems.add(problem)
+        _LOG.error("执法效能暂不可用（不向访问者显示）：%s", problem)
     st.title("执法效能")
-    st.error(f"系统暂不可用：{problem}", icon=":material/block:")
-    st.caption("请管理员检查用户文件（python -m ui.users list）。")
+    st.error("系统暂不可用，请联系系统管理员。", icon=":material/block:")
+    st.caption("管理员：原因已写入服务器日志。")
+
+
+def _open_refused() -> None:
+    st.title("执法效能")
+    st.error(auth.OPEN_REMOTE, icon=":material/block:")
+
+
+def _local_request() -> bool:
+    """Whether this session's browser is on this machine (st.context: address and proxy headers)."""
+    if not _has_session():
+        return True
+    try:
+        ip = st.context.ip_address
+        headers = dict(st.context.headers)
+    except Exception:  # no client (bare mode)
+        return True
+    # a real session gives a str or None; AppTest (no network) a stand-in object
+    return auth.is_local(ip if isinstance(ip, str) else None, headers)
 
 
 def gate() -> Access:
@@ -244,6 +275,9 @@ def gate() -> Access:
         st.logout()  # signs out at the identity provider too (redirects)
     acc = current()
     if acc.mode == "open":
+        if not _local_request():  # full rights without a sign-in: never for another machine
+            _LOG.warning("开放模式拒绝了非本机访问：%s", st.context.ip_address)
+            _screen(_open_refused, "不可用")
         return acc
     if acc.mode == "closed":
         _screen(lambda: _closed_screen(acc.problem or ""), "不可用")
@@ -272,10 +306,19 @@ def sidebar(acc: Access, region_name: str | None = None) -> None:
             return
         if acc.user is None:
             return
-        st.markdown(f":material/account_circle: **{acc.user.name}**  \n"
-                    f"<small>{acc.user.username} · {acc.user.describe(region_name)}</small>", unsafe_allow_html=True)
+        # names come from the users file and the warehouse: shown as text, never as HTML or Markdown
+        st.markdown(f":material/account_circle: **{plain(acc.user.name)}**")
+        st.caption(plain(f"{acc.user.username} · {acc.user.describe(region_name)}"))
         st.button("退出登录", key="logout", icon=":material/logout:", on_click=logout,
                   args=(acc.mode, acc.user.username))
+
+
+def plain(text: str) -> str:
+    """`text` for st.markdown as literal characters: HTML escaped, Markdown punctuation escaped."""
+    import html
+
+    out = html.escape(str(text), quote=False)
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|~>:$" else ch for ch in out)
 
 
 def logout(mode: str, username: str) -> None:

@@ -1,0 +1,70 @@
+"""The server: ``streamlit run serve.py`` (what ``make run`` does) serves app.py through Streamlit's
+ASGI ``st.App``, with two rules in front of Streamlit's own routes:
+
+* **Open mode is for this machine only.** Without a users file the app signs nobody in and
+  grants every right; a request from another address, or through a proxy naming another
+  address, is refused (403) before Streamlit sees it. .streamlit/config.toml already makes the
+  server listen on 127.0.0.1; this holds when someone passes ``--server.address 0.0.0.0``. The
+  app checks again in each session (ui.gate), for ``streamlit run app.py``.
+* **/_stcore/metrics is closed** (404): Streamlit serves it to anyone, with no option to turn it
+  off, and it tells an outsider how many sessions there are, what they upload and which pages
+  they use. ``ENFORCEMENT_METRICS=1`` opens it to requests from this machine only (a local
+  monitoring agent). The deployment's reverse proxy should block the path as well.
+
+A reverse proxy cannot filter what travels inside the websocket (Streamlit's clear-cache
+message): the app's figures live in ui.cache, which that message does not reach.
+"""
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+from starlette.middleware import Middleware
+from starlette.responses import PlainTextResponse
+
+METRICS_ENV = "ENFORCEMENT_METRICS"
+
+
+def _client_is_local(scope) -> bool:
+    from ui import auth
+
+    host = (scope.get("client") or ("",))[0] or ""   # no client address: not known to be local
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers") or []}
+    return auth.is_local(host, headers)
+
+
+def _open_mode() -> bool:
+    from ui import gate
+
+    try:
+        return gate.config()[0] == "open"
+    except Exception:  # undecidable: treat as open (the stricter rule)
+        return True
+
+
+class Guard:
+    """ASGI middleware: the two rules of this module's docstring."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] in ("http", "websocket"):
+            path = scope.get("path", "").rstrip("/")
+            if scope["type"] == "http" and path.endswith("/_stcore/metrics") and not (
+                    os.environ.get(METRICS_ENV) == "1" and _client_is_local(scope)):
+                await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
+                return
+            if not path.endswith("/_stcore/health") and _open_mode() and not _client_is_local(scope):
+                from ui import auth
+
+                if scope["type"] == "websocket":
+                    await receive()  # websocket.connect; closing before accepting answers 403
+                    await send({"type": "websocket.close", "code": 1008})
+                    return
+                await PlainTextResponse(auth.OPEN_REMOTE, status_code=403)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+app = st.App("app.py", middleware=[Middleware(Guard)])
