@@ -228,7 +228,7 @@ COMMANDS: dict[str, Command] = {
     "indicators": Command("基础指标: code,name,indicator,value,numerator,denominator", _index_args, cmd_indicators),
 }
 # Modules that add a sub-command when present: each defines HELP, add_arguments(parser), run(args).
-PLUGINS = {"notices": "official.issue"}
+PLUGINS = {"notices": "official.issue", "bulletin": "official.bulletin"}
 
 
 def _load_plugins() -> None:

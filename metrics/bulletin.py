@@ -18,6 +18,7 @@ rates per 1,000 inspections.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -322,14 +323,24 @@ def load_requirements(path: str | Path | None = None) -> str:
         raise BulletinError(f"{p}: save the wording file as UTF-8 text ({e})") from None
 
 
-def render_requirements(template: str, ctx: dict, name: str = "bulletin_requirements.txt") -> list[str]:
-    """The wording file's paragraphs (one per non-empty line) with its {{ }} data filled in."""
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True,
-                             lstrip_blocks=True, keep_trailing_newline=False)
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True,
+                              lstrip_blocks=True, keep_trailing_newline=False)
+
+
+def check_requirements(template: str, name: str = "bulletin_requirements.txt") -> None:
+    """Refuse a wording file that does not parse, before any figure is computed."""
     try:
-        text = env.from_string(template).render(**ctx)
+        _env().parse(template)
     except jinja2.TemplateSyntaxError as e:
         raise BulletinError(f"{name}, line {e.lineno}: {e.message}") from None
+
+
+def render_requirements(template: str, ctx: dict, name: str = "bulletin_requirements.txt") -> list[str]:
+    """The wording file's paragraphs (one per non-empty line) with its {{ }} data filled in."""
+    check_requirements(template, name)
+    try:
+        text = _env().from_string(template).render(**ctx)
     except jinja2.UndefinedError as e:
         raise BulletinError(f"{name}: {e.message} (known: {', '.join(ctx)})") from None
     return [line.strip() for line in text.splitlines() if line.strip()]
@@ -351,7 +362,8 @@ def _table(key: str, title: str, df: pd.DataFrame, formats: dict[str, Callable],
 
 def build_bulletin(con: duckdb.DuckDBPyConnection, period: str | Period, level: str = "city",
                    province: str | None = None, scheme: Scheme | None = None,
-                   requirements: str | None = None, numbers: NumberLookup | None = None) -> Bulletin:
+                   requirements: str | None = None, numbers: NumberLookup | None = None,
+                   requirements_name: str = "bulletin_requirements.txt") -> Bulletin:
     """The bulletin of a quarter or a year for the units of ``level`` in ``province``.
 
     ``requirements``: the 六、工作要求 wording (default: bulletin_requirements.txt).
@@ -374,6 +386,7 @@ def build_bulletin(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
     noun = level_noun(con, province, level)
     quarterly = period.kind == "quarter"
     template = requirements if requirements is not None else load_requirements()
+    check_requirements(template, requirements_name)
     city_of = _city_names(con, province) if level == "county" else {}
     meets, attention, improve = scheme.bands.labels
 
@@ -654,8 +667,8 @@ def build_bulletin(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
     ctx = {"期间": period.label, "下期": nxt.label, "省": pname, "层级": noun,
            "预警单位": names_list(list(dict.fromkeys(warned["name"]))),
            "主要问题": names_list(prov_p[prov_p["kind"] == "priority"]["name"].tolist())}
-    req = render_requirements(template, ctx)
-    s6 = Section("六、工作要求", [Block("p", t) for t in req])
+    req = render_requirements(template, ctx, requirements_name)
+    s6 = Section("六、工作要求", [Block("h2" if re.match(r"^（[一二三四五六七八九十]+）", t) else "p", t) for t in req])
 
     # --- 附件 ----------------------------------------------------------------------------------------------
     inds = compute_indicators(con, period, level, province, scheme, ["coverage"]).set_index("code")
@@ -715,3 +728,44 @@ def annex_xlsx(b: Bulletin, target=None) -> bytes | None:
             df.to_excel(xw, sheet_name=f"附件{k}", index=False, startrow=1)
             xw.sheets[f"附件{k}"].cell(row=1, column=1, value=t.title)
     return buf.getvalue() if target is None else None
+
+
+def brief_lines(b: Bulletin) -> list[str]:
+    """The one-page brief's sentences (beside the headline table): first and last by the index,
+    who rose and fell most, the warning list, the province's priority issues — short forms of
+    the bulletin's own sentences, from the same frames."""
+    ix, moves, warned = b.frames["index"], b.frames["movers"], b.frames["warned"]
+    ranked = ix[ix["index"].notna()].sort_values(["rank", "code"])
+    out = []
+    if len(ranked) > 1 and ranked["index"].nunique() > 1:
+        first, last = ranked.iloc[0], ranked.iloc[-1]
+        out.append(f"指数排名：{len(ranked)}个{b.noun}中最高{first['name']}（{one(first['index'])}），"
+                   f"最低{last['name']}（{one(last['index'])}）。")
+    elif len(ranked):
+        out.append(f"指数排名：{len(ranked)}个{b.noun}指数均为{one(ranked['index'].iloc[0])}。")
+    else:
+        out.append(f"指数排名：本期全省{b.noun}均无执法记录。")
+    m = moves[moves["change"].notna()]
+    up, down = m[m["change"] > 0], m[m["change"] < 0]
+    bits = []
+    if len(up):
+        r = up.sort_values(["change", "code"], ascending=[False, True]).iloc[0]
+        bits.append(f"上升最多{r['name']}（{one(r['previous_index'])}→{one(r['index'])}）")
+    if len(down):
+        r = down.sort_values(["change", "code"]).iloc[0]
+        bits.append(f"下降最多{r['name']}（{one(r['previous_index'])}→{one(r['index'])}）")
+    if bits:
+        out.append(f"与{'上季度' if b.period.kind == 'quarter' else '上年'}相比：" + "，".join(bits) + "。")
+    warn_texts = [bl.text for s in b.sections if s.heading.startswith("四") for bl in s.blocks
+                  if bl.kind == "p" and "预警" in bl.text]
+    if len(warned):
+        last_q = warned["quarter"].iloc[-1]
+        names = warned[warned["quarter"] == last_q]["name"].tolist()
+        out.append(f"预警名单（{last_q}）：{names_list(names)}。")
+    elif warn_texts:
+        out.append(warn_texts[-1])
+    pp = b.frames["province_priorities"]
+    issues = pp[pp["kind"] == "priority"]["name"].tolist()
+    if issues:
+        out.append(f"需重点改进：{names_list(issues)}。")
+    return out
