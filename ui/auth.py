@@ -474,9 +474,10 @@ def scope_for(user: User | None, regions: Iterable[tuple[str, str | None]] = ())
 # columns of a unit that anyone may see for every unit: its rank position and published figure
 PUBLIC = frozenset({"code", "name", "rank", "index", "score", "warned", "assessed", "reason", "group", "peers",
                     "level", "parent_code", "city_code", "mean_score", "quarters", "commended",
-                    "Q1", "Q2", "Q3", "Q4", "expert_index", "expert_rank", "entropy_rank", "pca_rank",
-                    "critic_rank", "max_shift", "rank_before", "index_before", "score_before",
-                    "warned_before"})
+                    "Q1", "Q2", "Q3", "Q4", "expert_index", "expert_rank", "rank_before", "index_before",
+                    "score_before", "warned_before"})
+# not public: a unit's rank under entropy, PCA or CRITIC weights (or how far it moves) is computed
+# from its indicators — four such ranks narrow down what its sub-indices are
 
 
 def limit_units(df: pd.DataFrame, scope: Scope, keep: Iterable[str] = PUBLIC, code: str = "code") -> pd.DataFrame:
