@@ -17,6 +17,11 @@ Grammar (keywords case-insensitive)::
     unary   := "-" unary | atom
     atom    := number | 'text' | DATE 'YYYY-MM-DD' | TRUE | FALSE | NULL | name | "(" expr ")"
 
+Bounds: at most MAX_DEPTH levels of brackets, NOT and minus signs, and at most MAX_OPERATORS binary
+operators (AND, OR, comparisons, arithmetic) in one expression; beyond them the expression is
+refused with a message instead of exhausting Python's recursion limit in the parser, the type
+check or the SQL compiler (each recursive over the tree). A filter a person writes stays far below.
+
 Names are the table's columns or the period's variables (PERIOD_VARIABLES). Logic is two-valued:
 a comparison with a blank value is false (so ``NOT rectified_date <= period_end`` holds for an
 open hazard). Dividing by zero gives blank. ``date ± number`` shifts by days.
@@ -46,6 +51,8 @@ _TOKEN = re.compile(r"""
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op><=|>=|<>|!=|==|=|<|>|\+|-|\*|/|\(|\)|,)
 """, re.VERBOSE)
+MAX_DEPTH = 32          # nested brackets + NOT + unary minus
+MAX_OPERATORS = 256     # binary operators in one expression (IN lists do not count)
 _COMPARE = {"=": "=", "==": "=", "!=": "<>", "<>": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
@@ -122,6 +129,20 @@ class _Parser:
     def __init__(self, text: str):
         self.toks = _tokens(text)
         self.i = 0
+        self.depth = 0
+        self.operators = 0
+
+    def enter(self, pos: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExprError(f"嵌套过深：括号、NOT 与负号合计超过 {MAX_DEPTH} 层，请把条件拆成几个较简单的部分", pos)
+
+    def binary(self, pos: int, op: str, left: Node, right: Node) -> Node:
+        self.operators += 1
+        if self.operators > MAX_OPERATORS:
+            raise ExprError(f"条件过长：超过 {MAX_OPERATORS} 个运算（AND、OR、比较、加减乘除），"
+                            "请简化（多个取值可写成 IN (...)）", pos)
+        return Binary(pos, op, left, right)
 
     def peek(self, kind: str, value: str | None = None) -> bool:
         k, v, _ = self.toks[self.i]
@@ -147,20 +168,23 @@ class _Parser:
         node = self.and_()
         while self.peek("kw", "or"):
             pos = self.take("kw")[2]
-            node = Binary(pos, "or", node, self.and_())
+            node = self.binary(pos, "or", node, self.and_())
         return node
 
     def and_(self) -> Node:
         node = self.not_()
         while self.peek("kw", "and"):
             pos = self.take("kw")[2]
-            node = Binary(pos, "and", node, self.not_())
+            node = self.binary(pos, "and", node, self.not_())
         return node
 
     def not_(self) -> Node:
         if self.peek("kw", "not"):
             pos = self.take("kw")[2]
-            return Unary(pos, "not", self.not_())
+            self.enter(pos)
+            node = Unary(pos, "not", self.not_())
+            self.depth -= 1
+            return node
         return self.compare()
 
     def compare(self) -> Node:
@@ -168,7 +192,7 @@ class _Parser:
         k, v, pos = self.toks[self.i]
         if k == "op" and v in _COMPARE:
             self.i += 1
-            return Binary(pos, _COMPARE[v], left, self.sum_())
+            return self.binary(pos, _COMPARE[v], left, self.sum_())
         if self.peek("kw", "is"):
             self.i += 1
             negated = bool(self.peek("kw", "not")) and bool(self.take("kw", "not"))
@@ -193,20 +217,23 @@ class _Parser:
         node = self.term()
         while self.peek("op", "+") or self.peek("op", "-"):
             _, op, pos = self.take("op")
-            node = Binary(pos, op, node, self.term())
+            node = self.binary(pos, op, node, self.term())
         return node
 
     def term(self) -> Node:
         node = self.unary()
         while self.peek("op", "*") or self.peek("op", "/"):
             _, op, pos = self.take("op")
-            node = Binary(pos, op, node, self.unary())
+            node = self.binary(pos, op, node, self.unary())
         return node
 
     def unary(self) -> Node:
         if self.peek("op", "-"):
             pos = self.take("op")[2]
-            return Unary(pos, "-", self.unary())
+            self.enter(pos)
+            node = Unary(pos, "-", self.unary())
+            self.depth -= 1
+            return node
         return self.atom()
 
     def literal(self) -> Lit:
@@ -244,8 +271,10 @@ class _Parser:
             return Name(pos, value)
         if kind == "op" and value == "(":
             self.i += 1
+            self.enter(pos)
             node = self.or_()
             self.take("op", ")")
+            self.depth -= 1
             return node
         raise ExprError(f"expected a value, found {value or 'the end'!r}", pos)
 

@@ -211,9 +211,14 @@ def _dotted(path: tuple) -> str:
 
 
 def _resolve(name: str, base: Path) -> Path:
-    for candidate in (base.parent / name, SCHEME_DIR / name):
-        for p in (candidate, candidate.with_name(candidate.name + ".toml")):
-            if p.is_file():
+    """The scheme file `extends = name` means: a file name (no folder, no ``..``) beside `base` or in
+    the schemes folder — never a path to some other file on the server."""
+    if not name or name != Path(name).name or name in (".", "..") or "\\" in name or "\x00" in name:
+        raise SchemeError(f"{base}: extends {name!r} 应是方案文件名（如 \"default\"），"
+                          f"只能是同一文件夹或 {SCHEME_DIR} 中的方案，不能是路径")
+    for folder in (base.parent.resolve(), SCHEME_DIR.resolve()):
+        for p in (folder / name, folder / (name + ".toml")):
+            if p.is_file() and p.resolve().parent == folder:  # a symlink out of the folder does not count
                 return p
     raise SchemeError(f"{base}: extends {name!r}, which is neither beside it nor in {SCHEME_DIR}")
 
@@ -342,7 +347,8 @@ def _part(ck: _Checker, ind: dict, key: str, path: tuple, required: bool) -> Par
             expr.check(node, src.columns, want)
             return node
         except expr.ExprError as e:
-            ck.fail(path + (k,), f"{_dotted(path + (k,))} = {text!r}: {e}")
+            shown = text if len(text) <= 120 else text[:100] + f"…（共 {len(text)} 个字符）"
+            ck.fail(path + (k,), f"{_dotted(path + (k,))} = {shown!r}: {e}")
             ok = False
             return None
 
