@@ -27,10 +27,10 @@ def _progress_bar():
 
 
 def cmd_demo(args) -> int:
-    from etl.demo import DemoConfig, build_demo
+    from etl.demo import DemoConfig, build_demo, default_years
 
     try:
-        first, last = (int(y) for y in args.years.split("-"))
+        first, last = (int(y) for y in args.years.split("-")) if args.years else default_years()
     except ValueError:
         print(f"--years wants FIRST-LAST, e.g. 2023-2025, not {args.years!r}", file=sys.stderr)
         return 2
@@ -144,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     d = sub.add_parser("demo", help="build a synthetic, seeded demo warehouse")
     d.add_argument("--province", default="330000", help="GB/T 2260 province code (default 330000 浙江)")
     d.add_argument("--seed", type=int, default=7)
-    d.add_argument("--years", default="2023-2025", help="FIRST-LAST (default 2023-2025)")
+    d.add_argument("--years", default=None,
+                   help="FIRST-LAST, e.g. 2023-2025 (default: three years up to the last complete quarter)")
     d.add_argument("--scale", type=float, default=1.0, help="size multiplier (1 = a realistic province)")
     d.add_argument("--quiet", action="store_true")
     d.add_argument("--if-missing", action="store_true", help="do nothing when the warehouse exists")

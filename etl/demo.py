@@ -92,13 +92,28 @@ def _units(cfg: DemoConfig, rng) -> tuple[pd.DataFrame, pd.DataFrame]:
     return cities, counties
 
 
+def last_complete_quarter(today: dt.date | None = None) -> tuple[int, int, dt.date]:
+    """(year, quarter, last day) of the last quarter that has ended before `today`: on
+    2026-12-01 that is 2026 Q3, ending 2026-09-30; on 2027-01-01, 2026 Q4."""
+    today = today or dt.date.today()
+    start = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)   # this quarter's first day
+    end = start - dt.timedelta(days=1)
+    return end.year, (end.month - 1) // 3 + 1, end
+
+
+def default_years(today: dt.date | None = None, span: int = 3) -> tuple[int, int]:
+    """The demo's default years: `span` years up to the last complete quarter's year."""
+    last = last_complete_quarter(today)[0]
+    return last - span + 1, last
+
+
 def generate(cfg: DemoConfig) -> dict[str, pd.DataFrame]:
     """All tables of the contract, as DataFrames with canonical column names."""
     rng = np.random.default_rng(cfg.seed)
     years = list(range(cfg.first_year, cfg.last_year + 1))
     n_q = 4 * len(years)
-    today = dt.date.today()
-    data_end = min(dt.date(cfg.last_year, 12, 31), today - dt.timedelta(days=1))
+    # no record after the last complete quarter: a quarter still under way would look like a collapse
+    data_end = min(dt.date(cfg.last_year, 12, 31), last_complete_quarter()[2])
     cities, counties = _units(cfg, rng)
     if counties.empty:
         raise ValueError(f"{cfg.province} has no county-level regions")
@@ -455,7 +470,7 @@ def summarize(data, result, cfg: DemoConfig, t_gen: float, t_all: float, db: Pat
     done = need.rectified_date.notna()
     lag = (pd.to_datetime(need.rectified_date) - pd.to_datetime(need.found_date)).dt.days[done]
     late = (pd.to_datetime(need.rectified_date) > pd.to_datetime(need.deadline))[done]
-    end = pd.Timestamp(min(dt.date(cfg.last_year, 12, 31), dt.date.today()))
+    end = pd.Timestamp(min(dt.date(cfg.last_year, 12, 31), last_complete_quarter()[2]))
     overdue = need[~done & (pd.to_datetime(need.deadline) < end)]
     lines.append(f"rectification: {done.mean():.1%} of {len(need):,} needing; lag days median {lag.median():.0f}, "
                  f"p90 {lag.quantile(0.9):.0f}, max {lag.max():.0f}; rectified late {late.mean():.1%}; "

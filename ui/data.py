@@ -484,10 +484,12 @@ def history(fn, k: Key, periods: list[str], level: str, province: str, skey: tup
 # --- writing: demo build (imports go through etl.load in the page's upload handler) ---------------
 def build_demo(province: str, scale: float = 1.0) -> str:
     """Build the seeded demo warehouse (etl.demo) at the app's warehouse path; its summary."""
-    from etl.demo import DemoConfig, build_demo as _build
+    from etl.demo import DemoConfig, build_demo as _build, default_years
 
     require("import")
-    return _build(DemoConfig(province=province, scale=scale), db=warehouse.db_path())
+    first, last = default_years()   # up to the last complete quarter, as `python -m etl demo`
+    return _build(DemoConfig(province=province, scale=scale, first_year=first, last_year=last),
+                  db=warehouse.db_path())
 
 
 def import_uploads(uploads: list, table: str | None = None, progress=None, user: str | None = None) -> dict:

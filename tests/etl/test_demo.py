@@ -5,6 +5,7 @@ import sys
 import time
 
 import duckdb
+import pandas as pd
 import pytest
 
 from etl.demo import DemoConfig, build_demo, generate
@@ -146,3 +147,21 @@ def test_a_reader_asking_for_an_old_version_is_told_it_changed(tmp_path):
     os.link(db, dead)
     warehouse.connect_read(db).close()
     assert not dead.exists()
+
+
+def test_demo_runs_up_to_the_last_complete_quarter():
+    import datetime as dt
+
+    from etl.demo import default_years, last_complete_quarter
+
+    assert last_complete_quarter(dt.date(2026, 12, 1)) == (2026, 3, dt.date(2026, 9, 30))
+    assert last_complete_quarter(dt.date(2027, 1, 1)) == (2026, 4, dt.date(2026, 12, 31))
+    assert last_complete_quarter(dt.date(2026, 4, 1)) == (2026, 1, dt.date(2026, 3, 31))
+    assert last_complete_quarter(dt.date(2026, 3, 31)) == (2025, 4, dt.date(2025, 12, 31))
+    assert default_years(dt.date(2026, 12, 1)) == (2024, 2026)
+    assert default_years(dt.date(2026, 2, 1)) == (2023, 2025)
+    # the current year's data stop at the end of the last complete quarter (not yesterday)
+    year, _, end = last_complete_quarter()
+    ins = generate(DemoConfig(scale=0.05, first_year=year, last_year=year))["inspections"]
+    last_day = pd.to_datetime(ins["inspection_date"]).max().date()
+    assert last_day <= end and (end - last_day).days < 31
