@@ -81,12 +81,15 @@ def _notice_detail(action: str, raw: str | None) -> str:
     if action == "notice.reopen":
         return f"{number}：原办结于 {d.get('was_closed_on', '')}" + (f"；{d['note']}" if d.get("note") else "")
     if action.startswith(("login", "logout", "access")):
-        return "；".join(f"{EVENT_KEYS.get(k, k)} {v}" for k, v in d.items() if k != "event" and v not in (None, ""))
+        return "；".join(f"{EVENT_KEYS.get(k, k)} {EVENT_VALUES.get(k, {}).get(v, v)}" for k, v in d.items()
+                        if k != "event" and v not in (None, ""))
     return raw or ""
 
 
 EVENT_KEYS = {"username": "用户名", "via": "方式", "email": "邮箱", "minutes": "暂停分钟", "page": "页面",
-              "code": "单位", "what": "内容", "reason": "原因"}
+              "code": "单位", "what": "内容", "reason": "原因", "ip": "IP"}
+# values people read in Chinese (the journal keeps the codes)
+EVENT_VALUES = {"via": {"password": "密码", "oidc": "统一身份认证"}}
 
 
 def audit_trail(con: duckdb.DuckDBPyConnection, *, since: dt.datetime | dt.date | None = None,

@@ -17,8 +17,7 @@ from ui import analysis_data as ad
 from ui import data, gate, state
 from ui.style import LEVEL_NOUN, PRIMARY, WARN_FILL, isna
 
-state.require_frame()
-gate.require("read", "分析工具")
+gate.page(__file__)
 sel = state.selection()
 sc = sel.scheme
 spec = sc.require_index()
@@ -52,7 +51,9 @@ def layout(fig: go.Figure, height: int, **kw) -> go.Figure:
 if tool == "weights":
     st.subheader("专家权重与客观权重")
     cmp = ad.weights(sel.key, sel.period, sel.level, sel.province, sel.skey)
-    methods = {"expert": "专家权重", "entropy": "熵权法", "pca": "主成分", "critic": "CRITIC"}
+    methods = {"expert": "专家权重", "entropy": "熵权法", "pca": "主成分", "critic": "CRITIC 法"}
+    st.caption("客观赋权的三种方法：熵权法按各指标数值的分散程度定权；主成分按指标在主成分上的载荷定权；"
+               "CRITIC 法（指标间相关性的准则重要性）按指标的区分度（标准差）与同其他指标的冲突程度（相关性越低越大）定权。")
     kind = st.radio("显示", ["nominal", "effective"], horizontal=True, key="tools_weights_kind",
                     format_func={"nominal": "名义权重", "effective": "有效权重（对指数差异的实际贡献）"}.get)
     w = cmp.weights
@@ -78,7 +79,7 @@ if tool == "weights":
     st.subheader("各权重下的排名")
     r = cmp.ranks.sort_values(["expert_rank", "code"], na_position="last")
     view = pd.DataFrame({"单位": r["name"], "专家权重指数": r["expert_index"], "专家权重名次": r["expert_rank"],
-                         "熵权法名次": r["entropy_rank"], "主成分名次": r["pca_rank"], "CRITIC名次": r["critic_rank"],
+                         "熵权法名次": r["entropy_rank"], "主成分名次": r["pca_rank"], "CRITIC 法名次": r["critic_rank"],
                          "最大名次变动": r["max_shift"]})
     st.dataframe(view, hide_index=True, width="stretch", key="tools_weights_ranks",
                  height=min(38 + 35 * len(view), 700),
@@ -92,13 +93,13 @@ if tool == "weights":
 elif tool == "uncertainty":
     st.subheader("指数名次的不确定性（蒙特卡洛）")
     c1, c2, c3 = st.columns([1, 1, 2])
-    draws = c1.selectbox("模拟次数", [500, 1000, 2000], index=1, key="tools_mc_draws")
+    draws = c1.selectbox("模拟次数", [500, 1000, 2000], index=1, key="tools_mc_draws", placeholder="请选择")
     spread = c2.select_slider("权重扰动幅度", options=[0.0, 0.1, 0.2, 0.3, 0.4, 0.5], value=0.5,
                               format_func=lambda x: f"±{x * 100:.0f}%", key="tools_mc_spread")
     from metrics.uncertainty import NORMALISATIONS
 
     norms = c3.multiselect("标准化方法（每次模拟随机取一种）", list(NORMALISATIONS), default=list(NORMALISATIONS),
-                           format_func=NORMALISATIONS.get, key="tools_mc_norms") or ["scheme"]
+                           format_func=NORMALISATIONS.get, key="tools_mc_norms", placeholder="请选择") or ["scheme"]
     mc = ad.uncertainty(sel.key, sel.period, sel.level, sel.province, sel.skey, int(draws), float(spread),
                         tuple(norms))
     u = mc.units.dropna(subset=["rank"]).sort_values(["rank", "code"])
@@ -138,7 +139,7 @@ elif tool == "uncertainty":
     shown = rob[rob["warned"].fillna(False).astype(bool) | (rob["warned_share"].fillna(0) >= 0.05)]
     shown = shown.sort_values(["warned_share", "code"], ascending=[False, True])
     if shown.empty:
-        st.success("本季度没有单位在任何权重组合下进入提醒名单。", icon=":material/check_circle:")
+        st.success("本季度没有单位在任何权重组合下进入预警名单。", icon=":material/check_circle:")
     else:
         rv = pd.DataFrame({"单位": shown["name"], "得分": shown["score"], "名次": shown["rank"],
                            "预警": shown["warned"].map(lambda w: "是" if w is True else ""),
@@ -169,7 +170,7 @@ elif tool == "quality":
             icon=":material/rule:")
     st.subheader("复核标记")
     rules = [r for r in RULES if r in set(flags["rule"])]
-    chosen = st.multiselect("规则", rules, default=rules, format_func=RULES.get, key="tools_quality_rules")
+    chosen = st.multiselect("规则", rules, default=rules, format_func=RULES.get, key="tools_quality_rules", placeholder="请选择")
     f = flags[flags["rule"].isin(chosen)]
     if f.empty:
         st.success("所选规则下没有需要复核的单位。", icon=":material/check_circle:")
@@ -224,7 +225,7 @@ elif tool == "outlook":
     as_of = sel.quarter if sel.quarter in quarters else quarters[-1]
     ew = ad.outlook(sel.key, as_of, sel.level, sel.province, sel.skey, quarters)
     target = Period.parse(ew.target).label
-    st.subheader(f"{target}进入提醒名单的可能性")
+    st.subheader(f"{target}进入预警名单的可能性")
     st.caption(f"依据截至{Period.parse(ew.as_of).label}的得分、趋势、各项失分与逾期重大隐患；模型只用 "
                f"{Period.parse(ew.trained_on[0]).label}—{Period.parse(ew.trained_on[-1]).label} 已知的名单训练。"
                if ew.trained_on else "")
@@ -237,7 +238,7 @@ elif tool == "outlook":
                            hovertemplate="%{y}：%{x:.1f}%<extra></extra>"))
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(range=[0, 108], title="概率（%）")
-    layout(fig, max(260, 26 * len(head) + 90), title=dict(text=f"{target}进入提醒名单的概率", font=dict(size=15)))
+    layout(fig, max(260, 26 * len(head) + 90), title=dict(text=f"{target}进入预警名单的概率", font=dict(size=15)))
     st.plotly_chart(fig, key="tools_outlook_chart", width="stretch")
     known = risk["actual"].notna().any()
     view = pd.DataFrame({"单位": head["name"], "当季得分": head["score"],
@@ -256,14 +257,16 @@ elif tool == "outlook":
         st.info("可用于回测的季度不足。")
     else:
         c = st.columns(5)
-        c[0].metric("AUC", f"{m['auc']:.2f}", help="把会进入名单的单位排在前面的能力，0.5 为随机")
+        c[0].metric("区分能力 AUC", f"{m['auc']:.2f}",
+                    help="AUC（曲线下面积）：把会进入名单的单位排在前面的能力，1 为完全区分，0.5 相当于随机")
         c[1].metric(f"前{m['top_k']}名精确率", pct(m["precision_top"]),
                     help=f"每季概率最高的 {m['top_k']} 个单位中，真正进入下季名单的比例")
         c[2].metric(f"前{m['top_k']}名召回率", pct(m["recall_top"]), help="下季名单中被提前排进前列的比例")
         c[3].metric("精确率/召回率（p≥0.5）", f"{pct(m['precision_50'], 0)} / {pct(m['recall_50'], 0)}")
-        c[4].metric("Brier 分数", f"{m['brier']:.3f}", help="概率的均方误差，越小越好")
+        c[4].metric("概率误差 Brier", f"{m['brier']:.3f}",
+                    help="Brier 分数：预测概率与实际结果（进入名单记 1，否则 0）之差的平方的平均，越小越好")
         st.caption(f"回测 {m['folds']} 个季度、{m['predictions']} 个预测，其中 {m['positives']} 个进入名单"
-                   f"（基础比例 {pct(m['base_rate'])}）。对照：只看当季得分高低的 AUC {m['baseline_score_auc']:.2f}；"
+                   f"（基础比例 {pct(m['base_rate'])}）。对照：只看当季得分高低的区分能力 AUC {m['baseline_score_auc']:.2f}；"
                    f"“本季在名单则下季也在”的精确率 {pct(m['baseline_persistence_precision'])}、"
                    f"召回率 {pct(m['baseline_persistence_recall'])}。")
         folds = ew.backtest.folds
@@ -326,10 +329,10 @@ else:
             st.caption(f"各项分值合计 {total:g}，已按比例折算为 {score_spec.total:g} 分，预警线 {sc.warning.threshold:g} 分不变。")
         changed = res[res["change"] != ""]
         if len(changed):
-            st.warning("提醒名单变化：" + "；".join(f"{r.name}{r.change}" for r in changed.itertuples()),
+            st.warning("预警名单变化：" + "；".join(f"{r.name}{r.change}" for r in changed.itertuples()),
                        icon=":material/notification_important:")
         else:
-            st.success("提醒名单不变。", icon=":material/check_circle:")
+            st.success("预警名单不变。", icon=":material/check_circle:")
     edited = [k for k in st.session_state if str(k).startswith(("tools_w_", "tools_t_", "tools_p_", "tools_st_"))]
     if edited and st.button("恢复方案设置", key="tools_whatif_reset", icon=":material/restart_alt:"):
         for k in edited:
@@ -338,8 +341,9 @@ else:
     ranked = res.dropna(subset=["rank_after"])
     c = st.columns(3)
     c[0].metric("名次变化的单位", f"{int((ranked['moved'].fillna(0) != 0).sum())}")
-    c[1].metric("最大上升", f"{int(ranked['moved'].max() or 0)} 位" if len(ranked) else "—")
-    c[2].metric("最大下降", f"{int(-(ranked['moved'].min() or 0))} 位" if len(ranked) else "—")
+    up, down = ranked["moved"].max(), ranked["moved"].min()   # + rose, - fell
+    c[1].metric("最大上升", f"{int(up)} 位" if len(ranked) and up > 0 else "无单位上升" if len(ranked) else "—")
+    c[2].metric("最大下降", f"{int(-down)} 位" if len(ranked) and down < 0 else "无单位下降" if len(ranked) else "—")
     moved = ranked[ranked["moved"].fillna(0) != 0]
     if moved.empty:
         st.info("名次与方案设置下相同。修改上面的权重、目标值或分值后点击“重新计算”。", icon=":material/info:")
@@ -356,7 +360,7 @@ else:
     view = pd.DataFrame({"新名次": res["rank_after"], "单位": res["name"], "调整后": res[after],
                          "原名次": res["rank_before"], "调整前": res[before], "名次变化": res["moved"]})
     if which == "score":
-        view["提醒名单"] = res["change"].where(res["change"] != "",
+        view["预警名单"] = res["change"].where(res["change"] != "",
                                           res["warned_after"].map(lambda w: "在名单" if w is True else ""))
     st.dataframe(view, hide_index=True, width="stretch", key="tools_whatif_table", height=min(38 + 35 * len(view), 600),
                  column_config={"调整后": st.column_config.NumberColumn(format="%.1f"),

@@ -9,8 +9,7 @@ from metrics.periods import Period
 from ui import analysis_data, data, export, gate, state
 from ui.style import BAND_FILL, LEVEL_NOUN, WARN_FILL
 
-state.require_frame()
-gate.require("read", "季度考评")
+gate.page(__file__)
 sel = state.selection()
 scope = data.scope()
 sc = sel.scheme
@@ -23,7 +22,7 @@ if sel.kind != "quarter":
     if st.session_state.get("assessment_quarter") not in qs:
         st.session_state["assessment_quarter"] = qs[-1] if qs else quarter
     quarter = st.selectbox("季度（考评按季度进行）", qs, key="assessment_quarter",
-                           format_func=lambda q: Period.parse(q).label) if qs else quarter
+                           format_func=lambda q: Period.parse(q).label, placeholder="请选择") if qs else quarter
 qp = Period.parse(quarter)
 
 st.title(f"{spec.name} · {qp.label}")

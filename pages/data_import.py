@@ -6,10 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import data, gate, state
+from ui import data, gate
 
-state.require_frame()
-acc = gate.require("import", "数据导入")
+acc = gate.page(__file__)
 RESULT = "import_result"
 TABLES = dict(data.tables())
 
@@ -27,8 +26,10 @@ with tab_up:
         files = st.file_uploader("选择文件（可多选；名录应先于检查、检查先于隐患导入，同一批上传时自动排序）",
                                  type=["csv", "xlsx", "xls", "txt"], accept_multiple_files=True,
                                  key="upload_files")  # size limit: server.maxUploadSize (.streamlit/config.toml)
+        st.caption(f"可拖放文件到上方框内，或点“选择文件”。每个文件不超过 {st.get_option('server.maxUploadSize')} MB；"
+                   "格式：CSV、XLSX、XLS、TXT。")
         table = st.selectbox("数据表", [""] + list(TABLES), key="upload_table",
-                             format_func=lambda t: "自动识别（按表头）" if not t else f"{TABLES[t]}（{t}）")
+                             format_func=lambda t: "自动识别（按表头）" if not t else f"{TABLES[t]}（{t}）", placeholder="请选择")
         go = st.form_submit_button("开始导入", type="primary", key="upload_go")
     if go:
         if not files:
@@ -88,7 +89,7 @@ with tab_up:
 # --- templates ----------------------------------------------------------------------------------
 with tab_tpl:
     st.write("每张表的空白模板：第一行是表头（红色为必填列），Excel 模板另附“填写说明”工作表。")
-    t = st.selectbox("数据表", list(TABLES), key="template_table", format_func=lambda x: f"{TABLES[x]}（{x}）")
+    t = st.selectbox("数据表", list(TABLES), key="template_table", format_func=lambda x: f"{TABLES[x]}（{x}）", placeholder="请选择")
     c1, c2, _ = st.columns([1, 1, 3])
     c1.download_button("下载 Excel 模板", data.template_bytes(t, ".xlsx"), file_name=f"{TABLES[t]}模板.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -116,7 +117,7 @@ with tab_hist:
         with_rows = hist[hist.set_aside > 0]
         if not with_rows.empty:
             pick = st.selectbox("查看某次导入未通过校验的行", with_rows.load_id.tolist(), key="history_load",
-                                format_func=lambda i: f"批次 {i}：{hist.set_index('load_id').loc[i, 'file_name']}")
+                                format_func=lambda i: f"批次 {i}：{hist.set_index('load_id').loc[i, 'file_name']}", placeholder="请选择")
             rows = data.set_aside(data.key(), int(pick))
             st.dataframe(rows.rename(columns={"file_name": "文件", "row_number": "行号", "column_name": "列",
                                               "value": "值", "reason": "原因", "raw": "原始行"}),

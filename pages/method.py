@@ -6,8 +6,7 @@ import streamlit as st
 
 from ui import data, gate, state
 
-state.require_frame()
-gate.require(None, "方法说明")
+gate.page(__file__)
 sel_scheme = st.session_state.get(state.SCHEME)
 skey = data.scheme_key(sel_scheme)
 st.title("方法说明")

@@ -11,8 +11,7 @@ from metrics.periods import Period
 from ui import charts, data, gate, state
 from ui.style import LEVEL_NOUN, band_of, change, colour_map, integer, is_flat, num, pct
 
-state.require_frame()
-gate.require("read", "总览")
+gate.page(__file__)
 sel = state.selection()
 sc = sel.scheme
 band = band_of(sc)

@@ -8,8 +8,7 @@ import streamlit as st
 from ui import data, export, gate, state
 from ui.style import LEVEL_NOUN, band_of, fill_map, rank_change, style_cells
 
-state.require_frame()
-gate.require("read", "排名")
+gate.page(__file__)
 sel = state.selection()
 sc = sel.scheme
 band = band_of(sc)

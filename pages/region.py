@@ -17,8 +17,7 @@ from ui import charts, data, gate, state
 from ui.style import (COLUMN_LABELS, LEVEL_NOUN, amount, band_of, change, fill_map, integer, is_flat, isna, labelled,
                       num, pct, style_cells, truthy, value)
 
-state.require_frame()
-acc = gate.require("read", "区域分析")
+acc = gate.page(__file__)
 sel = state.selection()
 sc = sel.scheme
 band = band_of(sc)
@@ -34,11 +33,12 @@ ix = data.index(sel.key, sel.period, sel.level, sel.province, sel.skey)
 names = dict(zip(units["code"], units["name"]))
 options = [c for c in units["code"].tolist() if scope.sees(c)]   # a city user: its own units only
 
-# which unit: sent here from another page, or in the URL (?region=…), or kept from before
+# which unit: sent here from another page, or in the URL (?region=…, kept in sync below so the
+# address can be bookmarked or sent), or kept from before
 focus = st.session_state.pop(state.FOCUS, None)
 asked = st.query_params.get("region")
-if asked is not None:
-    del st.query_params["region"]
+if asked is not None and asked == st.session_state.get(state.REGION_URL):
+    asked = None   # the address only echoes the unit already chosen here
 for want, source in ((focus, "page"), (asked, "url"), (st.session_state.get("region_code"), "state")):
     if want is None:
         continue
@@ -53,9 +53,14 @@ for want, source in ((focus, "page"), (asked, "url"), (st.session_state.get("reg
     if want in options:
         st.session_state["region_code"] = want
         break
+    other = "county" if sel.level == "city" else "city"
+    if source in ("url", "page") and want in set(data.regions(sel.key, sel.province, other)["code"]):
+        # a unit of the other level (a county's code while counties are not shown): switch the level
+        state.request_level(other)
+        st.session_state[state.FOCUS] = want
+        st.rerun()
     if source == "url":
-        st.info(f"{all_names[want]}不是{noun}：请在侧栏“评价对象”中选择相应的层级。" if want in all_names
-                else f"没有区划代码为 {want[:12]} 的单位。")
+        st.info(f"{all_names[want]}不是{noun}。" if want in all_names else f"没有区划代码为 {want[:12]} 的单位。")
 if not options:
     st.title("区域分析")
     st.info(f"您的账号没有可查看的{noun}。", icon=":material/info:")
@@ -68,7 +73,9 @@ if st.session_state.get("region_code") not in options:
 head, pick = st.columns([3, 2])
 with pick:
     code = st.selectbox(f"选择{noun}", options, key="region_code",
-                        format_func=lambda c: f"{names.get(c, c)}（{c}）")
+                        format_func=lambda c: f"{names.get(c, c)}（{c}）", placeholder="请选择")
+st.query_params["region"] = code
+st.session_state[state.REGION_URL] = code
 name = names.get(code, code)
 head.title(f"区域分析 · {name}")
 head.caption(f"{sel.province_name} · {sel.label} · {noun} · 方案：{sc.name}")
@@ -218,7 +225,7 @@ def behind_the_number() -> None:
     ind_codes = table["_code"].tolist()
     c1, c2 = st.columns([2, 1])
     ind_code = c1.selectbox("指标", ind_codes, key="explain_indicator",
-                            format_func=lambda x: sc.indicators[x].name)
+                            format_func=lambda x: sc.indicators[x].name, placeholder="请选择")
     ind = sc.indicators[ind_code]
     parts = ["numerator", "denominator"] if ind.is_ratio else ["numerator"]
     part = c2.radio("部分", parts, key="explain_part", horizontal=True,
@@ -260,7 +267,7 @@ def drill_down() -> None:
             column_config={"名次": st.column_config.NumberColumn(format="%d")})
         kid_names = dict(zip(kids["code"], kids["name"]))
         pick = st.selectbox("下钻到", [""] + kids["code"].tolist(), key="drill_county",
-                            format_func=lambda c: f"{name}全市（含市本级）" if not c else kid_names[c])
+                            format_func=lambda c: f"{name}全市（含市本级）" if not c else kid_names[c], placeholder="请选择")
         if pick in kid_names:
             target, target_name = pick, kid_names[pick]
     ents = data.enterprises(sel.key, sel.period, target)
@@ -274,7 +281,7 @@ def drill_down() -> None:
     top = ents.head(500)
     ent_names = dict(zip(top["enterprise_id"], top["name"]))
     ent = st.selectbox("查看企业的记录", [""] + top["enterprise_id"].tolist(), key="drill_enterprise",
-                       format_func=lambda e: "全部企业" if not e else f"{ent_names[e]}（{e}）")
+                       format_func=lambda e: "全部企业" if not e else f"{ent_names[e]}（{e}）", placeholder="请选择")
     tabs = st.tabs(["执法检查", "隐患", "处罚案件"])
     for tab, kind in zip(tabs, ("inspections", "hazards", "cases")):
         with tab:

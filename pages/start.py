@@ -4,10 +4,9 @@ from __future__ import annotations
 import streamlit as st
 
 from etl import warehouse
-from ui import data, gate, state
+from ui import data, gate
 
-state.require_frame()
-acc = gate.require(None, "开始使用")
+acc = gate.page(__file__)
 st.title("执法效能 · 安全生产执法效能评估")
 path = warehouse.db_path()
 status = data.status(data.key())
@@ -26,7 +25,7 @@ with left:
     else:
         with st.form("demo_form", border=True):
             province = st.selectbox("省份", ["330000", "510000"], key="demo_province",
-                                    format_func={"330000": "浙江省（330000）", "510000": "四川省（510000）"}.get)
+                                    format_func={"330000": "浙江省（330000）", "510000": "四川省（510000）"}.get, placeholder="请选择")
             scale = st.select_slider("规模", options=[0.2, 0.5, 1.0], value=1.0, key="demo_scale",
                                      format_func=lambda s: {0.2: "小（约 1/5）", 0.5: "中", 1.0: "接近真实省份"}[s])
             go = st.form_submit_button("生成演示数据", type="primary", key="demo_go")

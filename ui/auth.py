@@ -46,6 +46,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ui import pages_registry
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_USERS = ROOT / "data" / "users.toml"
 USERS_ENV = "ENFORCEMENT_USERS"
@@ -63,11 +65,8 @@ PERMISSIONS = {
     "data_admin": frozenset({"import", "audit"}),
     "notice_staff": frozenset({"read", "notices"}),
 }
-# the permission each page needs (None: any signed-in user)
-PAGE_PERMISSION = {
-    "overview": "read", "ranking": "read", "region": "read", "analysis": "read", "assessment": "read",
-    "import": "import", "method": None, "start": None,
-}
+# the permission each page needs (None: any signed-in user), as ui/pages_registry.py declares it
+PAGE_PERMISSION = dict(pages_registry.PAGE_PERMISSION)
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 CITY_CODE = re.compile(r"^\d{4}00$")
 BCRYPT_HASH = re.compile(r"^\$2[aby]\$(\d{2})\$[./A-Za-z0-9]{53}$")

@@ -23,12 +23,13 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
-from ui import auth
+from ui import auth, pages_registry
 
 AUTH = "_auth_session"      # session_state: {"username", "fp", "via"} of the signed-in user
 NOTICE = "_auth_notice"     # session_state: a message for the sign-in form (signed out because …)
@@ -160,9 +161,9 @@ def denied(acc: Access, what: str, code: str | None = None) -> None:
 
 
 # --- the sign-in screen -------------------------------------------------------------------------------
-# the app's pages' url paths: a deep link to one of them shows the sign-in screen under that path
-# (no "page not found"), and after signing in the same URL opens the page itself
-URL_PATHS = ("overview", "ranking", "region", "analysis", "assessment", "data_import", "method", "start")
+# the app's pages' url paths (ui.pages_registry): a deep link to one of them shows the sign-in screen
+# under that path (no "page not found"), and after signing in the same URL opens the page itself
+URL_PATHS = pages_registry.URL_PATHS
 
 
 def _screen(render, title: str = "登录") -> None:
@@ -334,7 +335,7 @@ def logout(mode: str, username: str) -> None:
 
 
 def require(permission: str | None, what: str = "此页面") -> Access:
-    """First thing in a page after require_frame(): refuse (and end the run) a user whose roles
+    """Refuse (and end the run) a user whose roles
     do not allow `permission` — even if the page was reached around the navigation."""
     acc = current()
     if acc.can(permission):
@@ -344,3 +345,60 @@ def require(permission: str | None, what: str = "此页面") -> Access:
              icon=":material/block:")
     st.stop()
     return acc  # not reached
+
+
+# --- the navigation, from ui.pages_registry -----------------------------------------------------------
+_framed = threading.local()   # per script thread: the frame (app.py) is about to run a page
+
+
+def _st_page(d: pages_registry.PageDecl):
+    return st.Page(d.file, title=d.title, icon=d.icon, url_path=d.url_path)
+
+
+def navigation(acc: Access, has_data: bool):
+    """st.navigation of the pages `acc` may open (grouped as declared). The root URL opens the
+    first of them under its own address (/overview): a default page's address is the root only,
+    so /overview would otherwise be "not found"."""
+    allowed = [d for d in pages_registry.visible(has_data) if acc.can_page(d.name)]
+    pages = {g: [_st_page(d) for d in ds] for g, ds in pages_registry.sections(allowed).items()}
+    first_group = next(iter(pages))
+    first = pages[first_group][0]
+
+    def home() -> None:
+        st.switch_page(first, query_params=st.query_params.to_dict())
+
+    pages[first_group].insert(0, st.Page(home, title=first.title, url_path="home", default=True,
+                                         visibility="hidden"))
+    return st.navigation(pages)
+
+
+def run(nav) -> None:
+    """The frame's last step: run the chosen page (which may check `framed()`)."""
+    _framed.on = True
+    try:
+        nav.run()
+    finally:
+        _framed.on = False
+
+
+def page(file: str) -> Access:
+    """First thing in every page (``gate.page(__file__)``): the page's declaration decides the
+    permission it needs.
+
+    Streamlit runs an entrypoint with a pages/ folder beside it in its legacy pages-folder mode
+    until some run calls st.navigation (a fresh server's first run; every AppTest run, as AppTest
+    resets the mode), and that mode runs a page file alone when the URL names it. Such a page runs
+    the frame (app.main) here, whose st.navigation ends the mode and runs this page inside it, then
+    ends this pass. The frame runs under the main script's hash so its sidebar widgets keep the ids
+    of every other run: the one Streamlit internal left (ScriptRunContext.run_with_active_hash);
+    Streamlit 1.67 has no option to turn the mode off while pages/ sits beside app.py."""
+    d = pages_registry.by_file(file)
+    if _has_session() and not getattr(_framed, "on", False):
+        import app
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        with ctx.run_with_active_hash(ctx.pages_manager.main_script_hash):
+            app.main()
+        st.stop()
+    return require(d.permission, d.title)

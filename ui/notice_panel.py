@@ -201,7 +201,7 @@ def _issue_tab(sel, qp: Period, notices, logged, settings, template, s, sheet) -
             st.write("本季度没有发给本单位的提醒敦促函。")
             return
     else:
-        st.caption(f"发文机关：{s.issuer} · 发文字号：{s.prefix}〔年份〕序号号 · 回复期限：成文之日起 {settings.reply_days} 日 · "
+        st.caption(f"发文机关：{s.issuer} · 发文字号：{s.prefix}〔年份〕×号（× 为序号） · 回复期限：成文之日起 {settings.reply_days} 日 · "
                    f"发文设置 `official/{N.DEFAULT_SETTINGS.name}`，措辞模板 `official/{N.DEFAULT_TEMPLATE.name}`（改后即生效）")
     if not notices:
         st.write("本季度无预警单位，无需发函。")
@@ -211,7 +211,7 @@ def _issue_tab(sel, qp: Period, notices, logged, settings, template, s, sheet) -
                        help="已发过函的单位再次生成时沿用原文号和原成文日期") if may_issue else dt.date.today()
     names = {d.unit_code: d.unit_name for d in notices}
     pick = c2.selectbox("预览", list(names), key="notice_preview_unit",
-                        format_func=lambda c: f"{names[c]}（{numbers.get(c, '未发函')}）")
+                        format_func=lambda c: f"{names[c]}（{numbers.get(c, '未发函')}）", placeholder="请选择")
     d = next(x for x in notices if x.unit_code == pick)
     issued_row = logged[logged["unit_code"] == pick] if len(logged) else logged
     if len(issued_row):
@@ -296,7 +296,7 @@ def _log_tab(sel, log: pd.DataFrame, quarter: str) -> None:
     labels = {n: f"{n} {u}（{s}）" for n, u, s in zip(open_["number"], open_["unit_name"], open_["status"])}
     with st.form("notice_log_form", border=True):
         st.write("**登记回复 / 办结**")
-        number = st.selectbox("函件", list(labels), format_func=labels.get, key="notice_log_number")
+        number = st.selectbox("函件", list(labels), format_func=labels.get, key="notice_log_number", placeholder="请选择")
         c1, c2 = st.columns(2)
         when = c1.date_input("日期", value=dt.date.today(), key="notice_log_date", format="YYYY-MM-DD")
         action = c2.radio("操作", ["登记已收到书面回复", "办结"], key="notice_log_action", horizontal=True)

@@ -5,9 +5,7 @@ The sidebar widgets live in the frame (app.py), which runs before every page, so
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import streamlit as st
 
@@ -18,62 +16,21 @@ from ui import data
 PROVINCE, LEVEL, KIND, PERIOD, SCHEME = "province", "level", "period_kind", "period", "scheme"
 # a region chosen on one page and shown on 区域分析 (not a widget key: survives page switches)
 FOCUS = "focus_region"
-APP = Path(__file__).resolve().parents[1] / "app.py"
-_run = threading.local()   # per script run: did the frame (app.py) run before the page?
+REGION_URL = "_region_in_url"      # the ?region= this session last wrote (区域分析)
+LEVEL_REQUEST = "_level_request"   # a level a page asks the sidebar to switch to (applied by the frame)
 
 
-def mark_frame() -> None:
-    """Called by app.py on every run, before it runs the page."""
-    _run.frame = True
+def request_level(level: str) -> None:
+    """Ask for the sidebar's 评价对象 to be `level` on the next run: the radio has been drawn in
+    this run, so its key cannot be set now (apply_requests does it before it is drawn)."""
+    st.session_state[LEVEL_REQUEST] = level
 
 
-# --- Streamlit's legacy "pages directory" mode ---------------------------------------------------------
-# Streamlit 1.67 runs an app whose entrypoint has a `pages/` folder beside it in its old
-# pages-directory mode until some run calls st.navigation: a fresh server's first request, and
-# every AppTest run. In that mode app.py runs as a *page* (its widgets get ids hashed with another
-# script hash than on every later run, so a first change of a sidebar selector would be lost), and
-# a deep link such as /ranking runs pages/ranking.py alone (no sidebar, no banner, no layout).
-# The two guards below make both cases run exactly what a normal run runs: the frame as the main
-# script, which runs the page through st.navigation.
-def _main_hash_and_active() -> tuple[str, str] | None:
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-    from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
-
-    ctx = get_script_run_ctx()
-    if ctx is None:
-        return None
-    return ctx.pages_manager.main_script_hash, ThreadState.get().active_script_hash
-
-
-def _run_frame_as_main() -> None:
-    import runpy
-
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    with ctx.run_with_active_hash(ctx.pages_manager.main_script_hash):
-        runpy.run_path(str(APP), run_name="__main__")
-
-
-def frame_guard() -> None:
-    """First thing in app.py: when legacy mode runs the frame as a page, run it as the main
-    script instead (same widget ids as every other run) and end this pass."""
-    hashes = _main_hash_and_active()
-    if hashes and hashes[0] != hashes[1]:
-        _run_frame_as_main()
-        st.stop()
-
-
-def require_frame() -> None:
-    """First thing in every page: when legacy mode ran this page alone, run the frame (which
-    runs this page inside it through st.navigation) and end this pass."""
-    if getattr(_run, "frame", False):
-        _run.frame = False
-        return
-    if _main_hash_and_active() is None:  # bare mode (no Streamlit runtime): nothing to wrap
-        return
-    _run_frame_as_main()
-    st.stop()
+def apply_requests() -> None:
+    """Called by the frame before it draws the sidebar."""
+    level = st.session_state.pop(LEVEL_REQUEST, None)
+    if level in ("city", "county"):
+        st.session_state[LEVEL] = level
 
 
 @dataclass(frozen=True)

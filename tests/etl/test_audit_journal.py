@@ -39,7 +39,7 @@ def test_record_is_cheap_and_visible_at_once_then_folded_by_the_next_write(db):
     assert os.stat(audit.journal_path(db)).st_mode & 0o777 == 0o600
     t = trail(db)
     assert set(t["action"]) == {"login", "login.failed"} and set(t["who"]) == {"jinhua", "（未知用户名）"}
-    assert "方式 password" in t[t.action == "login"].iloc[0].detail and "10.0.0.7" in t[t.action == "login"].iloc[0].detail
+    assert "方式 密码" in t[t.action == "login"].iloc[0].detail and "10.0.0.7" in t[t.action == "login"].iloc[0].detail
     assert audit.action_label("login.failed") == "登录失败"
 
     # any write carries them into audit_log (here: a notice), and the journal empties

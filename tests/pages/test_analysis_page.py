@@ -118,7 +118,7 @@ def test_whatif_moves_the_ranking_without_touching_the_scheme(app):
     assert path.read_text(encoding="utf-8") == text
     at.radio(key="tools_whatif_target").set_value("score")
     ok(at)
-    assert any(k in texts(at) for k in ("提醒名单不变", "提醒名单变化"))
+    assert any(k in texts(at) for k in ("预警名单不变", "预警名单变化"))
 
 
 def test_assessment_warning_list_says_whether_each_warning_is_robust(app):
