@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import shutil
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -451,6 +452,18 @@ def test_pages_follow_the_roles_in_the_navigation_and_in_the_page(monkeypatch):
     ok(at)
     assert any("无权访问数据导入" in e.value for e in at.error)
     assert not at.get("file_uploader") and not at.dataframe
+
+
+def test_a_users_navigation_is_what_the_page_declarations_allow_its_roles():
+    """Derived, not listed: the visible pages of ui/pages_registry.py whose permission the user has."""
+    from ui import pages_registry
+
+    users = auth.load_users(auth.users_path()[0])
+    for username in ("prov", "jinhua", "admin", "notice"):
+        user = users[username]
+        expected = {Path(d.file).stem for d in pages_registry.visible(True) if user.can(d.permission)}
+        assert _registered(login(username)) == expected, username
+        assert ("bulletin" in expected) == user.can("read")
 
 
 def test_notices_issued_by_notice_staff_read_only_by_the_city(access_db, tmp_path, monkeypatch):
