@@ -92,7 +92,7 @@ def test_outlook_shows_probabilities_drivers_and_backtest(app):
     folds = table(at, "预测季度", "训练季度")
     assert len(folds) >= 5
     labels = [m.label for m in at.metric]
-    assert "AUC" in labels and any("精确率" in x for x in labels) and any("召回率" in x for x in labels)
+    assert "区分能力 AUC" in labels and "概率误差 Brier" in labels and any("精确率" in x for x in labels) and any("召回率" in x for x in labels)
     before = risk.copy()
     at.selectbox(key="period").set_value(at.selectbox(key="period").options[2])   # an earlier quarter
     ok(at)
