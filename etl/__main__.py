@@ -178,7 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         sp.add_argument("--db", dest="db_sub", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     args.db = getattr(args, "db_sub", None) or args.db
-    return args.func(args)
+    from etl.failures import run_command
+
+    return run_command(args.func, args)  # a full disk, a folder for a file: a message, exit 1
 
 
 if __name__ == "__main__":

@@ -249,8 +249,10 @@ def main(argv: list[str] | None = None) -> int:
         sp.set_defaults(func=command.run)
     args = p.parse_args(argv)
     args.db = getattr(args, "db_sub", None) or args.db
+    from etl.failures import run_command
+
     try:
-        return args.func(args)
+        return run_command(args.func, args)  # a full disk, a folder for a file: a message, exit 1
     except UsageError as e:
         p.error(str(e))
     except (Refused, SchemeError, ProvinceError) as e:
