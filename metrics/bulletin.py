@@ -599,8 +599,8 @@ def build_bulletin(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
     for q, sh in quarter_sheets.items():
         qlabel = Period.parse(q).label
         peers = int(sh["assessed"].sum())
-        if peers < rule.min_peers:
-            w_blocks.append(Block("p", f"{qlabel}参评{noun}{peers}个，少于{rule.min_peers}个，按规定不设预警名单。"))
+        if not rule.has_list(peers):
+            w_blocks.append(Block("p", f"{qlabel}{rule.no_list_reason(peers, noun)}。"))
             continue
         w = sh[sh["warned"].fillna(False).astype(bool)].sort_values(["score", "code"])
         nums = numbers(q, level) if numbers else {}
@@ -646,7 +646,7 @@ def build_bulletin(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
         p_blocks += [Block("h2", "（一）全省层面。"), Block("p", bad), Block("p", good)]
         lag_codes = list(dict.fromkeys(
             list(warned["code"]) + (list(ranked[ranked["rank"] > n_assessed - rule.last]["code"])
-                                    if n_assessed >= rule.min_peers else [])))
+                                    if rule.has_list(n_assessed) else [])))
         if lag_codes:
             p_blocks.append(Block("h2", "（二）排名靠后和预警单位。"))
         unit_p = {}

@@ -4,6 +4,8 @@ KPI tiles with the change against the previous period, the index ranking, the ma
 quarter's warning list."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import streamlit as st
 
@@ -26,6 +28,21 @@ where = "全省" if scope.full else area_name
 
 st.title(f"{sel.province_name}安全生产执法效能总览")
 st.caption(f"{sel.label} · 评价对象：{noun} · 方案：{sc.name}" + ("" if scope.full else f" · 指标卡片为{area_name}的数据"))
+if gate.current().can("notices"):  # the one-page brief for a leaders' meeting (official.bulletin)
+    with st.popover("一页简报", icon=":material/summarize:"):
+        st.caption(f"{sel.label}执法工作简况：主要数据（同比、环比）、排名与预警，一页 A4。")
+        if st.button("生成简报", key="overview_brief_make"):
+            st.session_state["overview_brief"] = (sel.period, sel.level)
+        if st.session_state.get("overview_brief") == (sel.period, sel.level):
+            today = dt.date.today().isoformat()
+            files = data.bulletin_files(sel.key, sel.period, sel.level, sel.province, sel.skey, today)
+            st.download_button("下载简报（Word）", files["brief"], file_name=f"{sel.province_name}{sel.label}执法工作简况.docx",
+                               key="overview_brief_docx", icon=":material/description:")
+            pdf = data.brief_pdf(sel.key, sel.period, sel.level, sel.province, sel.skey, today)
+            if pdf:
+                st.download_button("下载 PDF（版式预览）", pdf, file_name=f"{sel.province_name}{sel.label}执法工作简况.pdf",
+                                   key="overview_brief_pdf", icon=":material/picture_as_pdf:",
+                                   help="由 LibreOffice 转换，公文字体以替代字体显示，仅供预览版式。")
 
 # --- KPI tiles ------------------------------------------------------------------------------------
 tiles = data.kpi_tiles(sel.key, sel.period, area)

@@ -13,6 +13,8 @@ import streamlit as st
 from etl.safe import csv_bytes
 from metrics.breakdown import index_breakdown, score_breakdown
 from metrics.periods import Period
+from metrics.priorities import summary as priorities_summary
+from metrics.priorities import unit_priorities
 from ui import charts, data, gate, state
 from ui.style import (COLUMN_LABELS, LEVEL_NOUN, amount, band_of, change, fill_map, integer, is_flat, isna, labelled,
                       num, pct, style_cells, truthy, value)
@@ -79,6 +81,16 @@ st.session_state[state.REGION_URL] = code
 name = names.get(code, code)
 head.title(f"区域分析 · {name}")
 head.caption(f"{sel.province_name} · {sel.label} · {noun} · 方案：{sc.name}")
+
+# --- strengths and priority issues (SRF style; the bulletin's 五、存在问题 says the same) ---------------
+with st.container(border=True, key="region_priorities"):
+    st.markdown(f"**{name}：优势与需重点改进**（按指数各指标的分档，至多各三项，与通报“存在问题”一致）")
+    if isna(ix.set_index("code").at[code, "index"]):
+        st.markdown(f"{sel.label}无指数（无数据或各项指标均不适用），不列优势与问题。")
+    else:
+        pri = unit_priorities(data.index_detail(sel.key, sel.period, sel.level, sel.province, sel.skey), code, sc)
+        strengths_text, issues_text = priorities_summary(pri, sc)
+        st.markdown(f":green[{strengths_text}]  \n:red[{issues_text}]")
 
 # --- headline: index, score, KPIs ---------------------------------------------------------------------
 row = ix.set_index("code").loc[code]

@@ -554,3 +554,58 @@ def boundaries(level: str, province: str) -> dict:
     from ui import geo
 
     return geo.boundaries(level, province)
+
+
+# --- the bulletin (通报) and the leaders' brief ----------------------------------------------------
+def bulletin(k: Key, period: str, level: str, province: str, skey: tuple[str, int]):
+    """The period's 执法情况通报 (metrics.bulletin.Bulletin). It names every unit's figures, so
+    only staff who may issue notices read it (a city user's scope covers its own units only)."""
+    require("notices")
+    return _bulletin(k, period, level, province, skey)
+
+
+def bulletin_files(k: Key, period: str, level: str, province: str, skey: tuple[str, int],
+                   issued_on: str) -> dict[str, bytes]:
+    """The bulletin's .docx, its annex .xlsx and the one-page brief .docx: {'docx', 'xlsx', 'brief'}."""
+    require("notices")
+    return _bulletin_files(k, period, level, province, skey, issued_on)
+
+
+@memo(max_entries=8, show_spinner="正在生成通报（汇总全省数据，约需十余秒）…")
+def _bulletin(k: Key, period: str, level: str, province: str, skey: tuple[str, int]):
+    from metrics.bulletin import build_bulletin
+    from official.bulletin import notice_numbers
+
+    with _cursor(k) as cur:  # the headline totals read the warehouse's tables (not a province slice)
+        return build_bulletin(cur, Period.parse(period), level, province, scheme(skey), numbers=notice_numbers(cur))
+
+
+@memo(max_entries=8, show_spinner="正在排版通报…")
+def _bulletin_files(k: Key, period: str, level: str, province: str, skey: tuple[str, int],
+                    issued_on: str) -> dict[str, bytes]:
+    import datetime as dt
+
+    from metrics.bulletin import annex_xlsx
+    from official.bulletin import brief_docx, render_docx
+
+    b = _bulletin(k, period, level, province, skey)
+    on = dt.date.fromisoformat(issued_on)
+    return {"docx": render_docx(b, issued_on=on), "xlsx": annex_xlsx(b), "brief": brief_docx(b, made_on=on)}
+
+
+def brief_pdf(k: Key, period: str, level: str, province: str, skey: tuple[str, int], issued_on: str) -> bytes | None:
+    """The one-page brief as PDF where LibreOffice is installed (a layout preview: the official
+    fonts are substituted), else None."""
+    require("notices")
+    return _brief_pdf(k, period, level, province, skey, issued_on)
+
+
+@memo(max_entries=8, show_spinner="正在转换为 PDF（LibreOffice）…")
+def _brief_pdf(k: Key, period: str, level: str, province: str, skey: tuple[str, int], issued_on: str) -> bytes | None:
+    from official.bulletin import to_pdf_preview
+    from official.writer import DocumentError
+
+    try:
+        return to_pdf_preview(_bulletin_files(k, period, level, province, skey, issued_on)["brief"])
+    except DocumentError:
+        return None  # no LibreOffice here: the .docx only

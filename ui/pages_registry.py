@@ -28,7 +28,7 @@ PAGES: tuple[PageDecl, ...] = (
     PageDecl("region", "pages/region.py", "区域分析", ":material/travel_explore:", "region", "read", "分析"),
     PageDecl("analysis", "pages/analysis.py", "分析工具", ":material/query_stats:", "analysis", "read", "分析"),
     PageDecl("assessment", "pages/assessment.py", "季度考评", ":material/fact_check:", "assessment", "read", "考评"),
-    PageDecl("bulletin", "pages/bulletin.py", "通报", ":material/campaign:", "bulletin", "read", "考评"),
+    PageDecl("bulletin", "pages/bulletin.py", "通报", ":material/campaign:", "bulletin", "notices", "考评"),
     PageDecl("start", "pages/start.py", "开始使用", ":material/rocket_launch:", "start", None, "开始", when="empty"),
     PageDecl("import", "pages/data_import.py", "数据导入", ":material/upload_file:", "data_import", "import",
              "数据与方法", when="always"),
