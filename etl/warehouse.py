@@ -334,9 +334,10 @@ def write(path: str | os.PathLike | None = None, *, fresh: bool = False) -> Iter
             init_schema(con)
             con.execute("BEGIN TRANSACTION")
             yield con
-            from etl import audit
+            from etl import audit, marts
 
             folded = audit.fold(con, p)  # the audit journal's events (logins) ride along with this write
+            marts.refresh(con)  # the stamped records (etl.marts) swap in with the records they are made of
             con.execute("COMMIT")
             crash_point("committed")
             con.execute("CHECKPOINT")

@@ -1,0 +1,71 @@
+"""The marts (etl.marts): every load stamps each record with the units it counts for, in the same
+write; a corrected inspection takes its hazards with it; a write that changes no record keeps them."""
+from __future__ import annotations
+
+from etl import marts, warehouse
+from metrics.indicators import compute_indicators
+from tests.etl import helpers as h
+
+CITY2, COUNTY3 = "330200", "330203"  # 宁波, 海曙
+
+
+def _units(db, mart, key):
+    return h.query(db, f"SELECT {key}, province_code, province_unit, city_unit, county_unit FROM {mart} ORDER BY 1")
+
+
+def test_a_load_stamps_every_record_with_its_units(base, load, files):
+    load(h.write(files / "i.csv", "inspections", [h.inspection(3, agency_code=h.CITY),
+                                                  h.inspection(4, agency_code=h.PROVINCE)]),
+         h.write(files / "p.csv", "penalties", [h.penalty(1, insp=3, hazard_id="", agency_code=h.CITY)]))
+    load(h.write(files / "h.csv", "hazards", [h.hazard(3, insp=3), h.hazard(4, insp=4)]))
+    assert _units(base, "mart_inspections", "inspection_id") == [
+        ("JC0001", "330000", None, h.CITY, h.COUNTY),   # a county bureau: its county, its city
+        ("JC0002", "330000", None, h.CITY, h.COUNTY),
+        ("JC0003", "330000", None, h.CITY, None),       # a city bureau's inspection: the city, no county
+        ("JC0004", "330000", "330000", None, None),     # the province bureau: the province alone
+    ]
+    # a hazard belongs where its inspection belongs
+    assert _units(base, "mart_hazards", "hazard_id") == [
+        ("YH0001", "330000", None, h.CITY, h.COUNTY),
+        ("YH0003", "330000", None, h.CITY, None),
+        ("YH0004", "330000", "330000", None, None),
+    ]
+    assert _units(base, "mart_penalties", "case_id") == [("AJ0001", "330000", None, h.CITY, None)]
+    # the register counts where the enterprise is located
+    assert {r[1:] for r in _units(base, "mart_enterprises", "enterprise_id")} == {("330000", "330000", h.CITY, h.COUNTY)}
+    assert h.one(base, "SELECT hazards_found FROM mart_inspections WHERE inspection_id = 'JC0001'") == 1
+
+
+def test_a_corrected_inspection_takes_its_hazards_with_it(base, load, files):
+    load(h.write(files / "h.csv", "hazards", [h.hazard(2, insp=1, is_major="是", rectified_date="")]))
+    con = warehouse.connect_read(base)
+    try:
+        before = compute_indicators(con, "2024Q1", "county", "330000", indicators=["rectification"])
+    finally:
+        con.close()
+    assert before.set_index("code").loc[h.COUNTY, "denominator"] == 2
+    # the inspection was really 宁波海曙's, on another day: re-loaded under the same id
+    fix = h.write(files / "i_fix.csv", "inspections",
+                  [h.inspection(1, agency_code=COUNTY3, inspection_date="2024-05-02")])
+    assert h.only_file(load(fix)).replaced == 1
+    assert _units(base, "mart_inspections", "inspection_id")[0] == ("JC0001", "330000", None, CITY2, COUNTY3)
+    assert [r[3:] for r in _units(base, "mart_hazards", "hazard_id")] == [(CITY2, COUNTY3), (CITY2, COUNTY3)]
+    assert h.query(base, "SELECT DISTINCT inspection_date::VARCHAR FROM mart_hazards") == [("2024-05-02",)]
+    con = warehouse.connect_read(base)
+    try:
+        after = compute_indicators(con, "2024Q1", "county", "330000", indicators=["rectification"]).set_index("code")
+    finally:
+        con.close()
+    assert after.loc[h.COUNTY, "denominator"] == 0 and after.loc[COUNTY3, "denominator"] == 2
+
+
+def test_a_write_that_changes_no_record_keeps_the_marts(base):
+    built = h.one(base, f"SELECT built_at FROM {marts.STATE}")
+    with warehouse.write(base) as con:
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('note', 'x')")
+    assert h.one(base, f"SELECT built_at FROM {marts.STATE}") == built
+    with warehouse.write(base) as con:
+        con.execute("UPDATE hazards SET is_major = TRUE")
+        assert not marts.fresh(con)
+    assert h.query(base, "SELECT DISTINCT is_major FROM mart_hazards") == [(True,)]
+    assert h.one(base, f"SELECT built_at FROM {marts.STATE}") > built
