@@ -7,10 +7,9 @@ The workload is what the app computes for a province (the app and the metrics pa
 province at a time: peers are the units of a level in one province): every base indicator for the
 year (cities and counties), the effectiveness index for cities and counties, and the quarterly
 score for the year's four quarters (cities and counties) — 12 calls of metrics.compute_indicators,
-compute_index and compute_score — made as the app makes them: on a province slice
-(metrics.slice: the province's records joined once, in memory; its making is part of the time)
-when the warehouse holds several provinces. The same calls straight on the warehouse are timed
-too ("without a slice"). The default province is the one with the most counties (四川, 183
+compute_index and compute_score — made as the app makes them: straight on the warehouse, whose
+records the ETL has stamped with their units (etl.marts), so a province's numbers filter its rows
+and join nothing. The default province is the one with the most counties (四川, 183
 counties and 21 cities). ``--all-provinces`` runs it for every province (the ministry's view).
 
 The yardstick (bench/pandas_reference.py) computes the same numbers with pandas from the same
@@ -36,16 +35,12 @@ TARGET_SPEEDUP = 10.0
 YEAR = 2025
 
 
-def ours(con, province: str, year: int = YEAR, sliced: bool = True) -> dict[str, pd.DataFrame]:
-    """The 12 calls, as the app makes them: on a province slice (metrics.slice, made here and
-    counted in the time) when the warehouse holds several provinces, else on the warehouse."""
+def ours(con, province: str, year: int = YEAR) -> dict[str, pd.DataFrame]:
+    """The 12 calls, as the app makes them: on the warehouse (its marts)."""
     from metrics.index import compute_index
     from metrics.indicators import compute_indicators
     from metrics.score import compute_score
-    from metrics.slice import province_slice
 
-    if sliced and len(provinces(con)) > 1:
-        con = province_slice(con, province)
     out = {}
     for level in ("city", "county"):
         out[f"indicators/{level}"] = compute_indicators(con, str(year), level, province)
@@ -142,25 +137,8 @@ def child_profile(db: Path, province: str) -> None:
                               "queries": len(log), "sql_seconds": round(sum(t for t, _ in log), 3)})
             everything += log
     slowest = max(everything, key=lambda x: x[0])[1]
-    # the same calls on a province slice: its making (one query per source), then the calls
-    from metrics.slice import province_slice
-
-    with common.query_log() as log:
-        t0 = time.perf_counter()
-        mem = province_slice(con, province)
-        made = time.perf_counter() - t0
-    on_slice = []
-    for level in ("city", "county"):
-        for name, fn, period in [("indicators", compute_indicators, str(YEAR)), ("index", compute_index, str(YEAR))] + \
-                [("score", compute_score, f"{YEAR}Q{q}") for q in range(1, 5)]:
-            t0 = time.perf_counter()
-            fn(mem, period, level, province)
-            on_slice.append({"call": f"{name} {period} {level}", "seconds": round(time.perf_counter() - t0, 3)})
     common.child_report(step="profile", calls=calls, heaviest=common.heaviest(everything),
-                        slowest_query=common.operator_profile(con, slowest),
-                        slice_seconds=round(made, 3), slice_queries=common.heaviest(log, 8),
-                        calls_on_slice=on_slice)
-    mem.close()
+                        slowest_query=common.operator_profile(con, slowest))
     con.close()
 
 
@@ -172,12 +150,11 @@ def child(kind: str, db: Path, province: str, all_provinces: bool) -> None:
     con.execute("SET enable_progress_bar = false")
     todo = provinces(con) if all_provinces else [province]
     n = 0
-    if kind in ("ours", "direct"):
+    if kind == "ours":
         import metrics.index  # noqa: F401  (imports are not the workload)
-        import metrics.slice  # noqa: F401
         t0, c0 = time.perf_counter(), time.process_time()
         for p in todo:
-            n += sum(len(v) for v in ours(con, p, sliced=kind == "ours").values())
+            n += sum(len(v) for v in ours(con, p).values())
     else:
         from bench import pandas_reference
 
@@ -215,14 +192,11 @@ def run(db: Path, province: str | None = None, reps: int = 3, all_provinces: boo
     for p in verdict["problems"][:10]:
         log("    " + p)
     args = [str(db), province] + (["--all"] if all_provinces else [])
-    mine, ref, direct = [], [], []
+    mine, ref = [], []
     for r in range(reps):
         m = common.run_child("bench.bench_metrics", ["ours", *args])
         mine.append(m)
         log(f"  rep {r + 1}: metrics {m['seconds']:.2f}s peak {common.fmt_bytes(m['peak_rss'])} (load {m['load_before']:.2f})")
-        d = common.run_child("bench.bench_metrics", ["direct", *args])
-        direct.append(d)
-        log(f"  rep {r + 1}: metrics without a slice {d['seconds']:.2f}s peak {common.fmt_bytes(d['peak_rss'])}")
         p = common.run_child("bench.bench_metrics", ["pandas", *args])
         ref.append(p)
         log(f"  rep {r + 1}: pandas  {p['seconds']:.2f}s peak {common.fmt_bytes(p['peak_rss'])} (load {p['load_before']:.2f})")
@@ -233,8 +207,6 @@ def run(db: Path, province: str | None = None, reps: int = 3, all_provinces: boo
         "all_provinces": all_provinces, "sizes": sizes, "reps": reps,
         "ours_seconds": [m["seconds"] for m in mine], "pandas_seconds": [p["seconds"] for p in ref],
         "ours_median": t_ours, "pandas_median": t_ref, "speedup": t_ref / t_ours,
-        "direct_seconds": [d["seconds"] for d in direct], "direct_median": common.median([d["seconds"] for d in direct]),
-        "direct_peak_rss": max(d["peak_rss"] for d in direct),
         "ours_peak_rss": max(m["peak_rss"] for m in mine), "pandas_peak_rss": max(p["peak_rss"] for p in ref),
         "loads_before": [x["load_before"] for x in mine + ref],
         "equal": not verdict["problems"], "problems": verdict["problems"], "compared": verdict["compared"],
@@ -275,7 +247,7 @@ def summary(r: dict) -> str:
         f"metrics, {scope}, warehouse of {r['sizes']['hazards']:,} hazards, median of {r['reps']}:",
         f"  ours {r['ours_median']:.2f}s (target ≤ {TARGET_SECONDS:g}s: {ok(r['met']['seconds'])}); "
         f"pandas {r['pandas_median']:.2f}s; speedup {r['speedup']:.2f}× (target ≥ 10×: {ok(r['met']['speedup'])})",
-        f"  results equal to the pandas reference: {ok(r['equal'])}; without a province slice {r['direct_median']:.2f}s",
+        f"  results equal to the pandas reference: {ok(r['equal'])}",
         f"  peak RSS ours {common.fmt_bytes(r['ours_peak_rss'])} (target ≤ 4 GiB: {ok(r['met']['peak_rss'])}), "
         f"pandas {common.fmt_bytes(r['pandas_peak_rss'])}",
     ])

@@ -1,15 +1,14 @@
 """The records behind a number: for a region, period and indicator, the rows its numerator or
-denominator counts (or sums), through the same SQL the indicator uses."""
+denominator counts (or sums), through the same compiler pieces the indicator uses (metrics.query)."""
 from __future__ import annotations
 
 import duckdb
 import pandas as pd
 
-from metrics import expr
 from metrics.periods import Period
-from metrics.query import condition_sql, period_variables, placed_source_sql, run, sliced_for
+from metrics.query import ensure_marts, part_records_sql, run
 from metrics.scheme import Scheme, load_scheme
-from metrics.sources import LEVEL_OF_CHINESE, SOURCES
+from metrics.sources import LEVEL_OF_CHINESE
 
 
 def records(con: duckdb.DuckDBPyConnection, period: str | Period, code: str, indicator: str,
@@ -32,12 +31,5 @@ def records(con: duckdb.DuckDBPyConnection, period: str | Period, code: str, ind
     if region.empty:
         raise ValueError(f"no region {code}")
     level, province = LEVEL_OF_CHINESE[region.iloc[0, 0]], region.iloc[0, 1]
-    src = SOURCES[p.table]
-    extra = ""
-    if p.agg == "sum":
-        amount = expr.compile_sql(p.amount, src.columns, lambda c: f's."{c}"', period_variables(period))
-        extra = f", {amount} AS amount"
-    order = f's."{p.column}", s."{src.key}"' if p.agg == "distinct" else f's."{src.key}"'
-    sql = (f"SELECT s.* EXCLUDE (unit){extra} FROM ({placed_source_sql(p.table, level, province, sliced_for(con, province))}) s "
-           f"WHERE s.unit = {expr.sql_literal(str(code))} AND {condition_sql(p, period)} ORDER BY {order}")
-    return run(con, sql)
+    ensure_marts(con)
+    return run(con, part_records_sql(p, period, level, province, str(code)))

@@ -1,4 +1,5 @@
-"""Base indicators (methodology §1) for every unit of a level in one period, in one SQL query.
+"""Base indicators (methodology §1) for every unit of a level in one period, in one SQL query
+(metrics.query, the one compiler, over the stamped marts).
 
 Every unit of the level in the province is a row, records or not. A ratio whose denominator is 0
 is NA (never 0, never 100); a count or sum with no records is 0. ``assessed`` says whether the
@@ -10,45 +11,14 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from metrics.expr import sql_literal
 from metrics.periods import Period
 from metrics.provinces import resolve_province
-from metrics.query import parts_by_unit_sql, run, sliced_for
+from metrics.query import COLUMNS, indicator_frame
 from metrics.rounding import round_half_away
-from metrics.scheme import Part, Scheme, load_scheme
-from metrics.sources import ACTIVITY, SOURCES, level_name, units_sql
+from metrics.scheme import Scheme, load_scheme
+from metrics.sources import level_name
 
-COLUMNS = ["code", "name", "indicator", "value", "numerator", "denominator", "indicator_name", "unit", "assessed"]
-_ACTIVITY_PARTS = [Part(t, "count", window="period", date=SOURCES[t].date) for t in ACTIVITY]
-
-
-def indicators_sql(scheme: Scheme, period: Period, level: str, province: str, codes: list[str],
-                   sliced: bool = False) -> str:
-    """One query: a row per unit × indicator with numerator, denominator, value and assessed."""
-    inds = [scheme.indicator(c) for c in codes]
-    parts = [p for i in inds for p in (i.numerator, i.denominator) if p is not None] + _ACTIVITY_PARTS
-    per_table = parts_by_unit_sql(parts, period, level, province, sliced)
-    ctes = [f"units AS ({units_sql(level, province)})"]
-    joins, alias = [], {}
-    for table, (sql, aliases) in per_table.items():
-        ctes.append(f"agg_{table} AS ({sql})")
-        joins.append(f"LEFT JOIN agg_{table} ON agg_{table}.unit = u.code")
-        for part, a in aliases.items():
-            alias[part] = a
-    wide_cols = ", ".join(f"CAST(coalesce({a}, 0) AS DOUBLE) AS {a}" for a in dict.fromkeys(alias.values()))
-    ctes.append(f"wide AS (SELECT u.code, u.name, {wide_cols} FROM units u {' '.join(joins)})")
-    active = " + ".join(alias[p] for p in _ACTIVITY_PARTS)
-    selects = []
-    for order, ind in enumerate(inds):
-        n = alias[ind.numerator]
-        if ind.denominator is None:
-            d, value = "CAST(NULL AS DOUBLE)", n
-        else:
-            d = alias[ind.denominator]
-            value = f"CASE WHEN {d} = 0 THEN NULL ELSE {n} / {d} END"
-        selects.append(f"SELECT code, name, {sql_literal(ind.code)} AS indicator, {order} AS ord, {value} AS value, "
-                       f"{n} AS numerator, {d} AS denominator, ({active}) > 0 AS assessed FROM wide")
-    return (f"WITH {', '.join(ctes)}\n" + "\nUNION ALL\n".join(selects) + "\nORDER BY code, ord")
+__all__ = ["COLUMNS", "compute_indicators", "published"]
 
 
 def compute_indicators(con: duckdb.DuckDBPyConnection, period: str | Period, level: str = "city",
@@ -57,18 +27,15 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, period: str | Period, lev
     """Long frame code, name, indicator, value, numerator, denominator, indicator_name, unit, assessed.
 
     ``indicators`` limits the codes (default: all of the scheme's, in its order). Values are
-    unrounded (``published`` rounds them for display); ratios are fractions, money 万元.
+    unrounded (``published`` rounds them for display); ratios are fractions, money 万元. One
+    period is the one-element case of metrics.query's compiler (metrics.panel: many periods).
     """
     period = Period.parse(period)
     scheme = scheme or load_scheme()
     level_name(level)
     province = resolve_province(con, province)
     codes = list(indicators) if indicators is not None else list(scheme.indicators)
-    df = run(con, indicators_sql(scheme, period, level, province, codes, sliced_for(con, province)))
-    df = df.drop(columns="ord")
-    df["indicator_name"] = df["indicator"].map({c: scheme.indicators[c].name for c in codes})
-    df["unit"] = df["indicator"].map({c: scheme.indicators[c].unit for c in codes})
-    df["assessed"] = df["assessed"].astype(bool)
+    df = indicator_frame(con, [period], level, province, scheme, codes)
     return df[COLUMNS].reset_index(drop=True)
 
 

@@ -1,13 +1,13 @@
 """Headline figures (KPI tiles) for a region and period, with the change against another period.
 
-The tiles are plain totals, not scored indicators: how many inspections, hazards and penalty
-cases a region's agencies recorded in the period, the rectification rate of the period's hazards
-and the fines imposed. They follow the data contract's counting rule: a region's figures are the
-records of every agency inside it (a province: every agency of the province incl. its own
-bureau; a city: its bureau and its counties'; a county: its own bureau's), a hazard belongs where
-its inspection belongs, and a record belongs to the period that holds its date (inspection_date,
-found_date, filed_date). Rectification is judged as of the period's last day (隐患整改率 of
-../shared/spec/indicators.md with its default denominator, hazards needing rectification).
+The tiles are plain totals of the region's records: how many inspections, hazards and penalty
+cases its agencies recorded in the period (the compiler's activity counts, the very ones that
+decide whether a unit is assessed), the scheme's 隐患整改率 (its numerator and denominator too)
+and 处罚金额, and the major hazards found (the denominator of the scheme's 重大隐患立案率). They
+are compiled by metrics.query from the scheme's definitions, so a number shown as a tile and as an
+indicator is the same number. Counting rule: a city's figures are its bureau's and its counties',
+a county's its own bureau's; a province's tiles count every agency of the province (its own
+bureau, its cities' and counties').
 
 All functions are pure: a DuckDB connection (or cursor) in, a DataFrame out.
 """
@@ -18,7 +18,11 @@ import math
 import duckdb
 import pandas as pd
 
+from metrics.expr import sql_literal
 from metrics.periods import Period
+from metrics.query import ACTIVITY_PARTS, parts_frame, run
+from metrics.scheme import Part, Scheme, load_scheme
+from metrics.sources import unit_column
 
 # key, Chinese name, unit, how the change is shown ('pct' relative change, 'pp' percentage points)
 KPIS: list[tuple[str, str, str, str]] = [
@@ -30,84 +34,61 @@ KPIS: list[tuple[str, str, str, str]] = [
 ]
 
 LEVELS = {"province": "省", "city": "市", "county": "县"}
+TOTAL_COLUMNS = ["code", "name", "inspections", "hazards", "needing", "rectified", "rectification",
+                 "major_hazards", "cases", "fines"]
 
 
 def region_level(con: duckdb.DuckDBPyConnection, code: str) -> str:
     """'province', 'city' or 'county' for a region code; KeyError when unknown."""
-    row = con.execute("SELECT level FROM regions WHERE code = ?", [str(code)]).fetchone()
-    if not row:
+    df = run(con, "SELECT level FROM regions WHERE code = ?", [str(code)])
+    if df.empty:
         raise KeyError(f"unknown region code {code!r}")
-    return {v: k for k, v in LEVELS.items()}[row[0]]
+    return {v: k for k, v in LEVELS.items()}[df.iloc[0, 0]]
 
 
-def agency_filter(level: str, unit_column: str) -> str:
-    """SQL condition: agency region row `a` lies inside the unit whose code is `unit_column`."""
-    if level == "province":
-        return f"a.province_code = {unit_column}"
-    if level == "city":
-        return f"a.city_code = {unit_column}"
-    if level == "county":
-        return f"a.code = {unit_column}"
-    raise ValueError(f"level must be province, city or county, not {level!r}")
+def placing(con: duckdb.DuckDBPyConnection, code: str) -> tuple[str, str, str]:
+    """(level, province, the mart column placing a record in region ``code``): a city's or a
+    county's stamped unit; for a province, every record of the province (``province_code``)."""
+    level = region_level(con, code)
+    province = run(con, "SELECT province_code FROM regions WHERE code = ?", [str(code)]).iloc[0, 0]
+    return level, province, ("province_code" if level == "province" else unit_column(level))
 
 
-def _unit_totals_sql(level: str) -> str:
-    """Per-unit totals for the units in temp relation `units(code, name)` over [$start, $end]."""
-    inside = agency_filter(level, "u.code")
-    return f"""
-    WITH agencies AS (
-        SELECT u.code AS unit, a.code AS agency_code
-        FROM units u JOIN regions a ON {inside}
-    ),
-    ins AS (
-        SELECT g.unit, count(*) AS inspections
-        FROM inspections i JOIN agencies g USING (agency_code)
-        WHERE i.inspection_date BETWEEN $start AND $end
-        GROUP BY g.unit
-    ),
-    haz AS (
-        SELECT g.unit,
-               count(*) AS hazards,
-               count(*) FILTER (h.needs_rectification) AS needing,
-               count(*) FILTER (h.needs_rectification AND h.rectified_date <= $end) AS rectified,
-               count(*) FILTER (h.is_major) AS major
-        FROM hazards h
-        JOIN inspections i USING (inspection_id)
-        JOIN agencies g ON g.agency_code = i.agency_code
-        WHERE h.found_date BETWEEN $start AND $end
-        GROUP BY g.unit
-    ),
-    pen AS (
-        SELECT g.unit, count(*) AS cases,
-               sum(p.fine_company + p.fine_person) / 10000.0 AS fines
-        FROM penalties p JOIN agencies g USING (agency_code)
-        WHERE p.filed_date BETWEEN $start AND $end
-        GROUP BY g.unit
-    )
-    SELECT u.code, u.name,
-           coalesce(ins.inspections, 0) AS inspections,
-           coalesce(haz.hazards, 0) AS hazards,
-           coalesce(haz.needing, 0) AS needing,
-           coalesce(haz.rectified, 0) AS rectified,
-           CAST(haz.rectified AS DOUBLE) / nullif(haz.needing, 0) AS rectification,
-           coalesce(haz.major, 0) AS major_hazards,
-           coalesce(pen.cases, 0) AS cases,
-           CAST(coalesce(pen.fines, 0) AS DOUBLE) AS fines
-    FROM units u
-    LEFT JOIN ins ON ins.unit = u.code
-    LEFT JOIN haz ON haz.unit = u.code
-    LEFT JOIN pen ON pen.unit = u.code
-    ORDER BY u.code
-    """
+def definitions(scheme: Scheme | None = None) -> dict[str, Part]:
+    """The parts behind the totals, from the compiler and the scheme: column → Part."""
+    scheme = scheme or load_scheme()
+    ins, haz, pen = ACTIVITY_PARTS
+    rect = scheme.indicator("rectification")
+    return {"inspections": ins, "hazards": haz, "cases": pen,
+            "needing": rect.denominator, "rectified": rect.numerator,
+            "major_hazards": scheme.indicator("major_filing").denominator,
+            "fines": scheme.indicator("fines_total").numerator,
+            "overdue_major": scheme.indicator("overdue_major").numerator}
 
 
-def _totals(con, units_sql: str, params: dict, level: str, period: Period) -> pd.DataFrame:
-    # the units CTE and the totals CTEs share one WITH clause
-    sql = f"WITH units AS ({units_sql}),\n" + _unit_totals_sql(level).lstrip().removeprefix("WITH")
-    return con.execute(sql, {**params, "start": period.start, "end": period.end}).df()
+def totals(con, periods: list[Period], level: str, province: str, scheme: Scheme | None = None,
+           columns: tuple[str, ...] = tuple(TOTAL_COLUMNS[2:]), **how) -> pd.DataFrame:
+    """The totals of every unit (metrics.query.parts_sql's ``how``: units, unit_col, only, by) ×
+    period: code, name, period and the wanted columns (``rectification`` = rectified ÷ needing,
+    NA when nothing needed rectification)."""
+    defs = definitions(scheme)
+    want = [c for c in columns if c != "rectification"]
+    if "rectification" in columns:
+        want += [c for c in ("needing", "rectified") if c not in want]
+    wide, alias = parts_frame(con, [defs[c] for c in want], periods, level, province, **how)
+    out = wide[["code", "name"]].copy()
+    out.insert(0, "period", wide["pid"].map({i: str(p) for i, p in enumerate(periods)}))
+    for c in want:
+        out[c] = wide[alias[defs[c]]].astype(float)
+        if c != "fines":
+            out[c] = out[c].astype("int64")
+    if "rectification" in columns:
+        out["rectification"] = (out["rectified"] / out["needing"].where(out["needing"] > 0)).astype(float)
+    return out
 
 
-def unit_totals(con, period: Period | str, level: str, province: str, parent: str | None = None) -> pd.DataFrame:
+def unit_totals(con, period: Period | str, level: str, province: str, parent: str | None = None,
+                scheme: Scheme | None = None) -> pd.DataFrame:
     """Every unit of `level` ('city' | 'county') in `province` (optionally only those inside the
     city `parent`) with its totals for the period: code, name, inspections, hazards, needing,
     rectified, rectification (NA when nothing needed rectification), major_hazards, cases,
@@ -115,20 +96,29 @@ def unit_totals(con, period: Period | str, level: str, province: str, parent: st
     period = Period.parse(period)
     if level not in ("city", "county"):
         raise ValueError(f"level must be city or county, not {level!r}")
-    units_sql = "SELECT code, name FROM regions WHERE level = $lvl AND province_code = $province"
-    params = {"lvl": LEVELS[level], "province": str(province)}
+    units = (f"SELECT code, name FROM regions WHERE level = {sql_literal(LEVELS[level])} "
+             f"AND province_code = {sql_literal(str(province))}")
     if parent:
-        units_sql += " AND (city_code = $parent OR parent_code = $parent)"
-        params["parent"] = str(parent)
-    return _totals(con, units_sql, params, level, period)
+        units += f" AND (city_code = {sql_literal(str(parent))} OR parent_code = {sql_literal(str(parent))})"
+    df = totals(con, [period], level, str(province), scheme, units=units)
+    return df[TOTAL_COLUMNS].reset_index(drop=True)
 
 
-def region_totals(con, period: Period | str, code: str) -> dict[str, float]:
+def region_totals(con, period: Period | str, code: str, scheme: Scheme | None = None) -> dict[str, float]:
     """The totals of one region (province, city or county) for the period, as a dict."""
-    period = Period.parse(period)
-    level = region_level(con, code)
-    df = _totals(con, "SELECT code, name FROM regions WHERE code = $code", {"code": str(code)}, level, period)
-    return {k: (None if (isinstance(v, float) and math.isnan(v)) else v) for k, v in df.iloc[0].to_dict().items()}
+    return region_series(con, [period], code, scheme)[0]
+
+
+def region_series(con, periods: list[Period | str], code: str, scheme: Scheme | None = None) -> list[dict]:
+    """region_totals for several periods in one query (the tiles' sparklines)."""
+    periods = [Period.parse(p) for p in periods]
+    level, province, col = placing(con, code)
+    units = f"SELECT code, name FROM regions WHERE code = {sql_literal(str(code))}"
+    df = totals(con, periods, level, province, scheme, units=units, unit_col=col, only=str(code))
+    out = []
+    for row in df.drop(columns="period").to_dict("records"):
+        out.append({k: (None if (isinstance(v, float) and math.isnan(v)) else v) for k, v in row.items()})
+    return out
 
 
 def _change(now, then, kind: str):
@@ -141,7 +131,8 @@ def _change(now, then, kind: str):
     return (now - then) / then
 
 
-def kpi_tiles(con, period: Period | str, code: str, against: str = "previous") -> pd.DataFrame:
+def kpi_tiles(con, period: Period | str, code: str, against: str = "previous",
+              scheme: Scheme | None = None) -> pd.DataFrame:
     """One row per KPI tile for region `code`: kpi, name, unit, value, previous, change, change_kind.
 
     `against` = 'previous' (the period before: quarter → quarter, year → year) or 'year_ago'.
@@ -150,8 +141,7 @@ def kpi_tiles(con, period: Period | str, code: str, against: str = "previous") -
     """
     period = Period.parse(period)
     other = period.previous() if against == "previous" else period.year_ago()
-    now = region_totals(con, period, code)
-    then = region_totals(con, other, code)
+    now, then = region_series(con, [period, other], code, scheme)
     rows = []
     for key, name, unit, kind in KPIS:
         rows.append(dict(kpi=key, name=name, unit=unit, value=now[key], previous=then[key],

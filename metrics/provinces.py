@@ -38,9 +38,7 @@ def default_province(con: duckdb.DuckDBPyConnection) -> str:
 def resolve_province(con: duckdb.DuckDBPyConnection, province: str | None) -> str:
     """A checked province code: the one given (must be a province in regions) or the default."""
     if province is None:
-        from metrics.slice import slice_province
-
-        return slice_province(con) or default_province(con)
+        return default_province(con)
     code = str(province).strip()
     if not re.fullmatch(r"\d{6}", code):
         raise ProvinceError(f"not a region code: {province!r} (6 digits, e.g. 330000)")

@@ -65,9 +65,9 @@ from sklearn.ensemble import IsolationForest
 from metrics.expr import sql_literal
 from metrics.periods import Period
 from metrics.provinces import resolve_province
-from metrics.query import placed_source_sql, run
+from metrics.query import ensure_marts, run
 from metrics.scheme import Scheme, load_scheme
-from metrics.sources import unit_map_sql, units_sql
+from metrics.sources import placed_sql, units_sql
 
 RULES = {
     "coverage_over_100": "执法检查覆盖率超过100%",
@@ -133,12 +133,12 @@ def _panel_sql(period: Period, level: str, province: str, s: QualitySettings) ->
     start, end = sql_literal(period.start), sql_literal(period.end)
     q_end = "(date_trunc('quarter', {d}) + INTERVAL 3 MONTH - INTERVAL 1 DAY)"
     late = f"(lh.loaded_at > {q_end} + INTERVAL {int(s.late_days)} DAY AND lh.run_id <> (SELECT first_run FROM backfill))"
-    agency = unit_map_sql(level, province, "agency")
     dec_lo = sql_literal(period.end - dt.timedelta(days=365))
     dec_hi = sql_literal(period.end - dt.timedelta(days=s.undecided_days))
     return f"""
     WITH backfill AS (SELECT run_id AS first_run FROM load_history ORDER BY load_id LIMIT 1),
-    h AS (SELECT s.* FROM ({placed_source_sql('hazards', level, province)}) s WHERE s.found_date BETWEEN {start} AND {end}),
+    h AS (SELECT s.* FROM ({placed_sql('hazards', level, province, ('load_id',))}) s
+          WHERE s.found_date BETWEEN {start} AND {end}),
     hz AS (SELECT unit, count(*) AS hazards,
                   count(*) FILTER (WHERE needs_rectification) AS needing,
                   count(*) FILTER (WHERE needs_rectification AND rectified_date <= {end}) AS rectified,
@@ -150,16 +150,15 @@ def _panel_sql(period: Period, level: str, province: str, s: QualitySettings) ->
                   count(*) FILTER (WHERE filed_date > {dec_lo} AND filed_date <= {dec_hi}) AS decidable,
                   count(*) FILTER (WHERE filed_date > {dec_lo} AND filed_date <= {dec_hi}
                                    AND (decision_date IS NULL OR decision_date > {end})) AS undecided_90
-           FROM ({placed_source_sql('penalties', level, province)}) s GROUP BY unit),
+           FROM ({placed_sql('penalties', level, province)}) s GROUP BY unit),
     recs AS (
-        SELECT m.unit, i.load_id, i.inspection_date AS d FROM inspections i JOIN ({agency}) m ON m.region = i.agency_code
-        WHERE i.inspection_date BETWEEN {start} AND {end}
+        SELECT s.unit, s.load_id, s.inspection_date AS d FROM ({placed_sql('inspections', level, province, ('load_id',))}) s
+        WHERE s.inspection_date BETWEEN {start} AND {end}
         UNION ALL
-        SELECT m.unit, h.load_id, h.found_date FROM hazards h JOIN inspections i USING (inspection_id)
-        JOIN ({agency}) m ON m.region = i.agency_code WHERE h.found_date BETWEEN {start} AND {end}
+        SELECT unit, load_id, found_date FROM h
         UNION ALL
-        SELECT m.unit, p.load_id, p.filed_date FROM penalties p JOIN ({agency}) m ON m.region = p.agency_code
-        WHERE p.filed_date BETWEEN {start} AND {end}),
+        SELECT s.unit, s.load_id, s.filed_date FROM ({placed_sql('penalties', level, province, ('load_id',))}) s
+        WHERE s.filed_date BETWEEN {start} AND {end}),
     lt AS (SELECT r.unit, count(*) AS records,
                   count(*) FILTER (WHERE {late.format(d='r.d')}) AS late_records
            FROM recs r LEFT JOIN load_history lh ON lh.load_id = r.load_id GROUP BY r.unit)
@@ -182,7 +181,7 @@ def _fines_sql(period: Period, level: str, province: str, s: QualitySettings) ->
         cols.append(f"count(*) FILTER (WHERE fine_company >= {a} AND fine_company < {b}) AS below_{k}, "
                     f"count(*) FILTER (WHERE fine_company >= {b} AND fine_company < {c}) AS above_{k}")
     return (f"SELECT unit AS code, count(*) AS cases, {', '.join(cols)} "
-            f"FROM ({placed_source_sql('penalties', level, province)}) s "
+            f"FROM ({placed_sql('penalties', level, province)}) s "
             f"WHERE filed_date > {lo} AND filed_date <= {sql_literal(period.end)} GROUP BY unit")
 
 
@@ -195,7 +194,7 @@ def same_day_history(con: duckdb.DuckDBPyConnection, periods: list[Period], leve
         SELECT unit AS code, year(found_date) AS y, quarter(found_date) AS q,
                count(*) FILTER (WHERE needs_rectification) AS needing,
                count(*) FILTER (WHERE needs_rectification AND rectified_date = found_date) AS same_day
-        FROM ({placed_source_sql('hazards', level, province)}) s
+        FROM ({placed_sql('hazards', level, province)}) s
         WHERE found_date BETWEEN {sql_literal(lo)} AND {sql_literal(hi)} GROUP BY ALL""")
     df["period"] = df["y"].astype(int).astype(str) + "Q" + df["q"].astype(int).astype(str)
     df["same_day_share"] = (df["same_day"] / df["needing"].where(df["needing"] > 0)).astype(float)
@@ -423,6 +422,7 @@ def quality_report(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
     from metrics.panel import indicator_panel
 
     s = settings or QualitySettings()
+    ensure_marts(con)
     period = Period.parse(period)
     scheme = scheme or load_scheme()
     province = resolve_province(con, province)

@@ -5,8 +5,11 @@ every agency inside it — a city's own bureau and its counties' bureaus; a coun
 only; a province's bureau alone. A hazard belongs where its inspection belongs. The register
 (enterprises) counts where the enterprise is located, so a province's register is all of it.
 
-Each source is a fixed SQL over the warehouse with the columns scheme files may name (and their
-types, so filters are checked when the scheme is loaded, before any database is open).
+The rule is applied once per load: etl.marts stamps every record with the unit of each level it
+counts for (``mart_<table>``: the source's columns, ``province_code``, ``province_unit``,
+``city_unit``, ``county_unit``). Here each source names its columns (and their types, so filters
+are checked when the scheme is loaded, before any database is open); reads filter the stamped
+unit column and never join.
 """
 from __future__ import annotations
 
@@ -21,19 +24,16 @@ LEVEL_OF_CHINESE = {v: k for k, v in LEVELS.items()}
 @dataclass(frozen=True)
 class Source:
     name: str
-    sql: str                  # SELECT producing the columns below, one row per record; {places}: the
-                              # region codes wanted (a subquery), applied to the base tables first
-    columns: dict[str, str]   # column -> expr type (bool/number/date/text)
-    region_column: str        # the region code that places a record
+    columns: dict[str, str]   # column -> expr type (bool/number/date/text): what scheme files may name
+    region_column: str        # the region code that places a record (the mart's units are stamped from it)
     role: str                 # 'agency' (where the bureau is) or 'location' (where the enterprise is)
     date: str | None          # the date that puts a record in a period (None: undated)
     key: str                  # the record's id, for listing records behind a number
 
-    def select(self, places: str) -> str:
-        """The source's SQL over the records of the regions `places` (a subquery of codes) only:
-        the filter reaches the base tables before any join, so a province costs what its records
-        cost, not what the country's do."""
-        return self.sql.format(places=places)
+    @property
+    def mart(self) -> str:
+        """The table holding the records already joined and stamped with their units (etl.marts)."""
+        return f"mart_{self.name}"
 
     @property
     def date_columns(self) -> list[str]:
@@ -43,29 +43,12 @@ class Source:
 SOURCES: dict[str, Source] = {
     "inspections": Source(
         "inspections",
-        """SELECT i.inspection_id, i.enterprise_id, i.agency_code, i.inspection_date, i.inspection_type,
-                  i.via_mobile, i.with_expert,
-                  e.key_unit, e.industry, e.county_code AS enterprise_county,
-                  coalesce(hz.n, 0) AS hazards_found, coalesce(hz.n_major, 0) AS major_hazards_found
-           FROM (SELECT * FROM inspections WHERE agency_code IN ({places})) i
-           LEFT JOIN enterprises e USING (enterprise_id)
-           LEFT JOIN (SELECT h.inspection_id, count(*) AS n, count(*) FILTER (WHERE h.is_major) AS n_major
-                      FROM hazards h SEMI JOIN (SELECT inspection_id FROM inspections
-                                                WHERE agency_code IN ({places})) w USING (inspection_id)
-                      GROUP BY h.inspection_id) hz USING (inspection_id)""",
         {"inspection_id": TEXT, "enterprise_id": TEXT, "agency_code": TEXT, "inspection_date": DATE,
          "inspection_type": TEXT, "via_mobile": BOOL, "with_expert": BOOL, "key_unit": BOOL,
          "industry": TEXT, "enterprise_county": TEXT, "hazards_found": NUMBER, "major_hazards_found": NUMBER},
         "agency_code", "agency", "inspection_date", "inspection_id"),
     "hazards": Source(
         "hazards",
-        """SELECT h.hazard_id, h.inspection_id, h.found_date, h.is_major, h.key_matter, h.needs_rectification,
-                  h.deadline, h.rectified_date,
-                  i.agency_code, i.enterprise_id, i.inspection_date, i.inspection_type,
-                  e.key_unit, e.industry, e.county_code AS enterprise_county
-           FROM hazards h
-           JOIN (SELECT * FROM inspections WHERE agency_code IN ({places})) i USING (inspection_id)
-           LEFT JOIN enterprises e ON e.enterprise_id = i.enterprise_id""",
         {"hazard_id": TEXT, "inspection_id": TEXT, "found_date": DATE, "is_major": BOOL, "key_matter": BOOL,
          "needs_rectification": BOOL, "deadline": DATE, "rectified_date": DATE, "agency_code": TEXT,
          "enterprise_id": TEXT, "inspection_date": DATE, "inspection_type": TEXT, "key_unit": BOOL,
@@ -73,12 +56,6 @@ SOURCES: dict[str, Source] = {
         "agency_code", "agency", "found_date", "hazard_id"),
     "penalties": Source(
         "penalties",
-        """SELECT p.case_id, p.inspection_id, p.enterprise_id, p.agency_code, p.filed_date, p.decision_date,
-                  CAST(p.fine_company AS DOUBLE) AS fine_company, CAST(p.fine_person AS DOUBLE) AS fine_person,
-                  p.for_major_hazard, p.hazard_id, p.transferred, p.review_score, p.case_reported,
-                  e.key_unit, e.industry, e.county_code AS enterprise_county
-           FROM (SELECT * FROM penalties WHERE agency_code IN ({places})) p
-           LEFT JOIN enterprises e USING (enterprise_id)""",
         {"case_id": TEXT, "inspection_id": TEXT, "enterprise_id": TEXT, "agency_code": TEXT, "filed_date": DATE,
          "decision_date": DATE, "fine_company": NUMBER, "fine_person": NUMBER, "for_major_hazard": BOOL,
          "hazard_id": TEXT, "transferred": BOOL, "review_score": NUMBER, "case_reported": BOOL,
@@ -86,15 +63,35 @@ SOURCES: dict[str, Source] = {
         "agency_code", "agency", "filed_date", "case_id"),
     "plans": Source(
         "plans",
-        "SELECT agency_code, year, planned_inspections FROM plans WHERE agency_code IN ({places})",
         {"agency_code": TEXT, "year": NUMBER, "planned_inspections": NUMBER},
         "agency_code", "agency", None, "agency_code"),
     "enterprises": Source(
         "enterprises",
-        "SELECT enterprise_id, name, county_code, industry, key_unit FROM enterprises WHERE county_code IN ({places})",
         {"enterprise_id": TEXT, "name": TEXT, "county_code": TEXT, "industry": TEXT, "key_unit": BOOL},
         "county_code", "location", None, "enterprise_id"),
 }
+
+
+def unit_column(level: str) -> str:
+    """The mart column holding the unit of ``level`` a record counts for (etl.marts)."""
+    from etl.marts import UNIT_COLUMNS
+
+    return UNIT_COLUMNS[LEVEL_OF_CHINESE[level_name(level)]]
+
+
+def placed_sql(table: str, level: str, province: str, extra: tuple[str, ...] = (), *,
+               unit_col: str | None = None, only: str | None = None) -> str:
+    """SELECT unit, <the source's columns> (+ ``extra`` mart columns): the table's records that
+    count for a unit of ``level`` in ``province``. A filter on the stamped marts, no join.
+    ``unit_col`` names the mart column to place by instead (``province_code``: everything of the
+    province, as the KPI tiles of a province count); ``only`` keeps one unit's records."""
+    src = SOURCES[table]
+    unit = unit_col or unit_column(level)
+    cols = ", ".join(f's."{c}"' for c in dict.fromkeys([*src.columns, *extra]))
+    one = f" AND s.{unit} = {sql_literal(str(only))}" if only is not None else ""
+    return (f"SELECT s.{unit} AS unit, {cols} FROM {src.mart} s "
+            f"WHERE s.province_code = {sql_literal(str(province))} AND s.{unit} IS NOT NULL{one}")
+
 
 # A unit "has records" in a period (and is assessed) when it inspected, found a hazard or filed a case.
 ACTIVITY = ("inspections", "hazards", "penalties")
@@ -107,21 +104,6 @@ def level_name(level: str) -> str:
     if level in LEVEL_OF_CHINESE:
         return level
     raise ValueError(f"unknown level {level!r}: use city, county or province")
-
-
-def unit_map_sql(level: str, province: str, role: str) -> str:
-    """SELECT region, unit: for every region code of the province, the unit of ``level`` its
-    records count for (agencies) or that it lies in (the register). Regions counting for no unit
-    of the level (a province bureau, for cities) are left out."""
-    lv = level_name(level)
-    if lv == "省":
-        unit = "province_code" if role == "location" else "CASE WHEN level = '省' THEN code END"
-    elif lv == "市":
-        unit = "CASE WHEN level = '市' THEN code WHEN level = '县' THEN city_code END"
-    else:
-        unit = "CASE WHEN level = '县' THEN code END"
-    return (f"SELECT code AS region, {unit} AS unit FROM regions "
-            f"WHERE province_code = {sql_literal(province)} AND ({unit}) IS NOT NULL")
 
 
 def units_sql(level: str, province: str) -> str:

@@ -38,7 +38,7 @@ def _history(k: Key, level: str, province: str, skey: tuple[str, int], quarters:
     sc = data.scheme(skey)
     codes = score_codes(sc) + [n.code for n in sc.require_index().leaves] + \
         [c for c in (*PROFILE_EXTRA, "coverage", "key_coverage") if c in sc.indicators]
-    with data._metrics_cursor(k, province) as cur:
+    with data._cursor(k) as cur:
         return indicator_panel(cur, list(quarters), level, province, sc, list(dict.fromkeys(codes)))
 
 
@@ -47,7 +47,7 @@ def _score_history(k: Key, level: str, province: str, skey: tuple[str, int], qua
     from metrics.panel import score_panel
 
     long = _history(k, level, province, skey, quarters)
-    with data._metrics_cursor(k, province) as cur:
+    with data._cursor(k) as cur:
         return score_panel(cur, list(quarters), level, province, data.scheme(skey), long=long)
 
 

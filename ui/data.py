@@ -146,36 +146,6 @@ def _cursor(k: Key) -> Iterator[duckdb.DuckDBPyConnection]:
         cur.close()
 
 
-@memo(copy=False, max_entries=2, show_spinner="正在准备本省数据（全国数据仓库，每个版本一次）…")
-def _province_slice(path: str, version: tuple | None, province: str) -> duckdb.DuckDBPyConnection:
-    from metrics.slice import province_slice
-
-    return province_slice(_connection(path, version), province)
-
-
-@contextlib.contextmanager
-def _metrics_cursor(k: Key, province: str) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A cursor for the metrics of one province that read records through metrics.sources only
-    (indicators, index, score, year-on-year, panels): a province slice (metrics.slice,
-    joined once per warehouse version) when the warehouse holds several provinces' records — at
-    national scale a call then reads the province's rows instead of joining the country's —
-    else the warehouse itself (a province's warehouse is its own slice)."""
-    if not province or len(_status(k).get("provinces", [])) < 2:
-        with _cursor(k) as cur:
-            yield cur
-        return
-    try:
-        mem = _province_slice(*k, province)
-    except warehouse.WarehouseChanged:
-        st.rerun()
-        raise
-    cur = mem.cursor()
-    try:
-        yield cur
-    finally:
-        cur.close()
-
-
 def clear() -> None:
     """Forget every cached result (after a demo build in this process, for instance)."""
     from ui import cache
@@ -332,27 +302,27 @@ def records(k: Key, period: str, code: str, kind: str, enterprise_id: str | None
 @memo(max_entries=64, show_spinner=False)
 def _kpi_tiles(k: Key, period: str, code: str, against: str = "previous") -> pd.DataFrame:
     with _cursor(k) as cur:
-        return kpis.kpi_tiles(cur, period, code, against)
+        return kpis.kpi_tiles(cur, period, code, against, scheme())
 
 
 @memo(max_entries=64, show_spinner=False)
 def _kpi_series(k: Key, periods: tuple[str, ...], code: str) -> pd.DataFrame:
     """Totals of one region over several periods (sparklines): one row per period."""
     with _cursor(k) as cur:
-        rows = [{"period": p, **kpis.region_totals(cur, p, code)} for p in periods]
-    return pd.DataFrame(rows)
+        rows = kpis.region_series(cur, list(periods), code, scheme())
+    return pd.DataFrame([{"period": p, **r} for p, r in zip(periods, rows)])
 
 
 @memo(max_entries=64, show_spinner=False)
 def _children(k: Key, period: str, code: str) -> pd.DataFrame:
     with _cursor(k) as cur:
-        return drill.children(cur, period, code)
+        return drill.children(cur, period, code, scheme=scheme())
 
 
 @memo(max_entries=64, show_spinner=False)
 def _enterprises(k: Key, period: str, code: str) -> pd.DataFrame:
     with _cursor(k) as cur:
-        return drill.enterprises(cur, period, code)
+        return drill.enterprises(cur, period, code, scheme=scheme())
 
 
 @memo(max_entries=64, show_spinner=False)
@@ -408,7 +378,7 @@ def explain(k: Key, period: str, code: str, indicator: str, part: str, skey: tup
 def _indicators(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
     from metrics.indicators import compute_indicators
 
-    with _metrics_cursor(k, province) as cur:
+    with _cursor(k) as cur:
         return compute_indicators(cur, Period.parse(period), level, province, scheme(skey))
 
 
@@ -416,7 +386,7 @@ def _indicators(k: Key, period: str, level: str, province: str, skey: tuple[str,
 def _index(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
     from metrics.index import compute_index
 
-    with _metrics_cursor(k, province) as cur:
+    with _cursor(k) as cur:
         return compute_index(cur, Period.parse(period), level, province, scheme(skey))
 
 
@@ -426,7 +396,7 @@ def _index_detail(k: Key, period: str, level: str, province: str, skey: tuple[st
     metrics package offers it (metrics.index.compute_index(..., detail=True))."""
     from metrics import index as mindex
 
-    with _metrics_cursor(k, province) as cur:
+    with _cursor(k) as cur:
         return mindex.index_detail(cur, Period.parse(period), level, province, scheme(skey))
 
 
@@ -434,7 +404,7 @@ def _index_detail(k: Key, period: str, level: str, province: str, skey: tuple[st
 def _score(k: Key, quarter: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
     from metrics.score import compute_score
 
-    with _metrics_cursor(k, province) as cur:
+    with _cursor(k) as cur:
         return compute_score(cur, Period.parse(quarter), level, province, scheme(skey))
 
 
@@ -442,7 +412,7 @@ def _score(k: Key, quarter: str, level: str, province: str, skey: tuple[str, int
 def _warnings(k: Key, quarter: str, level: str, province: str, skey: tuple[str, int]):
     from metrics import score as mscore
 
-    with _metrics_cursor(k, province) as cur:
+    with _cursor(k) as cur:
         return mscore.warnings(cur, Period.parse(quarter), level, province, scheme(skey))
 
 
@@ -450,7 +420,7 @@ def _warnings(k: Key, quarter: str, level: str, province: str, skey: tuple[str, 
 def _commendations(k: Key, year: int, level: str, province: str, skey: tuple[str, int]):
     from metrics import score as mscore
 
-    with _metrics_cursor(k, province) as cur:
+    with _cursor(k) as cur:
         return mscore.commendations(cur, int(year), level, province, scheme(skey))
 
 
@@ -458,7 +428,7 @@ def _commendations(k: Key, year: int, level: str, province: str, skey: tuple[str
 def _year_on_year(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
     from metrics.yoy import year_on_year as yoy
 
-    with _metrics_cursor(k, province) as cur:
+    with _cursor(k) as cur:
         return yoy(cur, Period.parse(period), level, province, scheme(skey))
 
 

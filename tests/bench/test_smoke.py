@@ -78,8 +78,7 @@ def test_profiles_name_where_the_time_goes(etl_result):
     db = work / "warehouse.duckdb"
     m = bench_metrics.profile(db, save=False)
     assert len(m["calls"]) == 12 and all(c["queries"] >= 1 and c["seconds"] > 0 for c in m["calls"])
-    assert m["heaviest"] and m["slowest_query"]["operators"] and len(m["calls_on_slice"]) == 12
-    assert m["slice_seconds"] > 0 and m["slice_queries"]
+    assert m["heaviest"] and m["slowest_query"]["operators"]
     assert any(o["operator"] for o in m["slowest_query"]["operators"])
     d = bench_dashboard.profile(db, save=False)
     assert not d["errors"] and d["cold_queries"] >= 5 and d["heaviest"][0]["seconds"] >= d["heaviest"][-1]["seconds"]
