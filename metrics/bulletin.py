@@ -32,10 +32,10 @@ from metrics.kpis import kpi_tiles, region_totals, unit_totals
 from metrics.periods import Period
 from metrics.priorities import province_priorities, summary, unit_priorities, value_text
 from metrics.provinces import province_name, resolve_province
-from metrics.query import aggregate_sql, run, sliced_for
+from metrics.query import ensure_marts, parts_frame, run
 from metrics.rounding import round_half_away
 from metrics.scheme import Scheme, load_scheme
-from metrics.sources import SOURCES
+from metrics.sources import placed_sql
 from metrics.yoy import growth
 
 HERE = Path(__file__).resolve().parent
@@ -186,13 +186,11 @@ def level_noun(con, province: str, level: str) -> str:
 
 
 # --- numbers defined here (nowhere else) -------------------------------------------------------------
-def _province_rows(table: str, province: str, sliced: bool) -> str:
+def _province_rows(table: str, province: str) -> str:
     """The records of `table` that count for the province: every agency inside it (or, for the
-    register, every enterprise located in it) — the counting rule of metrics.kpis for a province."""
-    src = SOURCES[table]
-    places = f"SELECT code FROM regions WHERE province_code = {sql_literal(str(province))}"
-    rows = f"src_{table}" if sliced else f"({src.select(places)})"
-    return f'(SELECT * FROM {rows} r WHERE r."{src.region_column}" IN ({places}))'
+    register, every enterprise located in it) — the counting rule of metrics.kpis for a province,
+    a filter on the stamped records (etl.marts)."""
+    return f"({placed_sql(table, 'province', province, unit_col='province_code')})"
 
 
 def province_indicators(con: duckdb.DuckDBPyConnection, period: str | Period, province: str,
@@ -201,15 +199,14 @@ def province_indicators(con: duckdb.DuckDBPyConnection, period: str | Period, pr
     its own bureau included, as the overview's totals count it): indicator, name, unit, value,
     numerator, denominator. Same numerator and denominator definitions as compute_indicators."""
     period = Period.parse(period)
-    sliced = sliced_for(con, province)
     inds = [scheme.indicator(c) for c in codes]
     parts = list(dict.fromkeys(p for i in inds for p in (i.numerator, i.denominator) if p is not None))
-    got: dict = {}
-    for table in dict.fromkeys(p.table for p in parts):
-        mine = [p for p in parts if p.table == table]
-        cols = ", ".join(f"CAST({aggregate_sql(p, period)} AS DOUBLE) AS p{k}" for k, p in enumerate(mine))
-        row = run(con, f"SELECT {cols} FROM {_province_rows(table, province, sliced)} s").iloc[0]
-        got.update({p: float(row[f"p{k}"]) for k, p in enumerate(mine)})
+    if not parts:
+        return pd.DataFrame(columns=["indicator", "name", "unit", "value", "numerator", "denominator"])
+    units = f"SELECT code, name FROM regions WHERE code = {sql_literal(str(province))}"
+    wide, alias = parts_frame(con, parts, [period], "province", str(province), units=units,
+                              unit_col="province_code", only=str(province))
+    got = {p: float(wide[alias[p]].iloc[0]) for p in parts}
     out = []
     for i in inds:
         n = got[i.numerator]
@@ -228,20 +225,20 @@ def by_dimension(con: duckdb.DuckDBPyConnection, period: str | Period, province:
     if dimension not in ("industry", "inspection_type"):
         raise ValueError(f"dimension must be industry or inspection_type, not {dimension!r}")
     period = Period.parse(period)
-    sliced = sliced_for(con, province)
+    ensure_marts(con)
     lo, hi = sql_literal(period.start), sql_literal(period.end)
     key = f"coalesce(CAST(s.{dimension} AS VARCHAR), '未登记')"
     pen = (f"SELECT {key} AS key, count(*) AS cases, sum(s.fine_company + s.fine_person) / 10000.0 AS fines "
-           f"FROM {_province_rows('penalties', province, sliced)} s WHERE s.filed_date BETWEEN {lo} AND {hi} GROUP BY 1"
+           f"FROM {_province_rows('penalties', province)} s WHERE s.filed_date BETWEEN {lo} AND {hi} GROUP BY 1"
            if dimension == "industry" else
            "SELECT CAST(NULL AS VARCHAR) AS key, CAST(NULL AS BIGINT) AS cases, CAST(NULL AS DOUBLE) AS fines "
            "WHERE FALSE")
     sql = f"""
     WITH ins AS (SELECT {key} AS key, count(*) AS inspections, count(DISTINCT s.enterprise_id) AS enterprises
-                 FROM {_province_rows('inspections', province, sliced)} s
+                 FROM {_province_rows('inspections', province)} s
                  WHERE s.inspection_date BETWEEN {lo} AND {hi} GROUP BY 1),
          haz AS (SELECT {key} AS key, count(*) AS hazards, count(*) FILTER (WHERE s.is_major) AS major_hazards
-                 FROM {_province_rows('hazards', province, sliced)} s
+                 FROM {_province_rows('hazards', province)} s
                  WHERE s.found_date BETWEEN {lo} AND {hi} GROUP BY 1),
          pen AS ({pen})
     SELECT coalesce(ins.key, haz.key, pen.key) AS key,
