@@ -605,12 +605,12 @@ def build_bulletin(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
             warned_rows.append(dict(quarter=qlabel, code=r.code, name=named(r.code, r.name), score=r.score,
                                     rank=int(r.rank), peers=int(r.peers), number=nums.get(str(r.code)) or NOT_ISSUED))
         if len(w):
-            w_blocks.append(Block("p", f"{qlabel}，得分{rule.condition()}、列入预警名单的有"
-                                       f"{len(w)}个{noun}：" + names_list(
-                [f"{named(r.code, r.name)}（{one(r.score)}分，第{int(r.rank)}名）" for r in w.itertuples()])
-                + "，已发提醒敦促函（文号见下表）。" if nums else
-                f"{qlabel}，得分{rule.condition()}、列入预警名单的有{len(w)}个{noun}："
-                + names_list([f"{named(r.code, r.name)}（{one(r.score)}分，第{int(r.rank)}名）" for r in w.itertuples()]) + "。"))
+            sent = sum(1 for c in w["code"] if nums.get(str(c)))
+            tail = ("，均已发提醒敦促函（文号见下表）。" if sent == len(w) else
+                    f"，已对其中{sent}个发提醒敦促函（文号见下表）。" if sent else "。")
+            w_blocks.append(Block("p", f"{qlabel}，得分{rule.condition()}、列入预警名单的有{len(w)}个{noun}："
+                                  + names_list([f"{named(r.code, r.name)}（{one(r.score)}分，第{int(r.rank)}名）"
+                                                for r in w.itertuples()]) + tail))
         else:
             w_blocks.append(Block("p", f"{qlabel}没有{noun}同时满足得分{rule.condition()}，"
                                        "无预警单位。"))

@@ -134,3 +134,32 @@ def test_the_one_page_brief(demo_db, tmp_path):
 
         pdf = to_pdf_preview(data)
         assert len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf)) == 1
+
+
+def test_the_warned_units_carry_their_notices_numbers(demo_db, tmp_path):
+    import datetime as dt
+    import shutil
+
+    from etl import warehouse
+    from metrics.bulletin import NOT_ISSUED, build_bulletin
+    from metrics.score import warnings
+    from official import log
+    from official.bulletin import notice_numbers
+
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_db, db)
+    with warehouse.connect_read(db) as con:
+        warned = warnings(con, "2025Q4")
+    assert len(warned) >= 2
+    first = warned.iloc[0]
+    issued = log.issue(db, [log.NoticeRequest(first["code"], first["name"], "city", "2025Q4", first["score"])],
+                       prefix="浙应急函", issued_on=dt.date(2026, 1, 5))
+    with warehouse.connect_read(db) as con:
+        b = build_bulletin(con, "2025Q4", numbers=notice_numbers(con))
+    got = b.frames["warned"].set_index("code")["number"]
+    assert got[first["code"]] == issued[0].number == "浙应急函〔2026〕1号"
+    assert (got.drop(first["code"]) == NOT_ISSUED).all()
+    text = "\n".join(b.paragraphs())
+    assert f"已对其中1个发提醒敦促函（文号见下表）" in text
+    table = next(bl.table for s in b.sections for bl in s.blocks if bl.kind == "table" and bl.table.key == "warned")
+    assert [issued[0].number] == [r[-1] for r in table.rows if r[1] == first["name"]]
