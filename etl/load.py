@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from etl import bulk, warehouse
 from etl.contract import Contract, load_contract
 from etl.read import Refused, Staged, read_file
@@ -152,21 +154,77 @@ def load_files(
     names = names or {}
     run_id = dt.datetime.now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
     db_file = warehouse.db_path(db)
-    results: list[FileResult] = []
     set_aside_rows: list[dict] = []
 
-    # file hashes (and the bulk path's line counts) are computed beside the database work
-    with _spill_dir(db_file) as spill, warehouse.write(db_file, fresh=fresh) as con, \
-            ThreadPoolExecutor(1, "etl-hash") as pool:
-        con.execute(f"SET memory_limit = '{memory_limit()}'")
-        con.execute(f"SET temp_directory = '{spill}'")
-        for key, value in (meta or {}).items():
-            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
-        staged: list[tuple[FileResult, Staged | bulk.Sniffed | None, str | Future, int, Path]] = []
+    # file hashes (and the bulk path's line counts) are computed beside the database work; every
+    # file is read and checked before the writer lock is taken (a large upload must not hold up
+    # other loads while it is parsed): into a staging database of the load's own, copied into the
+    # warehouse's private copy once the lock is held
+    with _spill_dir(db_file) as spill, ThreadPoolExecutor(1, "etl-hash") as pool:
+        staged, results = _stage(paths, names, contract, table, spill, pool)
+        with warehouse.write(db_file, fresh=fresh) as con:
+            con.execute(f"SET memory_limit = '{memory_limit()}'")
+            con.execute(f"SET temp_directory = '{spill}'")
+            for key, value in (meta or {}).items():
+                con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+            _take_staged(con, spill, staged)
+            warehouse.crash_point("staged")
+            order = {name: k for k, name in enumerate(contract.order)}
+            todo = sorted(staged, key=lambda item: order.get(item[0].table, -1))
+            load_id = con.execute("SELECT coalesce(max(load_id), 0) FROM load_history").fetchone()[0]
+            for n, (res, st, digest, i, path) in enumerate(todo):
+                load_id += 1
+                res.load_id = load_id
+                if progress:
+                    progress(res.path.name, n, len(todo))
+                if isinstance(st, bulk.Sniffed):
+                    try:
+                        set_aside_rows += bulk.load(con, contract, st, res, load_id, today, f"stage_{i}", _load_one)
+                        st = None
+                    except bulk.Fallback:  # the general path reads it (and may refuse it)
+                        try:
+                            st = read_file(con, path, contract, table, stage=f"stage_{i}")
+                            res.blank_rows = st.blank_rows
+                        except Refused as e:
+                            res.refused = str(e).replace(str(path.name), res.path.name, 1)
+                            st = None
+                if st is not None:
+                    set_aside_rows += _load_one(con, contract, st, res, load_id, today)
+                if isinstance(digest, Future):
+                    digest = digest.result()
+                    digest = digest[0] if isinstance(digest, tuple) else digest
+                con.execute(
+                    "INSERT INTO load_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [load_id, run_id, res.path.name, digest, res.table, res.read, res.loaded, res.replaced,
+                     res.unchanged, res.set_aside, res.refused, "|".join(res.extra_columns) or None,
+                     dt.datetime.now(), user],
+                )
+                if _fail_after is not None and n + 1 >= _fail_after:
+                    raise RuntimeError("injected failure (test)")
+            warehouse.crash_point("upserted")
+            if progress:
+                progress("", len(todo), len(todo))
+
+    report = _write_report(set_aside_rows, run_id, report_dir or db_file.parent / "reports") if set_aside_rows else None
+    return RunResult(run_id, results, report, set_aside_rows)
+
+
+STAGING = "staging.duckdb"
+
+
+def _stage(paths: list[Path], names: dict[Path, str], contract: Contract, table: str | None, spill: Path,
+           pool: ThreadPoolExecutor):
+    """Read every file without the writer lock: each as text rows in table keep_{i} of the load's
+    staging database (a large UTF-8 CSV is only sniffed: the bulk path reads it while loading)."""
+    results: list[FileResult] = []
+    staged: list[tuple[FileResult, Staged | bulk.Sniffed | None, str | Future, int, Path]] = []
+    scon = duckdb.connect(str(spill / STAGING))
+    try:
+        scon.execute(f"SET memory_limit = '{memory_limit()}'")
+        scon.execute(f"SET temp_directory = '{spill}'")
         for i, path in enumerate(paths):
             display = names.get(path, str(path))
             res = FileResult(Path(display))
-            # a large UTF-8 CSV is only sniffed here; its rows are read when it is loaded (bulk.py)
             sniffed = bulk.sniff(path, contract, table, pool)
             if sniffed is not None:
                 res.table = sniffed.table.name
@@ -176,7 +234,9 @@ def load_files(
                 continue
             digest = pool.submit(_sha256_or_blank, path)
             try:
-                st = read_file(con, path, contract, table, stage=f"stage_{i}")
+                st = read_file(scon, path, contract, table, stage=f"stage_{i}")
+                scon.execute(f"CREATE TABLE main.keep_{i} AS SELECT * FROM temp.stage_{i}")
+                scon.execute(f"DROP TABLE temp.stage_{i}")
                 res.table = st.table.name
                 res.extra_columns = st.extra_columns
                 res.blank_rows = st.blank_rows
@@ -185,46 +245,21 @@ def load_files(
                 res.refused = str(e).replace(str(path.name), Path(display).name, 1)
                 staged.append((res, None, digest, i, path))
             results.append(res)
+    finally:
+        scon.close()
+    return staged, results
 
-        warehouse.crash_point("staged")
-        order = {name: k for k, name in enumerate(contract.order)}
-        todo = sorted(staged, key=lambda item: order.get(item[0].table, -1))
-        load_id = con.execute("SELECT coalesce(max(load_id), 0) FROM load_history").fetchone()[0]
-        for n, (res, st, digest, i, path) in enumerate(todo):
-            load_id += 1
-            res.load_id = load_id
-            if progress:
-                progress(res.path.name, n, len(todo))
-            if isinstance(st, bulk.Sniffed):
-                try:
-                    set_aside_rows += bulk.load(con, contract, st, res, load_id, today, f"stage_{i}", _load_one)
-                    st = None
-                except bulk.Fallback:  # the general path reads it (and may refuse it)
-                    try:
-                        st = read_file(con, path, contract, table, stage=f"stage_{i}")
-                        res.blank_rows = st.blank_rows
-                    except Refused as e:
-                        res.refused = str(e).replace(str(path.name), res.path.name, 1)
-                        st = None
-            if st is not None:
-                set_aside_rows += _load_one(con, contract, st, res, load_id, today)
-            if isinstance(digest, Future):
-                digest = digest.result()
-                digest = digest[0] if isinstance(digest, tuple) else digest
-            con.execute(
-                "INSERT INTO load_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [load_id, run_id, res.path.name, digest, res.table, res.read, res.loaded, res.replaced,
-                 res.unchanged, res.set_aside, res.refused, "|".join(res.extra_columns) or None,
-                 dt.datetime.now(), user],
-            )
-            if _fail_after is not None and n + 1 >= _fail_after:
-                raise RuntimeError("injected failure (test)")
-        warehouse.crash_point("upserted")
-        if progress:
-            progress("", len(todo), len(todo))
 
-    report = _write_report(set_aside_rows, run_id, report_dir or db_file.parent / "reports") if set_aside_rows else None
-    return RunResult(run_id, results, report, set_aside_rows)
+def _take_staged(con, spill: Path, staged) -> None:
+    """The staged rows into the writer's connection, as the temp tables the loaders read."""
+    kept = [i for _, st, _, i, _ in staged if isinstance(st, Staged)]
+    if not kept:
+        return
+    # attached read-only for the rest of the write (a database cannot be detached inside the
+    # transaction that read it); it goes with the spill directory afterwards
+    con.execute(f"ATTACH '{spill / STAGING}' AS staging (READ_ONLY)")
+    for i in kept:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE stage_{i} AS SELECT * FROM staging.main.keep_{i}")
 
 
 def _load_one(con, contract: Contract, st: Staged, res: FileResult, load_id: int, today: dt.date) -> list[dict]:

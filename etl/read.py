@@ -30,11 +30,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
+from etl import limits
 from etl.contract import Contract, Table, fold
 
 HEADER_SCAN_ROWS = 30
+HEAD_BYTES = 1 << 20   # the header is looked for in the first MiB (whole lines)
+CHUNK = 16 << 20       # files are streamed in pieces this size, never read whole
+BATCH_ROWS = 100_000   # rows the Python reader hands to DuckDB at a time
 # what str.strip() removes: every path (DuckDB, Python csv, Excel) trims cells the same way, so
 # that the same data loads the same from any file (tabs, line breaks, 　 full-width spaces)
 WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
@@ -66,33 +71,75 @@ class Staged:
     cell_issues: list[tuple[int, int, str | None, str]] = field(default_factory=list)
 
 
-def _decode(data: bytes, path: Path) -> tuple[str, str]:
-    """Return (text, encoding). UTF-8 (BOM or not), UTF-16 (BOM), else GB18030 (⊇ GBK)."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8"), "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+def _first_error(path: Path, encoding: str) -> int | None:
+    """The byte offset where the file stops decoding as `encoding`, or None when all of it does
+    (streamed: the file is never held whole)."""
+    dec = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            try:
+                dec.decode(chunk)
+            except UnicodeDecodeError as e:
+                return offset + max(0, e.start)
+            offset += len(chunk)
         try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError as e:
-            raise Refused(f"{path.name}: 文件以UTF-16标记开头但无法按UTF-16解码 (byte {e.start})") from e
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError:
-        pass
+            dec.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return offset
+    return None
+
+
+def _encoding(path: Path, head: bytes) -> str:
+    """utf-8-sig, utf-16 (BOM), utf-8, else gb18030 (⊇ GBK); or Refused saying where it breaks."""
+    if head.startswith(codecs.BOM_UTF8):
+        at = _first_error(path, "utf-8-sig")
+        if at is None:
+            return "utf-8-sig"
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        at = _first_error(path, "utf-16")
+        if at is not None:
+            raise Refused(f"{path.name}: 文件以UTF-16标记开头但无法按UTF-16解码 (byte {at})")
+        return "utf-16"
+    else:
+        at = _first_error(path, "utf-8")
+        if at is None:
+            return "utf-8"
+    if _first_error(path, "gb18030") is None:
+        return "gb18030"
     # neither: say where the text stops being UTF-8 (GB18030 fails on any UTF-8 Chinese at once)
-    try:
-        data.decode("utf-8")
-        at = 0
-    except UnicodeDecodeError as e:
-        at = e.start
-    line = data.count(b"\n", 0, at) + 1
+    line = 1
+    with open(path, "rb") as fh:
+        done = 0
+        while done < at and (chunk := fh.read(min(CHUNK, at - done))):
+            line += chunk.count(b"\n")
+            done += len(chunk)
     raise Refused(
         f"{path.name}: 无法识别文件编码（支持 UTF-8、GBK/GB18030、UTF-16），第{line}行（第 {at} 字节）处无效"
     )
+
+
+def _transcode(path: Path, encoding: str) -> Path:
+    """A temporary UTF-8 copy of the file (DuckDB reads UTF-8 only without a downloaded extension),
+    written piece by piece."""
+    fd, tmp = tempfile.mkstemp(suffix=".csv")
+    dec = codecs.getincrementaldecoder(encoding)()
+    with open(path, "rb") as fin, os.fdopen(fd, "w", encoding="utf-8", newline="") as fout:
+        while chunk := fin.read(CHUNK):
+            fout.write(dec.decode(chunk))
+        fout.write(dec.decode(b"", final=True))
+    return Path(tmp)
+
+
+def _head_text(source: Path, encoding: str) -> str:
+    """The first MiB of a UTF-8 file as text, cut at the last whole line (all of a smaller file)."""
+    with open(source, "rb") as fh:
+        head = fh.read(HEAD_BYTES)
+        more = bool(fh.read(1))
+    if more and b"\n" in head:
+        head = head[: head.rfind(b"\n") + 1]
+    text = head.decode("utf-8", errors="ignore" if more else "strict")
+    return text[1:] if text.startswith("\ufeff") else text
 
 
 def _looks_binary(head: bytes) -> bool:
@@ -144,19 +191,23 @@ def _check_header(headers: list[str], table: Table, mapping: dict[int, str], pat
     return [h for i, h in enumerate(headers) if i not in mapping and str(h).strip()]
 
 
-def _stage_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+def _stage_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame, append: bool = False) -> None:
     # cells are text: a column with no value at all (a blank optional column, a header-only
     # file) would otherwise be typed INTEGER by DuckDB and break every text function on it
     cols = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" if c != "_row" else "CAST(_row AS BIGINT) AS _row"
                      for c in frame.columns)
     con.register("_stage_df", frame)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {cols} FROM _stage_df")
+        if append:
+            con.execute(f"INSERT INTO {name} SELECT {cols} FROM _stage_df")
+        else:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {cols} FROM _stage_df")
     finally:
         con.unregister("_stage_df")
 
 
-def _rows_to_stage(con, name, rows: list[tuple[int, list]], width: int, keep: set[int] = frozenset()) -> int:
+def _rows_to_stage(con, name, rows: list[tuple[int, list]], width: int, keep: set[int] = frozenset(),
+                   append: bool = False) -> int:
     """rows: (row number, cells). Fully blank rows are dropped (and counted), except those in
     `keep` (a row that only looks blank: its cells are merged or unevaluated formulas)."""
     data, numbers, blank = [], [], 0
@@ -170,7 +221,7 @@ def _rows_to_stage(con, name, rows: list[tuple[int, list]], width: int, keep: se
         numbers.append(number)
     frame = pd.DataFrame(data, columns=[f"c{i}" for i in range(width)], dtype=object)
     frame.insert(0, "_row", pd.Series(numbers, dtype="int64"))
-    _stage_frame(con, name, frame)
+    _stage_frame(con, name, frame, append)
     return blank
 
 
@@ -200,6 +251,39 @@ MERGED_KEY = "合并单元格（{ref}）：{header}不能合并，请拆分后�
 MERGED_ACROSS = "合并单元格（{ref}）：该格被横向合并，没有自己的值，请拆分后逐格填写"
 
 
+def _check_xlsx_sizes(path: Path) -> None:
+    """Refuse a workbook whose parts unpack past the bounds (etl.limits) before parsing any of it:
+    the zip directory declares each part's unpacked size, and Python's zip reader stops there."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError):
+        return  # openpyxl says what is wrong with it, in read_excel's words
+    limits.XLSX_TOTAL.check(sum(i.file_size for i in infos), path.name)
+    for i in infos:
+        name = i.filename.lower()
+        if name.endswith("sharedstrings.xml"):
+            limits.SHARED_STRINGS.check(i.file_size, path.name)
+        elif name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            limits.SHEET_XML.check(i.file_size, path.name)
+
+
+def _bounded_rows(rows, file_name: str) -> list[list]:
+    """The sheet's rows as lists, refused past the row or cell bound (a sheet can declare a million
+    empty-looking rows, each of thousands of cells, in a few megabytes)."""
+    out, cells = [], 0
+    max_rows, max_cells = limits.ROWS.value, limits.CELLS.value
+    for r in rows:
+        row = list(r)
+        out.append(row)
+        cells += len(row)
+        if len(out) > max_rows:
+            limits.ROWS.check(len(out), file_name)
+        if cells > max_cells:
+            limits.CELLS.check(cells, file_name)
+    return out
+
+
 @dataclass
 class _Sheet:
     """One worksheet as read: rows of cell values (row i is Excel row i + 1), merged ranges as
@@ -221,6 +305,7 @@ class _Workbook:
         if self.xls:
             import xlrd
 
+            limits.XLS_FILE.check(path.stat().st_size, path.name)  # xlrd reads a whole .xls into memory
             try:
                 self.book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True)
             except NotImplementedError:  # formatting_info is not supported for some BIFF versions
@@ -229,6 +314,7 @@ class _Workbook:
         else:
             import openpyxl
 
+            _check_xlsx_sizes(path)
             self.book = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
             self.titles = self.book.sheetnames
 
@@ -247,13 +333,13 @@ class _Workbook:
     def sheet(self, i: int) -> _Sheet:
         if self.xls:
             sheet = self.book.sheet_by_index(i)
-            rows = [self._xls_row(sheet, r) for r in range(sheet.nrows)]
+            rows = _bounded_rows((self._xls_row(sheet, r) for r in range(sheet.nrows)), self.path.name)
             merges = [(rlo + 1, clo + 1, rhi, chi) for rlo, rhi, clo, chi in getattr(sheet, "merged_cells", [])]
             return _Sheet(self.titles[i], rows, merges)  # .xls always stores formula results
         ws = self.book.worksheets[i]
         # the <dimension> some programs write is wrong (A1 only, or short): read every row there is
         ws.reset_dimensions()
-        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        rows = _bounded_rows(ws.iter_rows(values_only=True), self.path.name)
         merges, has_formula = self._scan_xml(ws)
         uncalculated = self._uncalculated(ws) if has_formula else {}
         return _Sheet(self.titles[i], rows, merges, uncalculated)
@@ -381,8 +467,11 @@ def read_excel(con, path: Path, contract: Contract, table_name: str | None, stag
     extra = _check_header(headers, table, mapping, path)
     width = len(headers)
     issues = _merge_and_formula_issues(sheet, r + 1, headers, table, mapping)
-    body = [(i + 1, row) for i, row in enumerate(rows) if i > r]  # Excel rows are 1-based
-    blank = _rows_to_stage(con, stage, body, width, keep={row for row, *_ in issues})
+    keep = {row for row, *_ in issues}
+    blank = 0
+    for b, start in enumerate(range(r + 1, max(len(rows), r + 2), BATCH_ROWS)):  # in pieces: one frame of all would double the memory
+        body = [(i + 1, rows[i]) for i in range(start, min(start + BATCH_ROWS, len(rows)))]  # Excel rows are 1-based
+        blank += _rows_to_stage(con, stage, body, width, keep=keep, append=b > 0)
     return Staged(stage, headers, r + 1, table, mapping, extra, blank_rows=blank, cell_issues=issues)
 
 
@@ -450,52 +539,51 @@ def _is_total_cells(cells) -> bool:
 
 
 def read_csv(con, path: Path, contract: Contract, table_name: str | None, stage: str) -> Staged:
+    """Streamed: the file is checked, transcoded and read piece by piece, never held whole."""
     try:
-        data = path.read_bytes()
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(HEAD_BYTES)
     except OSError as e:
         raise Refused(f"{path.name}: 无法读取文件（{e.strerror}）") from e
-    if not data.strip():
+    if not head.strip() and size <= len(head):
         raise Refused(f"{path.name}: 文件为空")
-    if _looks_binary(data):
+    if _looks_binary(head):
         raise Refused(f"{path.name}: 不是文本文件（含二进制内容），请上传CSV或Excel")
-    text, encoding = _decode(data, path)
+    encoding = _encoding(path, head)
+    tmp = _transcode(path, encoding) if encoding not in ("utf-8", "utf-8-sig") else None
+    source = tmp or path
     try:
-        return _read_text(con, path, text, encoding, contract, table_name, stage)
+        return _read_text(con, path, source, "utf-8" if tmp else encoding, contract, table_name, stage)
     except csv.Error as e:  # e.g. a stray quote that runs a cell past the field size limit
         raise Refused(f"{path.name}: 无法按CSV解析（{e}；是否有不配对的引号？）") from e
+    finally:
+        if tmp:
+            os.unlink(tmp)
 
 
-def _csv_reader(text: str, delim: str):
+def _csv_reader(text, delim: str):
     # newline="": the csv module sees \r, \n and \r\n itself (files saved on a Mac end lines in \r)
-    return csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    return csv.reader(io.StringIO(text, newline="") if isinstance(text, str) else text, delimiter=delim)
 
 
-def _read_text(con, path: Path, text: str, encoding: str, contract: Contract, table_name: str | None, stage: str) -> Staged:
-    delim = _delimiter(text)
+def _read_text(con, path: Path, source: Path, encoding: str, contract: Contract, table_name: str | None,
+               stage: str) -> Staged:
+    """`source`: the file as UTF-8 (the upload itself, or its transcoded copy)."""
+    head = _head_text(source, encoding)
+    delim = _delimiter(head)
     # the same parser as for the rows below, so that header record r is line_of_record(r)
-    head_rows = list(itertools.islice(_csv_reader(text, delim), HEADER_SCAN_ROWS))
+    head_rows = list(itertools.islice(_csv_reader(head, delim), HEADER_SCAN_ROWS))
     r, table, mapping = _find_header(head_rows, contract, table_name, path)
     headers = [h.strip() for h in head_rows[r]]
     extra = _check_header(headers, table, mapping, path)
     width = len(headers)
-    header_line = _line_of_record(text, r, delim)  # 0-based physical line of the header
-
-    tmp = None
-    source = path
-    if encoding not in ("utf-8", "utf-8-sig"):
-        fd, tmp = tempfile.mkstemp(suffix=".csv")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        source = Path(tmp)
-    try:
-        staged = _duckdb_stage(con, source, stage, header_line, width, delim)
-        if staged is None:  # positions and lines diverge: let Python's csv tell each line
-            blank, rejects = _python_stage(con, text, stage, header_line, width, delim)
-        else:
-            blank, rejects = staged
-    finally:
-        if tmp:
-            os.unlink(tmp)
+    header_line = _line_of_record(head, r, delim)  # 0-based physical line of the header
+    staged = _duckdb_stage(con, source, stage, header_line, width, delim)
+    if staged is None:  # positions and lines diverge: let Python's csv tell each line
+        blank, rejects = _python_stage(con, source, encoding, stage, header_line, width, delim)
+    else:
+        blank, rejects = staged
     return Staged(stage, headers, header_line + 1, table, mapping, extra, rejects=rejects, blank_rows=blank)
 
 
@@ -513,6 +601,27 @@ def _line_of_record(text: str, record: int, delim: str) -> int:
             return line
         line = reader.line_num
     return line
+
+
+_EMPTY_LINE = re.compile(rb"\n(?=\r?\n)")
+
+
+def _empty_lines(source: Path) -> tuple[int, np.ndarray]:
+    """(number of lines, 0-based numbers of the empty lines — nothing, or only a CR, before the
+    line feed), streamed. A file's last line counts when it does not end in a line feed."""
+    feeds, found, carry, last, first = 0, [], b"", b"", None
+    with open(source, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            if first is None:
+                first = chunk[:2]
+            buf = carry + chunk  # a line feed at a piece's end is matched with the next piece
+            before = feeds - carry.count(b"\n")
+            found += [before + buf.count(b"\n", 0, m.start()) + 1 for m in _EMPTY_LINE.finditer(buf)]
+            feeds += chunk.count(b"\n")
+            carry, last = buf[-2:], chunk[-1:]
+    if first is not None and (first[:1] == b"\n" or first == b"\r\n"):
+        found.append(0)
+    return feeds + (0 if last in (b"\n", b"") else 1), np.unique(np.array(found, dtype=np.int64))
 
 
 SPARE_COLUMNS = 4  # read past the header's width to notice rows with more cells than headers
@@ -541,25 +650,40 @@ def _duckdb_stage(con, source: Path, stage: str, header_line: int, width: int, d
         "SELECT line, error_type || ': ' || coalesce(error_message, ''), coalesce(csv_line, '') FROM reject_errors ORDER BY line"
     ).fetchall()
     n_rows = con.execute(f"SELECT count(*) FROM {stage}_raw").fetchone()[0]
-    with open(source, "rb") as fh:
-        content = fh.read()
-    n_lines = content.count(b"\n") + (0 if content.endswith(b"\n") else 1)
+    n_lines, empty = _empty_lines(source)
+    empty = empty[empty > header_line]  # DuckDB's reader passes over empty lines: they hold no row
     spill = " OR ".join(f"{_trimmed(f'c{i}')} IS NOT NULL" for i in range(width, width + SPARE_COLUMNS))
     too_wide = con.execute(f"SELECT count(*) FROM {stage}_raw WHERE {spill}").fetchone()[0]
     # row numbers are derived from positions, so any rejected line (which shifts the positions
     # after it), a row wider than the header, or a count that disagrees with the lines sends the
     # file to the Python reader
-    if rejects or too_wide or n_rows + header_line + 1 != n_lines:
+    if rejects or too_wide or n_rows + header_line + 1 + len(empty) != n_lines:
         con.execute(f"DROP TABLE {stage}_raw")
         return None
     cols = ", ".join(f"{_trimmed(f'c{i}')} AS c{i}" for i in range(width))
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {stage} AS
-            SELECT * FROM (SELECT (rowid - (SELECT min(rowid) FROM {stage}_raw) + {header_line + 2})::BIGINT AS _row, {cols} FROM {stage}_raw)
-            WHERE NOT ({" AND ".join(f"c{i} IS NULL" for i in range(width))})"""
-    )
+    position = f"(rowid - (SELECT min(rowid) FROM {stage}_raw))"
+    if len(empty):  # the k-th row is on the k-th line after the header that is not empty
+        lines = np.setdiff1d(np.arange(header_line + 1, n_lines, dtype=np.int64), empty) + 1
+        con.register("_line_of_row", pd.DataFrame({"_k": np.arange(len(lines), dtype=np.int64), "_line": lines}))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {stage}_lines AS SELECT * FROM _line_of_row")
+        con.unregister("_line_of_row")
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {stage} AS
+                SELECT * FROM (SELECT l._line::BIGINT AS _row, {cols}
+                               FROM (SELECT {position} AS _k, * FROM {stage}_raw) r JOIN {stage}_lines l USING (_k)
+                               ORDER BY l._line)
+                WHERE NOT ({" AND ".join(f"c{i} IS NULL" for i in range(width))})"""
+        )
+        con.execute(f"DROP TABLE {stage}_lines")
+    else:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {stage} AS
+                SELECT * FROM (SELECT ({position} + {header_line + 2})::BIGINT AS _row, {cols} FROM {stage}_raw)
+                WHERE NOT ({" AND ".join(f"c{i} IS NULL" for i in range(width))})"""
+        )
     con.execute(f"DROP TABLE {stage}_raw")
-    blank = n_rows - con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
+    # empty lines count as blank rows, as Python's reader (and a person) counts them
+    blank = n_rows - con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0] + len(empty)
     return blank, []
 
 
@@ -575,24 +699,29 @@ def _trimmed(col: str) -> str:
             f"ELSE {col} END, '')")
 
 
-def _python_stage(con, text: str, stage: str, header_line: int, width: int, delim: str):
-    reader = _csv_reader(text, delim)
-    rows, rejects = [], []
-    start = 1
-    for record in reader:
-        line = start
-        start = reader.line_num + 1
-        if line <= header_line + 1:
-            continue
-        if len(record) > width and any(c.strip() for c in record[width:]):
-            rejects.append((line, f"无法解析的行（列数{len(record)}多于表头的{width}列）", delim.join(record)))
-            continue
-        if reader.line_num > line and _swallowed_rows(record, width, delim):
-            rejects.append((line, f"引号不配对：第{line}行的引号没有闭合，第{line}–{reader.line_num}行被读成了一行，"
-                                  "请检查该处的引号后重新导出", delim.join(record)))
-            continue
-        rows.append((line, [c.strip() if c.strip() else None for c in record]))
-    blank = _rows_to_stage(con, stage, rows, width)
+def _python_stage(con, source: Path, encoding: str, stage: str, header_line: int, width: int, delim: str):
+    """Python's csv over the file as a stream: rows go to DuckDB BATCH_ROWS at a time."""
+    rejects, batch, blank, first = [], [], 0, True
+    with open(source, encoding=encoding, newline="") as fh:
+        reader = _csv_reader(fh, delim)
+        start = 1
+        for record in reader:
+            line = start
+            start = reader.line_num + 1
+            if line <= header_line + 1:
+                continue
+            if len(record) > width and any(c.strip() for c in record[width:]):
+                rejects.append((line, f"无法解析的行（列数{len(record)}多于表头的{width}列）", delim.join(record)))
+                continue
+            if reader.line_num > line and _swallowed_rows(record, width, delim):
+                rejects.append((line, f"引号不配对：第{line}行的引号没有闭合，第{line}–{reader.line_num}行被读成了一行，"
+                                      "请检查该处的引号后重新导出", delim.join(record)))
+                continue
+            batch.append((line, [c.strip() if c.strip() else None for c in record]))
+            if len(batch) >= BATCH_ROWS:
+                blank += _rows_to_stage(con, stage, batch, width, append=not first)
+                batch, first = [], False
+    blank += _rows_to_stage(con, stage, batch, width, append=not first)
     return blank, rejects
 
 
