@@ -5,7 +5,9 @@ So a writer never touches the live file: it copies it, changes the copy in one t
 checkpoints, and swaps the copy in with an atomic ``os.replace``. Readers (the app, the metrics
 CLI) keep serving the old file until they notice the new one (``version`` changes), and a crash
 or SIGKILL mid-load leaves only a stray copy behind, never a half-done warehouse. Writers queue
-on an ``flock`` beside the file.
+on an ``flock`` beside the file. Before a write commits, the marts (etl.marts: every record
+stamped with the units it counts for) are rebuilt in the copy when its records changed, so they
+swap in with the records they are made of.
 """
 from __future__ import annotations
 

@@ -63,6 +63,7 @@ from scipy.stats import binomtest
 from sklearn.ensemble import IsolationForest
 
 from metrics.expr import sql_literal
+from metrics.kpis import totals
 from metrics.periods import Period
 from metrics.provinces import resolve_province
 from metrics.query import ensure_marts, run
@@ -139,9 +140,7 @@ def _panel_sql(period: Period, level: str, province: str, s: QualitySettings) ->
     WITH backfill AS (SELECT run_id AS first_run FROM load_history ORDER BY load_id LIMIT 1),
     h AS (SELECT s.* FROM ({placed_sql('hazards', level, province, ('load_id',))}) s
           WHERE s.found_date BETWEEN {start} AND {end}),
-    hz AS (SELECT unit, count(*) AS hazards,
-                  count(*) FILTER (WHERE needs_rectification) AS needing,
-                  count(*) FILTER (WHERE needs_rectification AND rectified_date <= {end}) AS rectified,
+    hz AS (SELECT unit,
                   count(*) FILTER (WHERE needs_rectification AND rectified_date = found_date) AS same_day,
                   count(*) FILTER (WHERE rectified_date < found_date) AS rectified_before_found,
                   count(*) FILTER (WHERE found_date > inspection_date + {int(s.found_gap_days)}) AS found_after_inspection
@@ -446,7 +445,10 @@ def quality_report(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
     names = units["name"].to_dict()
 
     counts = run(con, _panel_sql(period, level, province, s)).set_index("code")
-    panel = units.join(cov.reindex(columns=["coverage", "key_coverage"])).join(counts)
+    # hazards found, needing rectification and rectified: the tiles' and 隐患整改率's own definitions
+    shared = totals(con, [period], level, province, scheme, columns=("hazards", "needing", "rectified"))
+    shared = shared.set_index("code")[["hazards", "needing", "rectified"]]
+    panel = units.join(cov.reindex(columns=["coverage", "key_coverage"])).join(shared).join(counts)
     num_cols = ["hazards", "needing", "rectified", "same_day", "rectified_before_found", "found_after_inspection",
                 "decidable", "undecided_90", "records", "late_records"]
     panel[num_cols] = panel[num_cols].fillna(0).astype(int)
