@@ -99,8 +99,8 @@ def cmd_audit(args) -> int:
     import csv
     import datetime as dt
 
-    from etl.audit import audit_trail
     from etl.safe import safe_cell
+    from ops.audit import audit_trail
 
     try:
         since = dt.date.fromisoformat(args.since) if args.since else None
@@ -112,7 +112,7 @@ def cmd_audit(args) -> int:
     except warehouse.WarehouseMissing as e:
         print(str(e), file=sys.stderr)
         return 1
-    trail = audit_trail(con, since=since, who=args.who, db=warehouse.db_path(args.db))  # + sign-ins not yet folded
+    trail = audit_trail(con, since=since, who=args.who, db=warehouse.db_path(args.db))  # + the operational store
     w = csv.writer(sys.stdout)
     w.writerow(["when", "who", "action", "detail", "ref"])
     for r in trail.itertuples(index=False):

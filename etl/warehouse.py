@@ -148,34 +148,8 @@ CREATE TABLE IF NOT EXISTS quarantine (
     reason      VARCHAR NOT NULL,
     raw         VARCHAR               -- the whole row as JSON {header: cell}
 );
--- the quarterly warning notices issued (提醒敦促函) and what became of them
-CREATE TABLE IF NOT EXISTS notices (
-    number         VARCHAR PRIMARY KEY,   -- the full document number, e.g. 川应急函〔2025〕3号
-    year           INTEGER NOT NULL,      -- numbering year
-    seq            INTEGER NOT NULL,      -- N in 〔year〕N号; never reused
-    unit_code      VARCHAR NOT NULL,
-    unit_name      VARCHAR NOT NULL,
-    level          VARCHAR NOT NULL,      -- city | county
-    quarter        VARCHAR NOT NULL,      -- 2025Q3
-    score          DOUBLE,
-    rank           INTEGER,
-    peers          INTEGER,
-    issued_on      DATE NOT NULL,
-    issued_by      VARCHAR NOT NULL,
-    file_name      VARCHAR,
-    reply_due      DATE,
-    reply_received DATE,
-    closed_on      DATE,
-    closed_by      VARCHAR,
-    note           VARCHAR
-);
--- who did what, when (loads are in load_history; notices, replies, logins here)
-CREATE TABLE IF NOT EXISTS audit_log (
-    happened_at TIMESTAMP NOT NULL,
-    actor       VARCHAR NOT NULL,
-    action      VARCHAR NOT NULL,
-    detail      VARCHAR
-);
+-- the notice log and the audit trail live in the operational store beside the warehouse (ops.store);
+-- a warehouse built before keeps its old tables notices and audit_log (moved over, no longer read)
 CREATE TABLE IF NOT EXISTS meta (
     key   VARCHAR PRIMARY KEY,
     value VARCHAR
@@ -336,9 +310,8 @@ def write(path: str | os.PathLike | None = None, *, fresh: bool = False) -> Iter
             init_schema(con)
             con.execute("BEGIN TRANSACTION")
             yield con
-            from etl import audit, marts
+            from etl import marts
 
-            folded = audit.fold(con, p)  # the audit journal's events (logins) ride along with this write
             marts.refresh(con)  # the stamped records (etl.marts) swap in with the records they are made of
             con.execute("COMMIT")
             crash_point("committed")
@@ -355,8 +328,6 @@ def write(path: str | os.PathLike | None = None, *, fresh: bool = False) -> Iter
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
-            with contextlib.suppress(OSError):
-                audit.forget(p, folded)  # only once the swap is durable
         finally:
             if con is not None:
                 with contextlib.suppress(Exception):

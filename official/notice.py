@@ -191,6 +191,42 @@ def load_template(path: str | Path | None = None) -> str:
         raise NoticeError(f"{p}: save the template as UTF-8 text ({e})") from None
 
 
+# --- placeholders: what must be filled in before a number is given ----------------------------------
+PLACEHOLDER_TEXT = re.compile(r"[×╳xX]{3,}|[×╳]{2,}|[【［\[]\s*待[填定补][^】］\]]*[】］\]]|待填|○{2,}|_{3,}|＿{2,}")
+SETTING_NAMES = {  # attribute → (file section and key, what notice staff call it in the app)
+    "issuer": ("[发文机关] 名称", "发文机关名称"), "mark": ("[发文机关] 标志", "发文机关标志"),
+    "prefix": ("[发文机关] 发文字号前缀", "发文字号前缀"), "addressee": ("[主送] 机关", "主送机关"),
+    "note": ("[附注] 内容", "联系人及电话（附注）"), "cc": ("[抄送] 机关", "抄送机关"),
+}
+
+
+def placeholders(settings: NoticeSettings, template: str, template_name: str = "notice_template.txt") -> list[str]:
+    """Why the notices may not be numbered yet: each setting or template line still holding a
+    placeholder (×××, 【待填】, ○○, ___ …), named, in Chinese. Empty when all is filled in."""
+    out = []
+    where = settings.path.name if settings.path else "发文设置"
+    for attr, (key, label) in SETTING_NAMES.items():
+        value = getattr(settings, attr)
+        for text in (value if isinstance(value, tuple) else (value,)):
+            if m := PLACEHOLDER_TEXT.search(text or ""):
+                out.append(f"发文设置“{label}”（{where} {key}）仍是占位内容“{text}”（{m.group(0)}）")
+    for k, v in {**settings.figures, **settings.figures_na}.items():
+        if isinstance(v, str) and (m := PLACEHOLDER_TEXT.search(v)):
+            out.append(f"发文设置 {where} [数据表述] {k} 仍含占位内容“{m.group(0)}”")
+    body = re.sub(r"\{#.*?#\}", lambda m: "\n" * m.group(0).count("\n"), template, flags=re.S)
+    for n, line in enumerate(body.split("\n"), 1):
+        if m := PLACEHOLDER_TEXT.search(line):
+            out.append(f"措辞模板 {template_name} 第 {n} 行仍含占位内容“{m.group(0)}”")
+    return out
+
+
+def refuse_placeholders(settings: NoticeSettings, template: str, template_name: str = "notice_template.txt") -> None:
+    """Raise NoticeError (in Chinese, naming each setting) while anything is left to fill in."""
+    found = placeholders(settings, template, template_name)
+    if found:
+        raise NoticeError("不能编号印发：" + "；".join(found) + "。请先在“发文设置”中填写（预览不受影响）。")
+
+
 # --- the data of a notice -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class LostItem:
@@ -470,9 +506,14 @@ HAZARD_TABLE = (["序号", "企业名称", "所在地", "隐患编号", "发现�
                 [11, 45, 16, 28, 19, 19, 18], ["center", "left", "center", "center", "center", "center", "center"])
 
 
+PREVIEW_MARK = "预览稿（未编号，不得印发）"
+
+
 def render_docx(data: NoticeData, settings: NoticeSettings, template: str, number: str, issued_on: dt.date,
-                due: dt.date | None = None, target=None, template_name: str = "notice_template.txt"):
-    """Write one notice (.docx) to ``target`` (a path or a binary file); returns the python-docx Document."""
+                due: dt.date | None = None, target=None, template_name: str = "notice_template.txt",
+                preview: bool = False):
+    """Write one notice (.docx) to ``target`` (a path or a binary file); returns the python-docx Document.
+    ``preview`` marks it as such on the number's line (预览稿) and in its title."""
     settings = settings.resolved(data.province_name, data.province_code)
     due = due or reply_due(issued_on, settings)
     blocks = render_wording(template, context(data, settings, number, issued_on, due), template_name)
@@ -481,7 +522,7 @@ def render_docx(data: NoticeData, settings: NoticeSettings, template: str, numbe
         raise NoticeError(f"{template_name}: the mark ［署名］ is missing (where the signature and date go)")
     w = OfficialDocument(settings.style())
     w.letterhead()
-    w.number(number)
+    w.number(f"{PREVIEW_MARK}　{number}" if preview else number)
     for k, b in enumerate(blocks):
         before = blocks[k - 1].kind if k else None
         if b.kind == "title":
@@ -516,7 +557,8 @@ def render_docx(data: NoticeData, settings: NoticeSettings, template: str, numbe
             w.table(header, rows, widths, align)
     if settings.cc:
         w.cc([_fill(c, {"单位": data.unit_name}, f"{settings.path}: [抄送] 机关") for c in settings.cc])
-    w.properties("".join(blocks[kinds.index("title")].lines) if "title" in kinds else "提醒敦促函",
+    w.properties(("（预览稿）" if preview else "")
+                 + ("".join(blocks[kinds.index("title")].lines) if "title" in kinds else "提醒敦促函"),
                  settings.issuer, f"{number} {data.unit_name} {data.quarter.label}")
     if target is not None:
         w.save(target)
@@ -538,12 +580,15 @@ def preview_number(settings: NoticeSettings, data: NoticeData, on: dt.date) -> s
 
 def preview_notice(data: NoticeData, settings: NoticeSettings | None = None, template: str | None = None,
                    on: dt.date | None = None, number: str | None = None) -> bytes:
-    """The .docx of one notice without numbering or logging it (the number is left blank unless given)."""
+    """The .docx of one notice without numbering or logging it: the number left blank and the
+    document marked 预览稿 — unless ``number`` is given (an issued notice, shown again).
+    Placeholders in the settings are allowed here; numbering refuses them."""
     settings = settings or load_settings()
     template = template if template is not None else load_template()
     on = on or dt.date.today()
     buf = io.BytesIO()
-    render_docx(data, settings, template, number or preview_number(settings, data, on), on, target=buf)
+    render_docx(data, settings, template, number or preview_number(settings, data, on), on, target=buf,
+                preview=number is None)
     return buf.getvalue()
 
 

@@ -126,7 +126,7 @@ with tab_hist:
 # --- audit trail --------------------------------------------------------------------------------
 if tab_audit:
     with tab_audit[0]:
-        from etl.audit import ACTIONS
+        from ops.audit import ACTIONS
         from etl.safe import csv_bytes
 
         st.caption("谁在何时导入了哪个文件、印发或办结了哪份提醒敦促函、登录与退出（最近 1000 条，最新在前）。"

@@ -255,22 +255,16 @@ def _set_aside(k: Key, load_id: int) -> pd.DataFrame:
 
 
 def audit_trail(limit: int = 1000) -> pd.DataFrame:
-    """Who loaded which file, who issued which notice, sign-ins — newest first (etl.audit).
-    Not cached: sign-ins reach the journal without changing the warehouse's version."""
+    """Who loaded which file, who issued which notice, sign-ins — newest first (ops.audit).
+    Not cached: sign-ins and notices reach the operational store without changing the warehouse."""
     require("audit")
-    from etl import audit
+    from ops import audit
 
     k = key()
     if k[1] is None:
-        return audit.audit_trail(_empty_connection(), db=k[0], limit=limit)
+        return audit.audit_trail(None, db=k[0], limit=limit)
     with _cursor(k) as cur:
         return audit.audit_trail(cur, db=k[0], limit=limit)
-
-
-def _empty_connection():
-    con = duckdb.connect()
-    con.execute("CREATE TABLE audit_log (happened_at TIMESTAMP, actor VARCHAR, action VARCHAR, detail VARCHAR)")
-    return con
 
 
 # --- headline figures and drill-down: only for units inside the user's scope -------------------------

@@ -14,7 +14,7 @@ Modes (ui.auth has the users file and the roles):
   OIDC without a users file: nobody gets in. Visitors see a generic notice; why (the file's path,
   the user named in it) goes to the server log only.
 
-Sign-ins, failed sign-ins, sign-outs and refused access go to the audit trail (etl.audit.record).
+Sign-ins, failed sign-ins, sign-outs and refused access go to the audit trail (ops.audit.record).
 Pages call ``require(permission)`` first; the data layer (ui.data) asks ``current()`` for the
 user's scope on every read.
 """
@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,8 +139,9 @@ def current() -> Access:
 
 
 def audit(actor: str, action: str, detail: dict | None = None) -> None:
-    """An event in the audit trail (etl.audit journal; moved into the warehouse by its next write)."""
-    from etl import audit as etl_audit, warehouse
+    """An event in the audit trail (ops.audit: the operational store beside the warehouse)."""
+    from etl import warehouse
+    from ops import audit as ops_audit
 
     detail = dict(detail or {})
     try:
@@ -149,8 +151,8 @@ def audit(actor: str, action: str, detail: dict | None = None) -> None:
     if isinstance(ip, str) and ip:
         detail.setdefault("ip", ip)
     try:
-        etl_audit.record(warehouse.db_path(), actor, action, detail)
-    except OSError as e:  # a read-only data directory must not lock everybody out
+        ops_audit.record(warehouse.db_path(), actor, action, detail)
+    except (OSError, sqlite3.Error) as e:  # a read-only data directory must not lock everybody out
         st.toast(f"审计记录写入失败：{e}", icon=":material/error:")
 
 

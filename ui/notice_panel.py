@@ -1,16 +1,18 @@
-"""提醒敦促函 on the 季度考评 page: preview, issue (numbered and logged), download each or all (ZIP
-with the Excel score sheet), the notice log (reply received, close), and how the previous
-quarter's warned units did this quarter.
+"""提醒敦促函 on the 季度考评 page: the notice settings, preview, issue one unit or all after a
+confirmation that lists what will be numbered, download each or all (ZIP with the Excel score
+sheet), the notice log (reply received, close, void a number), and how the previous quarter's
+warned units did this quarter.
 
 The page calls ``notice_section(sel, quarter, sheet)``. Everything here goes through
-official.notice (documents), official.issue (numbering) and official.log (the log).
-After a write the app's cached connection is dropped (ui.data.clear): DuckDB would otherwise keep
-serving the file it opened before the swap.
+official.notice (documents), official.issue (numbering), official.log (the log) and
+official.config (the settings set here). The log, the settings and the audit trail live in the
+operational store beside the warehouse (ops.store): issuing, recording a reply, closing or voiding
+never rewrites the warehouse, so no cached figure is cleared — only this section reruns.
 
-Access: issuing, recording replies and closing need the ``notices`` permission (notice staff,
-province) and are done in the signed-in user's name. Everyone else reads only the notices of the
-units in their scope that have been issued (a city: its own and its counties'), without the
-score-sheet annex or the ZIP of every unit's letters.
+Access: the settings, issuing, recording replies, closing and voiding need the ``notices``
+permission (notice staff, province) and are done in the signed-in user's name. Everyone else reads
+only the notices of the units in their scope that have been issued (a city: its own and its
+counties'), without the score-sheet annex or the ZIP of every unit's letters.
 """
 from __future__ import annotations
 
@@ -22,13 +24,15 @@ import pandas as pd
 import streamlit as st
 
 from etl import warehouse
-from official import issue as I, log as notice_log, notice as N, writer
+from metrics import warned as W
 from metrics.periods import Period
+from official import config, issue as I, log as notice_log, notice as N, writer
 from ui import auth, data
 
-STATUS_ICON = {"待回复": "🔴 待回复", "已回复": "🟡 已回复", "已办结": "🟢 已办结"}
+STATUS_ICON = {"待回复": "🔴 待回复", "已回复": "🟡 已回复", "已办结": "🟢 已办结", "已作废": "⚪ 已作废"}
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CONFIRM = "_notice_confirm"     # session_state: the unit codes waiting for the 确认编号 click
 
 
 def _actor() -> str:
@@ -42,12 +46,11 @@ def _may_issue() -> bool:
     return data.access().can("notices")
 
 
-def notices_dir(quarter: str, level: str) -> Path:
-    """Where issued notices are kept: data/notices/<quarter>-<level> beside the warehouse (gitignored)."""
-    return warehouse.db_path().parent / "notices" / f"{quarter}-{level}"
+def _db() -> Path:
+    return warehouse.db_path(data.key()[0])
 
 
-# --- cached reads ---------------------------------------------------------------------------------
+# --- reads ----------------------------------------------------------------------------------------
 def notice_data(k: data.Key, quarter: str, level: str, province: str, skey, stamp: tuple) -> list[N.NoticeData]:
     """The notices of the quarter's warned units inside the user's scope."""
     scope = data.scope()
@@ -55,51 +58,50 @@ def notice_data(k: data.Key, quarter: str, level: str, province: str, skey, stam
 
 
 def log_table(k: data.Key) -> pd.DataFrame:
-    """The notice log: every notice for notice staff and the province, else the scope's own."""
-    return auth.only_units(_log_table(k), data.scope(), code="unit_code")
+    """The notice log (operational store, not cached: a reply shows at once and clears nothing):
+    every notice for notice staff and the province, else the scope's own."""
+    return auth.only_units(notice_log.notices(k[0]), data.scope(), code="unit_code")
 
 
 def follow_up(k: data.Key, quarter: str, level: str, province: str, skey) -> pd.DataFrame:
-    return auth.only_units(_follow_up(k, quarter, level, province, skey), data.scope())
+    f = notice_log.with_log(_follow_up(k, quarter, level, province, skey), k[0], quarter, level)
+    return auth.only_units(f, data.scope())
 
 
 @st.cache_data(max_entries=32, show_spinner="正在准备提醒敦促函…")
 def _notice_data(k: data.Key, quarter: str, level: str, province: str, skey, stamp: tuple) -> list[N.NoticeData]:
     sheet = data._score(k, quarter, level, province, skey)  # every unit's (cached for everyone)
     with data._cursor(k) as cur:
-        return N.build_notices(cur, Period.parse(quarter), level, province, data.scheme(skey), _settings(), sheet)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def _log_table(k: data.Key) -> pd.DataFrame:
-    with data._cursor(k) as cur:
-        return notice_log.notices(cur)
+        return N.build_notices(cur, Period.parse(quarter), level, province, data.scheme(skey),
+                               N.load_settings(), sheet)
 
 
 @st.cache_data(max_entries=16, show_spinner="正在对比下一季度…")
 def _follow_up(k: data.Key, quarter: str, level: str, province: str, skey) -> pd.DataFrame:
     with data._cursor(k) as cur:
-        return notice_log.follow_up(cur, Period.parse(quarter), level, province, data.scheme(skey))
+        return W.follow_up(cur, Period.parse(quarter), level, province, data.scheme(skey))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def level_noun(k: data.Key, province: str, level: str) -> str:
     with data._cursor(k) as cur:
-        return N.level_noun(cur, province, level)
+        return W.level_noun(cur, province, level)
 
 
 def _settings() -> N.NoticeSettings:
-    return N.load_settings()
+    """The shipped settings file with what notice staff set here (official.config)."""
+    return config.effective(_db())
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _preview_bytes(_d: N.NoticeData, key: tuple, on: dt.date, number: str | None, stamp: tuple) -> bytes:
-    return N.preview_notice(_d, N.load_settings(), N.load_template(), on, number)
+    return N.preview_notice(_d, _settings(), N.load_template(), on, number)
 
 
 def _files_stamp() -> tuple:
-    """Changes when the settings or the wording template are edited (previews follow)."""
-    return tuple(p.stat().st_mtime_ns for p in (N.DEFAULT_SETTINGS, N.DEFAULT_TEMPLATE))
+    """Changes when the settings file, the wording template or the settings set here change."""
+    stored = tuple(sorted((k, str(v)) for k, v in config.stored(_db()).items()))
+    return (*(p.stat().st_mtime_ns for p in (N.DEFAULT_SETTINGS, N.DEFAULT_TEMPLATE)), stored)
 
 
 @st.cache_data(max_entries=16, show_spinner="正在排版预览（LibreOffice）…")
@@ -174,26 +176,42 @@ def notice_section(sel, quarter: str, sheet: pd.DataFrame) -> None:
         return
     s = settings.resolved(sel.province_name, sel.province)
     log = log_table(sel.key)
-    logged = log[(log["quarter"] == quarter) & (log["level"] == sel.level)] if len(log) else log
+    logged = log[(log["quarter"] == quarter) & (log["level"] == sel.level) & (log["status"] != "已作废")]
     try:
         notices = notice_data(sel.key, quarter, sel.level, sel.province, sel.skey, _files_stamp())
     except N.NoticeError as e:
         st.error(str(e), icon=":material/error:")
         notices = []
 
-    tabs = st.tabs(["发函", "函件登记与回复", "上季度被提醒单位"])
+    names = ["发函", "函件登记与回复", "上季度被提醒单位"] + (["发文设置"] if _may_issue() else [])
+    tabs = st.tabs(names)
     with tabs[0]:
         _issue_tab(sel, qp, notices, logged, settings, template, s, sheet)
     with tabs[1]:
         _log_tab(sel, log, quarter)
     with tabs[2]:
         _follow_up_tab(sel, qp)
+    if len(tabs) > 3:
+        with tabs[3]:
+            _settings_tab(settings, s)
+
+
+def _file_buttons(rows: pd.DataFrame, key: str) -> list[Path]:
+    """A download button per logged notice whose file is kept beside the warehouse (whoever issued
+    it: the app or the command line); returns the files."""
+    files = [(n, p) for n, f in zip(rows["number"], rows["file_path"]) if (p := I.archived(_db(), f)) is not None]
+    if files:
+        cols = st.columns(min(len(files), 3))
+        for k, (n, path) in enumerate(files):
+            cols[k % len(cols)].download_button(f"{n}", path.read_bytes(), file_name=path.name, mime=DOCX_MIME,
+                                                key=f"{key}_{k}")
+    return [p for _, p in files]
 
 
 def _issue_tab(sel, qp: Period, notices, logged, settings, template, s, sheet) -> None:
     quarter = str(qp)
     may_issue = _may_issue()
-    numbers = dict(zip(logged["unit_code"], logged["number"])) if len(logged) else {}
+    numbers = dict(zip(logged["unit_code"], logged["number"]))
     if not may_issue:  # read only: the notices issued to the units of one's scope
         notices = [x for x in notices if x.unit_code in numbers]
         st.caption("提醒敦促函由省厅发函人员编号印发；此处只显示本单位已收到的函件。")
@@ -201,8 +219,9 @@ def _issue_tab(sel, qp: Period, notices, logged, settings, template, s, sheet) -
             st.write("本季度没有发给本单位的提醒敦促函。")
             return
     else:
-        st.caption(f"发文机关：{s.issuer} · 发文字号：{s.prefix}〔年份〕×号（× 为序号） · 回复期限：成文之日起 {settings.reply_days} 日 · "
-                   f"发文设置 `official/{N.DEFAULT_SETTINGS.name}`，措辞模板 `official/{N.DEFAULT_TEMPLATE.name}`（改后即生效）")
+        st.caption(f"发文机关：{s.issuer} · 发文字号：{s.prefix}〔年份〕N号（N 为序号，本年自 {settings.start_seq} 号起）· "
+                   f"回复期限：成文之日起 {settings.reply_days} 日 · 在“发文设置”中修改；措辞模板 "
+                   f"`official/{N.DEFAULT_TEMPLATE.name}`")
     if not notices:
         st.write("本季度无预警单位，无需发函。")
         return
@@ -213,7 +232,7 @@ def _issue_tab(sel, qp: Period, notices, logged, settings, template, s, sheet) -
     pick = c2.selectbox("预览", list(names), key="notice_preview_unit",
                         format_func=lambda c: f"{names[c]}（{numbers.get(c, '未发函')}）", placeholder="请选择")
     d = next(x for x in notices if x.unit_code == pick)
-    issued_row = logged[logged["unit_code"] == pick] if len(logged) else logged
+    issued_row = logged[logged["unit_code"] == pick]
     if len(issued_row):
         r = issued_row.iloc[0]
         number, when = r["number"], pd.Timestamp(r["issued_on"]).date()
@@ -231,49 +250,79 @@ def _issue_tab(sel, qp: Period, notices, logged, settings, template, s, sheet) -
             cols = st.columns(3)
             for k, png in enumerate(pngs, 1):
                 cols[(k - 1) % 3].image(png, caption=f"第 {k} 页")
-        except N.NoticeError as e:
+            st.caption("版面预览由 LibreOffice 排出，公文字体以相近字体代替。")
+        except writer.DocumentError as e:
             st.info(f"本机无法排版预览：{e}")
 
     if not may_issue:
         return
     st.divider()
-    new = [x for x in notices if x.unit_code not in numbers]
-    if new:
-        st.write(f"待发函 {len(new)} 份：" + "、".join(x.unit_name for x in new)
-                 + (f"；已发函 {len(numbers)} 份。" if numbers else "。"))
-    label = f"编号并生成提醒敦促函（{len(notices)} 份）" if new else "重新生成全部函件（沿用原文号）"
-    if st.button(label, type="primary" if new else "secondary", key="notice_issue"):
-        try:
-            issued = I.issue_notices(warehouse.db_path(), notices, notices_dir(quarter, sel.level),
-                                     settings=settings, template=template, issued_on=on, actor=_actor())
-        except (N.NoticeError, notice_log.NoticeLogError) as e:
-            st.error(f"未能发函：{e}")
-        else:
-            data.clear()
-            st.session_state["notice_issued_msg"] = "已生成：" + "；".join(f"{i.unit_name} {i.number}" for i in issued)
-            st.rerun()
-    if msg := st.session_state.pop("notice_issued_msg", None):
-        st.success(msg, icon=":material/check_circle:")
+    _issue_controls(sel, qp, notices, numbers, settings, template, on)
 
-    folder = notices_dir(quarter, sel.level)
-    files = [(n, folder / f) for n, f in zip(logged["number"], logged["file_name"])
-             if isinstance(f, str) and (folder / f).exists()] if len(logged) else []
-    if files:
-        st.write("**已发函件**")
-        cols = st.columns(min(len(files), 3))
-        for k, (n, path) in enumerate(files):
-            cols[k % len(cols)].download_button(f"{n}", path.read_bytes(), file_name=path.name, mime=DOCX_MIME,
-                                                key=f"notice_file_{k}")
+    files = _file_buttons(logged, "notice_file") if len(logged) else []
     noun = level_noun(sel.key, sel.province, sel.level)
     annex = N.score_sheet_xlsx(sheet, sel.scheme, N.annex_title(qp, sel.province_name, sel.level, s, noun))
     annex_file = N.annex_name(qp, sel.level)
     z1, z2 = st.columns(2)
     if files:
-        z1.download_button("下载全部函件及得分表（ZIP）", I.zip_notices([p for _, p in files], (annex_file, annex)),
+        z1.download_button("下载全部函件及得分表（ZIP）", I.zip_notices(files, (annex_file, annex)),
                            file_name=f"{quarter}-提醒敦促函.zip", mime="application/zip", key="notice_zip")
     else:
         z1.caption("发函后可在此下载全部函件（ZIP）。")
     z2.download_button("下载附件：考评得分表（Excel）", annex, file_name=annex_file, mime=XLSX_MIME, key="notice_annex")
+
+
+def _issue_controls(sel, qp: Period, notices, numbers: dict, settings, template, on: dt.date) -> None:
+    """Issue all or one unit: refused (and the button disabled) while a placeholder is left;
+    a first click lists what will be numbered, a second confirms."""
+    quarter = str(qp)
+    ss = st.session_state
+    if msg := ss.pop("notice_issued_msg", None):
+        st.success(msg, icon=":material/check_circle:")
+    blocked = N.placeholders(settings, template, N.DEFAULT_TEMPLATE.name)
+    if blocked:
+        st.error("尚不能编号印发（预览不受影响）：\n\n" + "\n".join(f"- {b}" for b in blocked)
+                 + "\n\n请在“发文设置”中填写。", icon=":material/block:")
+    new = [x for x in notices if x.unit_code not in numbers]
+    st.write(f"预警单位 {len(notices)} 个：待发函 {len(new)} 份" + (f"，已发函 {len(numbers)} 份" if numbers else "") + "。")
+    names = {x.unit_code: x.unit_name for x in notices}
+    c1, c2 = st.columns([2, 1])
+    choice = c1.selectbox("发函范围", ["__all__", *names], key="notice_scope",
+                          format_func=lambda c: f"全部预警单位（{len(notices)} 份）" if c == "__all__"
+                          else f"{names[c]}（{numbers.get(c, '未发函')}）", placeholder="请选择")
+    chosen = notices if choice == "__all__" else [x for x in notices if x.unit_code == choice]
+    fresh = [x for x in chosen if x.unit_code not in numbers]
+    label = f"编号并生成提醒敦促函（{len(chosen)} 份）" if fresh else "重新生成所选函件（沿用原文号）"
+    if c2.button(label, type="primary" if fresh else "secondary", key="notice_issue", disabled=bool(blocked)):
+        ss[CONFIRM] = [x.unit_code for x in chosen]
+    pending = ss.get(CONFIRM)
+    if not pending or blocked:
+        return
+    todo = [x for x in notices if x.unit_code in pending]
+    s = settings.resolved(sel.province_name, sel.province)
+    with st.container(border=True, key="notice_confirm_box"):
+        st.write("**请确认以下函件：**")
+        lines = []
+        for x in todo:
+            if x.unit_code in numbers:
+                lines.append(f"- {x.unit_name}：重新生成，沿用 {numbers[x.unit_code]}")
+            else:
+                lines.append(f"- {x.unit_name}：新编号（{s.prefix}〔{on.year}〕…号，按登记簿顺延），成文日期 {N.fmt_date(on)}")
+        st.markdown("\n".join(lines))
+        k1, k2 = st.columns(2)
+        go = k1.button("确认编号印发", type="primary", key="notice_issue_confirm")
+        if k2.button("取消", key="notice_issue_cancel"):
+            ss.pop(CONFIRM, None)
+            st.rerun()
+    if go:
+        ss.pop(CONFIRM, None)
+        try:
+            issued = I.issue_notices(_db(), todo, settings=settings, template=template, issued_on=on, actor=_actor())
+        except (N.NoticeError, notice_log.NoticeLogError) as e:
+            st.error(f"未能发函：{e}")
+        else:
+            ss["notice_issued_msg"] = "已生成：" + "；".join(f"{i.unit_name} {i.number}" for i in issued)
+            st.rerun()
 
 
 def _log_tab(sel, log: pd.DataFrame, quarter: str) -> None:
@@ -281,38 +330,89 @@ def _log_tab(sel, log: pd.DataFrame, quarter: str) -> None:
         st.write("尚未发出提醒敦促函。")
         return
     only = st.toggle("只看未办结", value=False, key="notice_log_open")
-    view = log[log["closed_on"].isna()] if only else log
+    view = log[log["closed_on"].isna() & (log["status"] != "已作废")] if only else log
     table = pd.DataFrame({
         "文号": view["number"], "单位": view["unit_name"], "季度": view["quarter"].map(lambda q: Period.parse(q).label),
         "得分": view["score"], "排名": view["rank"], "成文日期": view["issued_on"], "回复期限": view["reply_due"],
         "收到回复": view["reply_received"], "办结日期": view["closed_on"], "状态": view["status"].map(STATUS_ICON),
-        "备注": view["note"]})
+        "备注": [f"作废：{r}" if isinstance(r, str) and r else (n if isinstance(n, str) else "")
+               for r, n in zip(view["void_reason"], view["note"])]})
     st.dataframe(table, hide_index=True, width="stretch", key="notice_log_table",
                  column_config={"得分": st.column_config.NumberColumn(format="%.1f"),
                                 "排名": st.column_config.NumberColumn(format="%d")})
-    open_ = log[log["closed_on"].isna()]
-    if open_.empty or not _may_issue():
+    kept = view[view["status"] != "已作废"]
+    if len(kept) and kept["file_path"].notna().any():
+        st.caption("函件文件（网页或命令行印发的均在此下载）：")
+        _file_buttons(kept, "notice_log_file")
+    if not _may_issue():
         return
-    labels = {n: f"{n} {u}（{s}）" for n, u, s in zip(open_["number"], open_["unit_name"], open_["status"])}
-    with st.form("notice_log_form", border=True):
-        st.write("**登记回复 / 办结**")
-        number = st.selectbox("函件", list(labels), format_func=labels.get, key="notice_log_number", placeholder="请选择")
-        c1, c2 = st.columns(2)
-        when = c1.date_input("日期", value=dt.date.today(), key="notice_log_date", format="YYYY-MM-DD")
-        action = c2.radio("操作", ["登记已收到书面回复", "办结"], key="notice_log_action", horizontal=True)
-        note = st.text_input("备注（未回复而办结时必填，说明原因）", key="notice_log_note")
-        go = st.form_submit_button("保存", type="primary")
+    open_ = log[log["closed_on"].isna() & (log["status"] != "已作废")]
+    if len(open_):
+        labels = {n: f"{n} {u}（{s}）" for n, u, s in zip(open_["number"], open_["unit_name"], open_["status"])}
+        with st.form("notice_log_form", border=True):
+            st.write("**登记回复 / 办结**")
+            number = st.selectbox("函件", list(labels), format_func=labels.get, key="notice_log_number", placeholder="请选择")
+            c1, c2 = st.columns(2)
+            when = c1.date_input("日期", value=dt.date.today(), key="notice_log_date", format="YYYY-MM-DD")
+            action = c2.radio("操作", ["登记已收到书面回复", "办结"], key="notice_log_action", horizontal=True)
+            note = st.text_input("备注（未回复而办结时必填，说明原因）", key="notice_log_note")
+            go = st.form_submit_button("保存", type="primary")
+        if go:
+            try:
+                if action == "办结":
+                    notice_log.close(_db(), number, when, actor=_actor(), note=note or None)
+                else:
+                    notice_log.mark_reply(_db(), number, when, actor=_actor(), note=note or None)
+            except notice_log.NoticeLogError as e:
+                st.error(str(e))
+            else:
+                st.rerun()   # the log is read from the operational store: nothing cached to clear
+    live = log[log["status"] != "已作废"]
+    if len(live):
+        labels = {n: f"{n} {u}" for n, u in zip(live["number"], live["unit_name"])}
+        with st.form("notice_void_form", border=True):
+            st.write("**作废文号**（文号作废后不再使用；该单位可重新编号发函）")
+            number = st.selectbox("函件", list(labels), format_func=labels.get, key="notice_void_number", placeholder="请选择")
+            reason = st.text_input("作废原因（必填）", key="notice_void_reason")
+            go = st.form_submit_button("作废", type="secondary")
+        if go:
+            try:
+                notice_log.void(_db(), number, reason, actor=_actor())
+            except notice_log.NoticeLogError as e:
+                st.error(str(e))
+            else:
+                st.session_state["notice_void_msg"] = f"已作废 {number}"
+                st.rerun()
+        if msg := st.session_state.pop("notice_void_msg", None):
+            st.success(msg, icon=":material/check_circle:")
+
+
+def _settings_tab(settings: N.NoticeSettings, s: N.NoticeSettings) -> None:
+    """Issuing authority, prefix, first number of the year and contact, set by notice staff;
+    each change is audited (official.config)."""
+    st.caption("在此修改后立即生效（命令行印发同样使用），每次修改记入审计日志。{省}、{省简称} 会替换为本省名称和简称。"
+               f"现在：{s.issuer} · {s.prefix}〔年份〕N号 · 附注（{s.note}）")
+    with st.form("notice_settings_form", border=True):
+        issuer = st.text_input("发文机关名称", value=settings.issuer, key="notice_set_issuer", max_chars=200)
+        prefix = st.text_input("发文字号前缀", value=settings.prefix, key="notice_set_prefix", max_chars=200,
+                               help="如 川应急函，文号为 川应急函〔2025〕3号")
+        start = st.number_input("本年起始序号", min_value=1, value=int(settings.start_seq), step=1,
+                                key="notice_set_start", help="本年度第一份提醒敦促函的序号；已用过的序号不会再用")
+        note = st.text_input("联系人及电话（附注）", value=settings.note, key="notice_set_note", max_chars=200,
+                             help="如 联系人：张明，电话：028-86630000")
+        go = st.form_submit_button("保存发文设置", type="primary")
     if go:
         try:
-            if action == "办结":
-                notice_log.close(warehouse.db_path(), number, when, actor=_actor(), note=note or None)
-            else:
-                notice_log.mark_reply(warehouse.db_path(), number, when, actor=_actor(), note=note or None)
-        except notice_log.NoticeLogError as e:
+            changed = config.save(_db(), {"issuer": issuer, "prefix": prefix, "start_seq": start, "note": note},
+                                  actor=_actor())
+        except N.NoticeError as e:
             st.error(str(e))
         else:
-            data.clear()
+            st.session_state["notice_settings_msg"] = ("已保存：" + "、".join(config.EDITABLE[k][0] for k in changed)
+                                                       if changed else "没有改动。")
             st.rerun()
+    if msg := st.session_state.pop("notice_settings_msg", None):
+        st.success(msg, icon=":material/check_circle:")
 
 
 def _follow_up_tab(sel, qp: Period) -> None:

@@ -8,9 +8,10 @@ import shutil
 
 import pytest
 
-from official import log
 from etl import warehouse
+from official import log
 from official.log import NoticeLogError, NoticeRequest
+from ops import store
 
 ON = dt.date(2024, 10, 15)
 PREFIX = "川应急函"
@@ -41,19 +42,13 @@ def issue(db, requests, on=ON, **kw):
 
 
 def rows(db, sql, params=()):
-    con = warehouse.connect_read(db)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
+    """A query on the operational store beside the warehouse (dates are ISO text there)."""
+    with store.connect(db) as ops:
+        return [tuple(r) for r in ops.execute(sql, list(params)).fetchall()]
 
 
 def table(db, **kw):
-    con = warehouse.connect_read(db)
-    try:
-        return log.notices(con, **kw)
-    finally:
-        con.close()
+    return log.notices(db, **kw)
 
 
 def test_numbers_are_consecutive_per_year_and_continue_across_runs(wh):
@@ -99,13 +94,13 @@ def test_a_failed_render_logs_nothing_and_uses_no_number(wh):
     ok = issue(wh, [req("510100")], render=lambda r, i: f"{i.number}.docx")
     assert ok[0].seq == 1 and ok[0].file_name == "川应急函〔2024〕1号.docx"
     assert rows(wh, "SELECT file_name, reply_due, issued_by FROM notices") == [
-        ("川应急函〔2024〕1号.docx", dt.date(2024, 10, 30), "tester")]
+        ("川应急函〔2024〕1号.docx", "2024-10-30", "tester")]
 
 
 def test_refuses_bad_requests(wh):
-    with pytest.raises(NoticeLogError, match="twice"):
+    with pytest.raises(NoticeLogError, match="两次"):
         issue(wh, [req("510100"), req("510100")])
-    with pytest.raises(NoticeLogError, match="level"):
+    with pytest.raises(NoticeLogError, match="层级"):
         issue(wh, [req("510100", level="town")])
 
 
@@ -119,21 +114,21 @@ def test_reply_close_and_status(wh):
     assert list(table(wh, open_only=True)["number"]) == [n2, n3]
     assert list(table(wh, quarter="2024Q4")["number"]) == []
     got = rows(wh, "SELECT reply_received, closed_on, closed_by, note FROM notices WHERE number = ?", [n2])
-    assert got == [(dt.date(2024, 10, 28), None, None, "整改方案已报")]
+    assert got == [("2024-10-28", None, None, "整改方案已报")]
 
 
 def test_reply_and_close_are_checked(wh):
     (n,) = (i.number for i in issue(wh, [req("510100")]))
-    with pytest.raises(NoticeLogError, match="no notice"):
+    with pytest.raises(NoticeLogError, match="没有文号"):
         log.mark_reply(wh, "川应急函〔2024〕99号", ON)
-    with pytest.raises(NoticeLogError, match="before"):
+    with pytest.raises(NoticeLogError, match="不能早于成文日期"):
         log.mark_reply(wh, n, ON - dt.timedelta(days=1))
-    with pytest.raises(NoticeLogError, match="no written reply"):
+    with pytest.raises(NoticeLogError, match="尚未登记书面回复"):
         log.close(wh, n, ON)
     log.close(wh, n, ON + dt.timedelta(days=40), note="单位已撤并，无需回复")
-    with pytest.raises(NoticeLogError, match="already closed"):
+    with pytest.raises(NoticeLogError, match="已于 .* 办结"):
         log.close(wh, n, ON + dt.timedelta(days=41), note="again")
-    with pytest.raises(NoticeLogError, match="closed"):
+    with pytest.raises(NoticeLogError, match="撤销办结"):
         log.mark_reply(wh, n, ON + dt.timedelta(days=5))
     log.reopen(wh, n, actor="staff", note="误点")
     assert table(wh)["status"].tolist() == ["待回复"]
@@ -173,13 +168,7 @@ def test_two_processes_never_share_a_number(wh):
     assert rows(wh, "SELECT count(DISTINCT number) FROM notices")[0][0] == 6
 
 
-def test_a_warehouse_without_the_log_table_reads_as_empty(tmp_path):
-    import duckdb
-
-    p = tmp_path / "old.duckdb"
-    duckdb.connect(str(p)).close()
-    con = duckdb.connect(str(p), read_only=True)
-    try:
-        assert log.notices(con).empty and log.find(con, "510100", "2024Q3", "city") is None
-    finally:
-        con.close()
+def test_a_fresh_store_reads_as_empty(tmp_path):
+    p = tmp_path / "new.duckdb"   # no warehouse yet: the store beside it starts empty
+    assert log.notices(p).empty and log.find(p, "510100", "2024Q3", "city") is None
+    assert store.path(p) == tmp_path / "new.duckdb.ops.sqlite" and store.path(p).exists()

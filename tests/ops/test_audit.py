@@ -1,5 +1,6 @@
-"""The audit trail (etl.audit): who loaded which file and who issued, answered and closed which
-notice, and when, in one table; the CLI user is $ENFORCEMENT_USER, else the OS user."""
+"""The audit trail (ops.audit): who loaded which file (the warehouse's load history) and who
+issued, answered and closed which notice and who signed in (the operational store), and when, in
+one table; the CLI user is $ENFORCEMENT_USER, else the OS user."""
 from __future__ import annotations
 
 import csv
@@ -13,9 +14,11 @@ from pathlib import Path
 
 import duckdb
 
-from official import log
-from etl.audit import COLUMNS, action_label, audit_trail
+from etl import warehouse
 from etl.load import load_files
+from official import log
+from ops import audit, store
+from ops.audit import COLUMNS, action_label, audit_trail
 from tests.etl import helpers as h
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def trail(db: Path, **kw):
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return audit_trail(con, **kw)
+        return audit_trail(con, db=db, **kw)
     finally:
         con.close()
 
@@ -62,13 +65,47 @@ def test_loads_and_notices_in_one_trail(db, files, tmp_path):
     assert len(trail(db, limit=2)) == 2
 
 
-def test_a_warehouse_without_an_audit_log_still_has_a_trail(db, files, tmp_path):
+def test_a_new_store_has_the_loads_only(db, files, tmp_path):
     load_files([h.write(files / "e.csv", "enterprises", [h.enterprise(1)])], db=db, today=h.TODAY, user="x",
                report_dir=tmp_path / "r")
-    con = duckdb.connect(str(db))
-    con.execute("DROP TABLE audit_log")  # as a warehouse built before the notice log existed
-    con.close()
     assert list(trail(db).action) == ["load"]
+    assert list(audit_trail(None, db=db).action) == []   # no warehouse connection: the store's events only
+
+
+def test_record_touches_no_warehouse_and_shows_at_once(db):
+    version = warehouse.version(db)
+    audit.record(db, "jinhua", "login", {"via": "password", "ip": "10.0.0.7"})
+    audit.record(db, "（未知用户名）", "login.failed", {"via": "password"})
+    assert warehouse.version(db) == version            # the warehouse was not rewritten
+    t = trail(db)
+    assert set(t["action"]) == {"login", "login.failed"} and set(t["who"]) == {"jinhua", "（未知用户名）"}
+    login = t[t.action == "login"].iloc[0].detail
+    assert "方式 密码" in login and "IP 10.0.0.7" in login
+    assert action_label("login.failed") == "登录失败"
+
+
+def test_concurrent_records_all_arrive(db):
+    import threading
+
+    def many(i):
+        for j in range(25):
+            audit.record(db, f"user{i}", "login.failed", {"n": j, "note": "x" * 300})
+    threads = [threading.Thread(target=many, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with store.connect(db) as ops:
+        assert ops.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 200
+
+
+def test_typed_text_is_kept_short_and_printable(db):
+    audit.record(db, "x\n" * 100, "login.failed", {"username": "a\x00b\u202e" + "c" * 500})
+    with store.connect(db) as ops:
+        actor, detail = ops.execute("SELECT actor, detail FROM audit_log").fetchone()
+    assert len(actor) <= 100 and "\n" not in actor
+    name = __import__("json").loads(detail)["username"]
+    assert "\x00" not in name and len(name) <= 200
 
 
 def _cli(*args, user: str | None) -> subprocess.CompletedProcess:

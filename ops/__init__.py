@@ -1,0 +1,1 @@
+"""Operational state beside the warehouse (ops.store): notice log, settings, audit trail, sign-in journal."""
