@@ -28,15 +28,14 @@ TEXT_W_MM = TEXT_W_TWIPS / 1440 * 25.4      # 156 mm
 TABLE_CHAR_MM = 10.5 / 72 * 25.4            # a 五号 character is 3.7 mm wide
 
 
-def notice_numbers(con: duckdb.DuckDBPyConnection) -> NumberLookup:
-    """The warning notices' numbers from the notice log (official.log), per quarter and level:
-    {unit code: number}. A voided notice does not count."""
+def notice_numbers(db=None) -> NumberLookup:
+    """The warning notices' numbers from the notice log (official.log, in the operational store
+    beside the warehouse ``db``), per quarter and level: {unit code: number}. A voided notice
+    does not count."""
     from official import log
 
     def lookup(quarter: str, level: str) -> dict[str, str]:
-        df = log.notices(con, quarter=str(quarter), level=level)
-        for col in [c for c in df.columns if c.startswith("void")]:
-            df = df[df[col].isna()]
+        df = log.notices(db, quarter=str(quarter), level=level, voided=False)
         return {str(c): str(n) for c, n in zip(df["unit_code"], df["number"])}
     return lookup
 
@@ -211,7 +210,7 @@ def run(args) -> int:
         except warehouse.WarehouseMissing as e:
             raise BulletinError(str(e)) from None
         try:
-            b = build_bulletin(con, period, args.level, args.province, scheme, wording, notice_numbers(con),
+            b = build_bulletin(con, period, args.level, args.province, scheme, wording, notice_numbers(args.db),
                                str(args.wording or DEFAULT_REQUIREMENTS))
         finally:
             con.close()
