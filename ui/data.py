@@ -541,7 +541,7 @@ def _bulletin(k: Key, period: str, level: str, province: str, skey: tuple[str, i
     from official.bulletin import notice_numbers
 
     with _cursor(k) as cur:  # the headline totals read the warehouse's tables (not a province slice)
-        return build_bulletin(cur, Period.parse(period), level, province, scheme(skey), numbers=notice_numbers(cur))
+        return build_bulletin(cur, Period.parse(period), level, province, scheme(skey), numbers=notice_numbers(k[0]))
 
 
 @memo(max_entries=8, show_spinner="正在排版通报…")
