@@ -21,7 +21,9 @@ from pathlib import Path
 import pytest
 
 from tests.pages.test_browser import (  # noqa: F401 (the browser fixtures: Debian chromium)
-    CHROMIUM, browser_context_args, browser_type_launch_args, serve, settle)
+    CHROMIUM, browser_context_args, browser_type_launch_args, settle)
+from tests.security.conftest import serve
+from tests.security.wsclient import Client, sign_in
 from ui import auth
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,10 +69,12 @@ def proxied(demo_db, tmp_path_factory):
                     "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
                    check=True, capture_output=True)
     http_port, tls_port = _free_port(), _free_port()
+    traces = [base / f"cache-trace-{i}.txt" for i in range(2)]
     with contextlib.ExitStack() as stack:
-        mp = stack.enter_context(pytest.MonkeyPatch.context())
-        mp.setenv("ENFORCEMENT_USERS", str(users))
-        urls = [stack.enter_context(serve(db, base / f"app{i}")) for i in range(2) if (base / f"app{i}").mkdir() or True]
+        # the two processes as deploy/systemd/enforcement@.service starts them: serve.py on 127.0.0.1
+        urls = [stack.enter_context(serve("serve.py", base, {"ENFORCEMENT_DB": str(db), "ENFORCEMENT_USERS": str(users),
+                                                              "ENFORCEMENT_CACHE_TRACE": str(traces[i])}))[0]
+                for i in range(2)]
         app_ports = [int(u.rsplit(":", 1)[1]) for u in urls]
         prefix = base / "nginx"
         (prefix / "logs").mkdir(parents=True)
@@ -106,7 +110,7 @@ http {{
                     raise AssertionError(f"nginx did not start: {proc.stderr.read() if proc.poll() is not None else ''}")
                 time.sleep(0.2)
         yield dict(tls_port=tls_port, http_port=http_port, ctx=ctx, cert=cert, prefix=prefix, app_ports=app_ports,
-                   url=f"https://127.0.0.1:{tls_port}", db=db, users=users)
+                   url=f"https://127.0.0.1:{tls_port}", db=db, users=users, traces=dict(zip(app_ports, traces)))
 
 
 def _get(port: int, path: str, ctx: ssl.SSLContext | None = None, headers: dict | None = None):
@@ -184,3 +188,42 @@ def test_sign_in_through_the_proxy(proxied, browser):
         assert page.locator("[data-testid='stException']").count() == 0
     finally:
         context.close()
+
+
+def _misses(trace: Path) -> list[str]:
+    return trace.read_text(encoding="utf-8").split() if trace.exists() else []
+
+
+def test_a_clear_cache_message_through_the_proxy_leaves_the_figures_warm(proxied):
+    """nginx passes websocket frames through untouched: an outsider who has not signed in sends
+    Streamlit's clear-cache message through the proxy to the same app process as a signed-in user
+    (the same route cookie); the user's next run computes nothing again and shows the same figures."""
+    route = "enforcement_route=clear-cache-test"
+    status, _, _ = _get(proxied["tls_port"], "/_stcore/health", proxied["ctx"], {"Cookie": route})
+    log = (proxied["prefix"] / "logs" / "access.log").read_text().splitlines()
+    port = int([line for line in log if line.startswith(route)][-1].split("|")[1].rsplit(":", 1)[1])
+    trace = proxied["traces"][port]
+
+    def client() -> Client:
+        return Client(proxied["url"], headers={"Cookie": route}, ssl=proxied["ctx"])
+
+    user = client()
+    try:
+        first = sign_in(user, "prov", "prov-pass-1")
+        assert first.status == "FINISHED_SUCCESSFULLY" and first.of("metric"), first.text()[:300]
+        computed = _misses(trace)
+        assert computed, "the overview computed nothing in the process the route cookie names"
+        attacker = client()
+        try:
+            form = attacker.rerun()
+            assert "login_username" in str([p.id for p in form.of("text_input")])  # not signed in
+            attacker.clear_cache()
+            attacker.rerun()  # handled once the next run ends
+        finally:
+            attacker.close()
+        again = user.rerun()
+        assert again.status == "FINISHED_SUCCESSFULLY"
+        assert _misses(trace) == computed, f"recomputed after clear_cache: {_misses(trace)[len(computed):]}"
+        assert [m.body for m in again.of("metric")] == [m.body for m in first.of("metric")]
+    finally:
+        user.close()
