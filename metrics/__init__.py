@@ -43,6 +43,14 @@ Public API (keep these names; pages and notices build on them)::
         default_province(con) → the province whose agencies have records (error if none/several)
     from metrics.rounding import round_half_away       # published rounding (90.95 → 91.0)
 
+The bulletin (执法情况通报, issue 13; content as data, laid out by official/bulletin.py)::
+
+    from metrics.bulletin import build_bulletin       # sections, sentences, tables, annexes
+        build_bulletin(con, period ('2025Q4' | '2025'), level='city', province=None, scheme=None,
+        requirements=None, numbers=None) → Bulletin(.sections, .annexes, .frames, .paragraphs())
+    from metrics.priorities import unit_priorities, province_priorities, summary
+        SRF-style strengths (达标) and priority issues (需改进, most index points lost), at most 3 each
+
 Analysts' tools (§5–6; pure functions and small estimators over the frames above)::
 
     from metrics.panel import indicator_panel, score_panel     # many periods in one query

@@ -595,9 +595,11 @@ def build_bulletin(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
     warned_rows = []
     for q, sh in quarter_sheets.items():
         qlabel = Period.parse(q).label
-        peers = int(sh["assessed"].sum())
-        if not rule.has_list(peers):
-            w_blocks.append(Block("p", f"{qlabel}{rule.no_list_reason(peers, noun)}。"))
+        assessed = sh[sh["assessed"].astype(bool)]
+        # peers are the province, or each city when a scheme scores counties within their city
+        largest = int(assessed["peers"].max()) if len(assessed) else 0
+        if not rule.has_list(largest):
+            w_blocks.append(Block("p", f"{qlabel}{rule.no_list_reason(len(assessed), noun)}。"))
             continue
         w = sh[sh["warned"].fillna(False).astype(bool)].sort_values(["score", "code"])
         nums = numbers(q, level) if numbers else {}

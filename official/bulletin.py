@@ -188,6 +188,7 @@ def run(args) -> int:
     from metrics.bulletin import build_bulletin, load_requirements
     from metrics.periods import Period
     from metrics.provinces import ProvinceError
+    from metrics.query import MartsMissing
     from metrics.scheme import SchemeError, load_scheme
     from official.notice import NoticeError
 
@@ -222,7 +223,7 @@ def run(args) -> int:
         print(out)
         print(xlsx)
         return 0
-    except (BulletinError, SchemeError, ProvinceError, NoticeError, DocumentError) as e:
+    except (BulletinError, SchemeError, ProvinceError, NoticeError, DocumentError, MartsMissing) as e:
         print(str(e), file=sys.stderr)
         return 1
     except duckdb.Error as e:
