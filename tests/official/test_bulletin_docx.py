@@ -155,7 +155,7 @@ def test_the_warned_units_carry_their_notices_numbers(demo_db, tmp_path):
     issued = log.issue(db, [log.NoticeRequest(first["code"], first["name"], "city", "2025Q4", first["score"])],
                        prefix="浙应急函", issued_on=dt.date(2026, 1, 5))
     with warehouse.connect_read(db) as con:
-        b = build_bulletin(con, "2025Q4", numbers=notice_numbers(con))
+        b = build_bulletin(con, "2025Q4", numbers=notice_numbers(db))   # the store beside the warehouse
     got = b.frames["warned"].set_index("code")["number"]
     assert got[first["code"]] == issued[0].number == "浙应急函〔2026〕1号"
     assert (got.drop(first["code"]) == NOT_ISSUED).all()
