@@ -90,8 +90,10 @@ def cmd_history(args) -> int:
     w = csv.writer(sys.stdout)
     w.writerow(["load_id", "run_id", "loaded_at", "loaded_by", "file", "table", "read", "loaded", "replaced",
                 "set_aside", "unchanged", "refused", "sha256"])
-    for r in rows:
-        w.writerow([*r[:2], r[2].isoformat(sep=" ", timespec="seconds"), *r[3:]])
+    from etl.safe import safe_cell
+
+    for r in rows:  # file names come from uploads: =HYPERLINK(…).csv must not run in a spreadsheet
+        w.writerow([*r[:2], r[2].isoformat(sep=" ", timespec="seconds"), *(safe_cell(v) for v in r[3:])])
     return 0
 
 

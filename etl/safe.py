@@ -25,6 +25,26 @@ def safe_frame(df):
     return out
 
 
+def safe_result(value):
+    """What a data layer hands to a page, made formula-safe all through: a DataFrame via safe_frame,
+    a dataclass's or a dict's DataFrame members likewise; anything else as it is. A grid's own
+    "Download as CSV" (Streamlit's st.dataframe) only quotes cells, so the frame it shows must be
+    safe already."""
+    import dataclasses
+
+    import pandas as pd
+
+    if isinstance(value, pd.DataFrame):
+        return safe_frame(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: safe_frame(getattr(value, f.name)) for f in dataclasses.fields(value)
+                   if f.init and isinstance(getattr(value, f.name), pd.DataFrame)}
+        return dataclasses.replace(value, **changes) if changes else value
+    if isinstance(value, dict):
+        return {k: safe_frame(v) if isinstance(v, pd.DataFrame) else v for k, v in value.items()}
+    return value
+
+
 def csv_bytes(df, *, index: bool = False) -> bytes:
     """A DataFrame as a CSV download Excel opens as it is (UTF-8 with BOM), formula-safe."""
     return safe_frame(df).to_csv(index=index).encode("utf-8-sig")

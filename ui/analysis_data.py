@@ -172,3 +172,8 @@ def whatif_index(k: Key, period: str, level: str, province: str, skey: tuple[str
 def whatif_score(k: Key, quarter: str, level: str, province: str, skey: tuple[str, int],
                  points: dict[str, float], targets: dict[str, float]) -> pd.DataFrame:
     return auth.only_units(_whatif_score(k, quarter, level, province, skey, points, targets), data.scope())
+
+
+# every frame a page gets is formula-safe (see the end of ui.data)
+for _name in ("weights", "uncertainty", "robustness", "quality", "outlook", "whatif_index", "whatif_score"):
+    globals()[_name] = data._formula_safe(globals()[_name])

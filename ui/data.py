@@ -573,3 +573,24 @@ def _brief_pdf(k: Key, period: str, level: str, province: str, skey: tuple[str, 
         return to_pdf_preview(_bulletin_files(k, period, level, province, skey, issued_on)["brief"])
     except DocumentError:
         return None  # no LibreOffice here: the .docx only
+
+
+# --- every frame a page gets is formula-safe ----------------------------------------------------------
+# Names and file names come from uploaded files; a grid's "Download as CSV" only quotes cells, so
+# =HYPERLINK(…) would run in Excel. One wrapper for every public read (etl.safe.safe_result: text
+# cells starting with = + - @ get a leading apostrophe; numbers untouched).
+def _formula_safe(fn):
+    import functools
+
+    from etl.safe import safe_result
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return safe_result(fn(*args, **kwargs))
+    return wrapper
+
+
+for _name in ("regions", "load_history", "set_aside", "audit_trail", "kpi_tiles", "kpi_series", "children",
+              "enterprises", "records", "indicators", "index", "index_detail", "score", "warnings", "commendations",
+              "year_on_year", "explain", "import_uploads"):
+    globals()[_name] = _formula_safe(globals()[_name])

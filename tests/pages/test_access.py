@@ -264,7 +264,7 @@ def test_five_failures_lock_the_name_for_a_while(access_db):
 def test_city_user_sees_its_city_in_full_and_others_only_as_ranks_on_every_page(spy, downloads, geo):
     own, names = geo["own"], geo["names"]
     at = login("jinhua")
-    assert "jinhua" in " ".join(m.value for m in at.sidebar.markdown)
+    assert "jinhua" in " ".join([m.value for m in at.sidebar.markdown] + [c.value for c in at.sidebar.caption])
     assert "region" in _registered(at) and "data_import" not in _registered(at)
 
     # 总览: the tiles are the city's; 分析 › only beside own units
