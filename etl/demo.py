@@ -326,7 +326,7 @@ def _capacity(cfg: DemoConfig, agencies: list[dict], plan_of: dict, years: list[
         planned = plan_of.get((code, years[0]), 40)
         s = float(a["strength"].mean())
         # officers at the start; 40 inspections a year each is the Shandong benchmark
-        n0 = max(3, int(round(planned / rng.uniform(22, 55))))
+        n0 = max({"县": 3, "市": 6, "省": 10}[kind], int(round(planned / rng.uniform(22, 55))))
         growth = rng.choice([0.0, 0.05, 0.12, 0.2], p=[0.25, 0.3, 0.3, 0.15])  # a year, compounded
         qualified_p = float(np.clip(rng.normal(0.55 + 0.35 * s, 0.1), 0.35, 0.98))
         tech_ratio = 0.0 if rng.random() < 0.2 else float(rng.uniform(0.15, 0.65))
@@ -380,7 +380,8 @@ def _capacity(cfg: DemoConfig, agencies: list[dict], plan_of: dict, years: list[
                     continue
                 days = rng.uniform(10, 21) if o["_met"] or rng.random() < 0.15 else rng.uniform(0, 9.5)
                 training.append(dict(officer_id=o["officer_id"], year=y, refresher_days=round(days * 2) / 2))
-            sworn = sum(1 for o in in_post if o["post"] != "执法辅助")
+            year_end = min(dt.date(y, 12, 31), data_end)
+            sworn = sum(1 for o in in_post if o["post"] != "执法辅助" and (o["end_date"] is None or o["end_date"] > year_end))
             establishment.append(dict(agency_code=code, year=y, posts=int(np.ceil(sworn / fill))))
     roster = pd.DataFrame(officers).drop(columns="_met")
     return dict(officers=roster, training=pd.DataFrame(training), establishment=pd.DataFrame(establishment))

@@ -30,7 +30,8 @@ import duckdb
 # the unit columns each mart carries, by level (metrics.sources.LEVELS)
 UNIT_COLUMNS = {"province": "province_unit", "city": "city_unit", "county": "county_unit"}
 STATE = "mart_state"
-FINGERPRINTED = ("regions", "enterprises", "plans", "inspections", "hazards", "penalties")
+FINGERPRINTED = ("regions", "enterprises", "plans", "inspections", "hazards", "penalties", "officers", "training",
+                 "establishment")
 
 
 def _agency_units(r: str) -> str:
@@ -47,6 +48,36 @@ def _location_units(r: str) -> str:
             f"CASE WHEN {r}.level = '市' THEN {r}.code WHEN {r}.level = '县' THEN {r}.city_code END AS city_unit, "
             f"CASE WHEN {r}.level = '县' THEN {r}.code END AS county_unit")
 
+
+def _own_units(r: str) -> str:
+    """The unit columns of a record that counts for its own bureau's unit only (a city bureau's
+    case-reporting windows are the city's, a county's are the county's, never the city's)."""
+    return (f"{r}.province_code AS province_code, "
+            f"CASE WHEN {r}.level = '省' THEN {r}.code END AS province_unit, "
+            f"CASE WHEN {r}.level = '市' THEN {r}.code END AS city_unit, "
+            f"CASE WHEN {r}.level = '县' THEN {r}.code END AS county_unit")
+
+
+# Case reporting to the Ministry (应急厅函〔2021〕92号): each bureau's reporting windows — the province
+# bureau's half-years, a city bureau's quarters, a county bureau's two-month windows — from the year
+# of the first record to the last window that ended before the day of the build (a window ending
+# after the data was loaded cannot be judged yet), each with the reported cases of that bureau's
+# own agency filed in it. Every bureau of a province with records gets its windows, records or not.
+REPORT_WINDOW_MONTHS = {"省": 6, "市": 3, "县": 2}
+_WINDOWS = f"""
+    SELECT lv.level, make_date(y.y, m.m, 1) AS window_start,
+           last_day(make_date(y.y, m.m + lv.step - 1, 1)) AS window_end,
+           CASE lv.level
+             WHEN '省' THEN CAST(y.y AS VARCHAR) || CASE WHEN m.m = 1 THEN '年上半年' ELSE '年下半年' END
+             WHEN '市' THEN CAST(y.y AS VARCHAR) || '年第' || CAST((m.m + 2) // 3 AS VARCHAR) || '季度'
+             ELSE CAST(y.y AS VARCHAR) || '年' || CAST(m.m AS VARCHAR) || '—' || CAST(m.m + 1 AS VARCHAR) || '月'
+           END AS window_name
+    FROM (VALUES {", ".join(f"('{lv}', {k})" for lv, k in REPORT_WINDOW_MONTHS.items())}) lv(level, step),
+         range((SELECT coalesce(least(min(year(filed_date)), (SELECT min(year(inspection_date)) FROM inspections)),
+                                year(current_date)) FROM penalties),
+               year(current_date) + 1) y(y),
+         range(1, 13) m(m)
+    WHERE (m.m - 1) % lv.step = 0 AND last_day(make_date(y.y, m.m + lv.step - 1, 1)) < current_date"""
 
 # mart name -> SELECT over the record tables. Rows sorted by province and date so that a read of
 # one province (and one period) skips the other row groups (DuckDB's min/max zone maps).
@@ -88,6 +119,42 @@ MARTS: dict[str, str] = {
         SELECT p.agency_code, p.year, p.planned_inspections, p.load_id, {_agency_units('r')}
         FROM plans p LEFT JOIN regions r ON r.code = p.agency_code
         ORDER BY province_code, p.year""",
+    "mart_officers": f"""
+        SELECT o.officer_id, o.agency_code, o.name, o.post, o.degree, o.qualification, o.experience,
+               (o.degree OR o.qualification OR o.experience) AS qualified, o.entry_training_days,
+               o.start_date, o.end_date, o.load_id, {_agency_units('r')}
+        FROM officers o LEFT JOIN regions r ON r.code = o.agency_code
+        ORDER BY province_code, o.start_date""",
+    "mart_training": f"""
+        SELECT o.officer_id || ' ' || CAST(t.year AS VARCHAR) AS training_id, t.officer_id, t.year,
+               CAST(t.refresher_days AS DOUBLE) AS refresher_days, o.agency_code, o.name, o.post,
+               (o.degree OR o.qualification OR o.experience) AS qualified, o.start_date, o.end_date,
+               t.load_id, {_agency_units('r')}
+        FROM training t JOIN officers o USING (officer_id) LEFT JOIN regions r ON r.code = o.agency_code
+        ORDER BY province_code, o.start_date""",
+    "mart_establishment": f"""
+        SELECT e.agency_code, e.year, e.posts, e.load_id, {_agency_units('r')}
+        FROM establishment e LEFT JOIN regions r ON r.code = e.agency_code
+        ORDER BY province_code, e.year""",
+    "mart_report_windows": f"""
+        WITH w AS (
+            SELECT r.code AS agency_code, r.level AS agency_level, w.window_start, w.window_end, w.window_name
+            FROM regions r JOIN ({_WINDOWS}) w ON w.level = r.level
+            WHERE r.province_code IN (SELECT DISTINCT rr.province_code FROM regions rr
+                                      WHERE rr.code IN (SELECT agency_code FROM inspections
+                                                        UNION SELECT agency_code FROM penalties))),
+        c AS (
+            SELECT w.agency_code, w.window_start, count(*) AS reported_cases,
+                   string_agg(p.case_id, '、' ORDER BY p.filed_date, p.case_id) AS case_ids
+            FROM w JOIN (SELECT case_id, agency_code, filed_date FROM penalties WHERE case_reported) p
+              ON p.agency_code = w.agency_code AND p.filed_date BETWEEN w.window_start AND w.window_end
+            GROUP BY ALL)
+        SELECT w.agency_code || ' ' || strftime(w.window_start, '%Y-%m') AS window_id, w.agency_code,
+               w.agency_level, w.window_name, w.window_start, w.window_end,
+               coalesce(c.reported_cases, 0) AS reported_cases, coalesce(c.reported_cases, 0) > 0 AS met,
+               c.case_ids, CAST(NULL AS INTEGER) AS load_id, {_own_units('r')}
+        FROM w LEFT JOIN c USING (agency_code, window_start) JOIN regions r ON r.code = w.agency_code
+        ORDER BY province_code, w.window_end""",
     "mart_enterprises": f"""
         SELECT e.enterprise_id, e.name, e.county_code, e.industry, e.key_unit, e.load_id, {_location_units('r')}
         FROM enterprises e LEFT JOIN regions r ON r.code = e.county_code

@@ -64,7 +64,8 @@ def add_common(p: argparse.ArgumentParser, level: bool = True, scheme: bool = Tr
     if level:
         p.add_argument("--level", choices=["city", "county"], default="city", help="peers: cities (default) or counties")
     if scheme:
-        p.add_argument("--scheme", help="scheme file (default: metrics/schemes/default.toml)")
+        p.add_argument("--scheme", help="scheme file (default: the scheme file naming the province, else "
+                                         "metrics/schemes/default.toml)")
     if output:
         p.add_argument("--format", choices=["csv", "xlsx"], default="csv")
         p.add_argument("--out", help="write to FILE instead of stdout (required for xlsx)")
@@ -79,8 +80,20 @@ def open_warehouse(args) -> duckdb.DuckDBPyConnection:
         raise Refused(f"cannot open the warehouse {warehouse.db_path(args.db)}: {e}") from None
 
 
-def scheme_from(args) -> Scheme:
-    return load_scheme(getattr(args, "scheme", None))
+def scheme_from(args, con: duckdb.DuckDBPyConnection | None = None) -> Scheme:
+    """--scheme, else the scheme file that names the province (--province, or the warehouse's
+    province when `con` is given), else the default scheme."""
+    if getattr(args, "scheme", None):
+        return load_scheme(args.scheme)
+    province = getattr(args, "province", None)
+    if province is None and con is not None:
+        from metrics.provinces import resolve_province
+
+        try:
+            province = resolve_province(con, None)
+        except ProvinceError:
+            province = None  # the command itself says why
+    return load_scheme(province=province)
 
 
 # --- output ---------------------------------------------------------------------------------------
@@ -143,8 +156,8 @@ def emit(df: pd.DataFrame, args, formats: dict[str, Callable] | None = None) -> 
 def cmd_index(args) -> int:
     from metrics.index import compute_index
 
-    scheme = scheme_from(args)
     with open_warehouse(args) as con:
+        scheme = scheme_from(args, con)
         df = compute_index(con, args.period, args.level, args.province, scheme)
     groups = [n.code for n in scheme.require_index().groups]
     one = _fixed(1)
@@ -163,8 +176,8 @@ def score_columns(scheme: Scheme) -> list[str]:
 def _score_table(args, warned_only: bool) -> int:
     from metrics.score import compute_score
 
-    scheme = scheme_from(args)
     with open_warehouse(args) as con:
+        scheme = scheme_from(args, con)
         df = compute_score(con, args.quarter, args.level, args.province, scheme)
     if warned_only:
         df = df[df["warned"].fillna(False).astype(bool)]
@@ -188,8 +201,8 @@ def cmd_indicators(args) -> int:
     sum the numerator is the value."""
     from metrics.indicators import compute_indicators
 
-    scheme = scheme_from(args)
     with open_warehouse(args) as con:
+        scheme = scheme_from(args, con)
         df = compute_indicators(con, args.period, args.level, args.province, scheme)
     df = df[["code", "name", "indicator", "value", "numerator", "denominator"]].copy()
     ind = {c: scheme.indicators[c] for c in df["indicator"].unique() if c in scheme.indicators}

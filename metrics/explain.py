@@ -24,6 +24,9 @@ def records(con: duckdb.DuckDBPyConnection, period: str | Period, code: str, ind
     ind = scheme.indicator(indicator)
     if part not in ("numerator", "denominator"):
         raise ValueError(f"part is 'numerator' or 'denominator', not {part!r}")
+    if ind.growth_of:  # year-on-year: the other indicator's records now (numerator) or a year earlier
+        return records(con, period if part == "numerator" else period.year_ago(), code, ind.growth_of,
+                       "numerator", scheme)
     p = ind.numerator if part == "numerator" else ind.denominator
     if p is None:
         raise ValueError(f"{indicator} is a count or sum: it has no denominator")

@@ -224,6 +224,8 @@ def indicator_frame(con: duckdb.DuckDBPyConnection, periods: list[Period], level
     cols = ["period", *COLUMNS]
     if not periods:
         return pd.DataFrame(columns=cols)
+    if any(scheme.indicator(c).growth_of for c in codes):
+        return _with_growth(con, periods, level, province, scheme, codes)
     inds = [scheme.indicator(c) for c in codes]
     parts = [p for i in inds for p in (i.numerator, i.denominator) if p is not None] + ACTIVITY_PARTS
     wide, alias = parts_frame(con, parts, periods, level, province)
@@ -246,6 +248,42 @@ def indicator_frame(con: duckdb.DuckDBPyConnection, periods: list[Period], level
     out.insert(0, "period", out["pid"].map({i: str(p) for i, p in enumerate(periods)}))
     out["assessed"] = out["assessed"].astype(bool)
     return out[cols].reset_index(drop=True)
+
+
+def _with_growth(con: duckdb.DuckDBPyConnection, periods: list[Period], level: str, province: str,
+                 scheme: Scheme, codes: list[str]) -> pd.DataFrame:
+    """indicator_frame where some codes are year-on-year growth of other indicators
+    (``growth = "fines_total"``): the other indicators are compiled for the periods and the same
+    periods a year earlier in one query; a growth row has numerator = the other indicator's value
+    now, denominator = its value a year earlier, value = (now − then) / then, NA where then is 0 or
+    either is NA (methodology §4)."""
+    inds = {c: scheme.indicator(c) for c in codes}
+    bases = list(dict.fromkeys(i.growth_of for i in inds.values() if i.growth_of))
+    plain = [c for c in codes if not inds[c].growth_of]
+    ago = {str(p): str(p.year_ago()) for p in periods}
+    every = list(dict.fromkeys([*periods, *(p.year_ago() for p in periods)]))
+    long = indicator_frame(con, every, level, province, scheme, list(dict.fromkeys(plain + bases)))
+    now = long[long["period"].isin(ago)]
+    value = long.set_index(["period", "code", "indicator"])["value"]
+    frames = [now[now["indicator"].isin(plain)]]
+    for c in codes:
+        base = inds[c].growth_of
+        if not base:
+            continue
+        g = now[now["indicator"] == base].copy()
+        num = g["value"].astype(float)
+        then = pd.MultiIndex.from_arrays([g["period"].map(ago), g["code"], g["indicator"]])
+        den = pd.Series(value.reindex(then).to_numpy(dtype=float), index=g.index)
+        g["numerator"], g["denominator"] = num, den
+        g["value"] = ((num - den) / den.where(den != 0)).where(num.notna() & den.notna())
+        g["indicator"], g["indicator_name"], g["unit"] = c, inds[c].name, inds[c].unit
+        frames.append(g)
+    out = pd.concat(frames, ignore_index=True)
+    order = {c: k for k, c in enumerate(codes)}
+    pids = {str(p): k for k, p in enumerate(periods)}
+    out = out.assign(_p=out["period"].map(pids), _o=out["indicator"].map(order))
+    out = out.sort_values(["_p", "code", "_o"], kind="stable")
+    return out[["period", *COLUMNS]].reset_index(drop=True)
 
 
 def part_records_sql(part: Part, period: Period, level: str, province: str, unit: str,

@@ -51,13 +51,15 @@ class Indicator:
     unit: str
     direction: str                # '+' higher is better, '-' lower is better
     decimals: int                 # published precision of the value
-    numerator: Part
+    numerator: Part | None        # None only for a growth indicator
     denominator: Part | None      # None: a count or sum (value = numerator)
     description: str = ""
+    growth_of: str | None = None  # year-on-year growth of this indicator: (now − then) / then, with
+                                  # numerator = its value now, denominator = its value a year earlier
 
     @property
     def is_ratio(self) -> bool:
-        return self.denominator is not None
+        return self.denominator is not None or self.growth_of is not None
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,8 @@ class Scheme:
     bands: Bands
     yoy: tuple[str, ...]
     description: str = ""
+    provinces: tuple[str, ...] = ()     # the provinces whose default scheme this is (the file's own)
+    targets: dict[str, float] = field(default_factory=dict)  # published targets, for bands against them
 
     def indicator(self, code: str) -> Indicator:
         try:
@@ -247,6 +251,7 @@ def _read_layers(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict, dict[tu
             line = origin.locator.line(("extends",))
             raise SchemeError(f"{path}:{line}: extends should name a scheme file, not {parent!r}")
         merged, origins = _read_layers(_resolve(parent, path), seen + (path,))
+        merged.pop("provinces", None)  # the provinces a file serves are its own, never inherited
     origins[()] = origin
     for key, value in data.items():
         if key == "extends":
@@ -262,13 +267,14 @@ def _read_layers(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict, dict[tu
     return merged, origins
 
 
-def load_scheme(path: str | Path | None = None) -> Scheme:
-    """Load and check a scheme file (default: metrics/schemes/default.toml). Raises SchemeError."""
-    path = Path(path) if path else DEFAULT_SCHEME
+def load_scheme(path: str | Path | None = None, province: str | None = None) -> Scheme:
+    """Load and check a scheme file (default: the province's own scheme file, if one names it in
+    ``provinces``, else metrics/schemes/default.toml). Raises SchemeError."""
+    path = Path(path) if path else default_scheme_path(province)
     raw, origins = _read_layers(path)
     ck = _Checker(origins)
     ck.keys(raw, {"name", "description", "indicators", "index", "score", "warning", "commendation", "yoy",
-                  "bands"}, ())
+                  "bands", "provinces", "targets"}, ())
     indicators = _indicators(ck, raw)
     known = set(indicators) | {c for c in (raw.get("indicators") or {}) if isinstance(c, str)}
     scheme = Scheme(
@@ -282,6 +288,8 @@ def load_scheme(path: str | Path | None = None) -> Scheme:
         commendation=_commendation(ck, raw),
         bands=_bands(ck, raw),
         yoy=_yoy(ck, raw, known),
+        provinces=_provinces(ck, raw),
+        targets=_targets(ck, raw, known),
     )
     if ck.problems:
         raise SchemeError("\n".join(ck.problems))
@@ -300,12 +308,23 @@ def _indicators(ck: _Checker, raw: dict) -> dict[str, Indicator]:
         if not isinstance(d, dict):
             ck.fail(path, f"indicators.{code} should be a table of name, numerator, denominator …")
             continue
-        ck.keys(d, {"name", "unit", "direction", "decimals", "description", "numerator", "denominator"}, path)
+        ck.keys(d, {"name", "unit", "direction", "decimals", "description", "numerator", "denominator", "growth"},
+                path)
         name = ck.get(d, "name", "str", path, default=code, required=True)
         unit = ck.get(d, "unit", "str", path, default="")
         direction = ck.get(d, "direction", "str", path, default="+")
         if direction not in ("+", "-"):
             ck.fail(path + ("direction",), f"direction should be '+' or '-', not {direction!r}")
+        if "growth" in d:  # year-on-year growth of another indicator: no parts of its own
+            base = ck.get(d, "growth", "str", path)
+            if "numerator" in d or "denominator" in d:
+                ck.fail(path + ("growth",), f"indicators.{code}: growth = … takes the other indicator's numbers; "
+                                           "give growth or numerator/denominator, not both")
+            elif base is not None:
+                decimals = ck.get(d, "decimals", "int", path, default=4)
+                out[code] = Indicator(code, name, unit or "%", direction, decimals, None, None,
+                                      ck.get(d, "description", "str", path, default=""), growth_of=base)
+            continue
         num = _part(ck, d, "numerator", path, required=True)
         den = _part(ck, d, "denominator", path, required=False)
         decimals = ck.get(d, "decimals", "int", path, default=4 if den is not None and unit == "%" else 2)
@@ -315,6 +334,15 @@ def _indicators(ck: _Checker, raw: dict) -> dict[str, Indicator]:
         if num is not None and (den is not None or "denominator" not in d):
             out[code] = Indicator(code, name, unit, direction, decimals, num, den,
                                   ck.get(d, "description", "str", path, default=""))
+    for code, ind in out.items():
+        if ind.growth_of is None:
+            continue
+        base = out.get(ind.growth_of)
+        if base is None:
+            ck.fail(("indicators", code, "growth"), f"indicators.{code}: growth of unknown indicator {ind.growth_of!r}")
+        elif base.growth_of is not None:
+            ck.fail(("indicators", code, "growth"), f"indicators.{code}: growth of {ind.growth_of}, itself a growth "
+                                                    "indicator (growth of growth is not supported)")
     return out
 
 
@@ -571,3 +599,48 @@ def _yoy(ck: _Checker, raw: dict, known: set[str]) -> tuple[str, ...]:
         if c not in known:
             ck.fail(path + ("indicators", i), f"unknown indicator {c!r}")
     return tuple(c for c in codes if isinstance(c, str))
+
+
+def _provinces(ck: _Checker, raw: dict) -> tuple[str, ...]:
+    codes = ck.get(raw, "provinces", "list", (), default=[])
+    for i, c in enumerate(codes):
+        if not (isinstance(c, str) and re.fullmatch(r"\d{2}0000", c)):
+            ck.fail(("provinces", i), f"provinces should list province codes such as \"430000\", not {c!r}")
+    return tuple(c for c in codes if isinstance(c, str))
+
+
+def _targets(ck: _Checker, raw: dict, known: set[str]) -> dict[str, float]:
+    """[targets]: indicator = the published target its value is held to (bands against targets)."""
+    d = ck.get(raw, "targets", "table", (), default={})
+    out = {}
+    for code in d:
+        t = ck.get(d, code, "num", ("targets",))
+        if code not in known:
+            ck.fail(("targets", code), f"unknown indicator {code!r}")
+        elif t is not None and t <= 0:
+            ck.fail(("targets", code), f"target of {code} should be positive, not {t}")
+        elif t is not None:
+            out[code] = float(t)
+    return out
+
+
+# --- which scheme serves a province ---------------------------------------------------------------
+def province_schemes(province: str | None, directory: Path = SCHEME_DIR) -> list[Path]:
+    """The scheme files in `directory` that name `province` in their own ``provinces`` list."""
+    if not province:
+        return []
+    out = []
+    for p in sorted(Path(directory).glob("*.toml")):
+        try:
+            own = tomllib.loads(p.read_text(encoding="utf-8-sig")).get("provinces", [])
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue  # a broken file is refused when it is loaded, not here
+        if isinstance(own, list) and str(province) in own:
+            out.append(p)
+    return out
+
+
+def default_scheme_path(province: str | None = None) -> Path:
+    """The scheme a province uses by default: the shipped file that names it, else default.toml."""
+    found = province_schemes(province)
+    return found[0] if found else DEFAULT_SCHEME

@@ -26,7 +26,8 @@ class Source:
     name: str
     columns: dict[str, str]   # column -> expr type (bool/number/date/text): what scheme files may name
     region_column: str        # the region code that places a record (the mart's units are stamped from it)
-    role: str                 # 'agency' (where the bureau is) or 'location' (where the enterprise is)
+    role: str                 # 'agency' (where the bureau is), 'location' (where the enterprise is) or
+                              # 'own' (the unit's own bureau only: a city's records exclude its counties')
     date: str | None          # the date that puts a record in a period (None: undated)
     key: str                  # the record's id, for listing records behind a number
 
@@ -70,6 +71,33 @@ SOURCES: dict[str, Source] = {
         {"enterprise_id": TEXT, "name": TEXT, "county_code": TEXT, "industry": TEXT, "key_unit": BOOL},
         "county_code", "location", None, "enterprise_id"),
 }
+
+
+# --- enforcement capacity and case reporting (methodology §7; marts in etl.marts) ---------------------
+# Officers "in post on the period's last day" are a window = "as_of" on start_date with the filter
+# NOT end_date <= period_end (an end date is the first day out of post).
+SOURCES["officers"] = Source(
+    "officers",
+    {"officer_id": TEXT, "agency_code": TEXT, "name": TEXT, "post": TEXT, "degree": BOOL, "qualification": BOOL,
+     "experience": BOOL, "qualified": BOOL, "entry_training_days": NUMBER, "start_date": DATE, "end_date": DATE},
+    "agency_code", "agency", "start_date", "officer_id")
+SOURCES["training"] = Source(
+    "training",
+    {"training_id": TEXT, "officer_id": TEXT, "year": NUMBER, "refresher_days": NUMBER, "agency_code": TEXT,
+     "name": TEXT, "post": TEXT, "qualified": BOOL, "start_date": DATE, "end_date": DATE},
+    "agency_code", "agency", "start_date", "training_id")
+SOURCES["establishment"] = Source(
+    "establishment",
+    {"agency_code": TEXT, "year": NUMBER, "posts": NUMBER},
+    "agency_code", "agency", None, "agency_code")
+# one record per bureau and reporting window that has ended (province bureau: half-years; city
+# bureau: quarters; county bureau: two months), placed on that bureau's own unit only; met = a case
+# of that bureau with 典型案例报送 = 是 was filed in the window
+SOURCES["report_windows"] = Source(
+    "report_windows",
+    {"window_id": TEXT, "agency_code": TEXT, "agency_level": TEXT, "window_name": TEXT, "window_start": DATE,
+     "window_end": DATE, "reported_cases": NUMBER, "met": BOOL, "case_ids": TEXT},
+    "agency_code", "own", "window_end", "window_id")
 
 
 def unit_column(level: str) -> str:

@@ -132,6 +132,21 @@ class Data:
             review_score=review, case_reported=reported))
         return cid
 
+    def officer(self, agency: str, post: str = "行政执法", start="2020-01-01", end=None, degree: bool = False,
+                qualification: bool = False, experience: bool = False, oid: str | None = None) -> str:
+        oid = oid or self._id("O")
+        self.rows["officers"].append(dict(
+            officer_id=oid, agency_code=agency, name=f"人员{oid}", post=post, degree=degree,
+            qualification=qualification, experience=experience, entry_training_days=90,
+            start_date=_date(start), end_date=_date(end)))
+        return oid
+
+    def training(self, officer: str, year: int, days: float) -> None:
+        self.rows["training"].append(dict(officer_id=officer, year=year, refresher_days=days))
+
+    def posts(self, agency: str, year: int, posts: int) -> None:
+        self.rows["establishment"].append(dict(agency_code=agency, year=year, posts=posts))
+
     # --- building -----------------------------------------------------------------------------
     def frames(self) -> dict[str, pd.DataFrame]:
         out = {}

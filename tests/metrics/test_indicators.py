@@ -35,7 +35,14 @@ CITY_330100 = {
     "fines_total": (6.5, 6.5, None),       # 3.5 + 2.0 + 1.0 万元
     "rectification_due": (0.75, 3, 4),     # due: H1, H2, H6, H8; rectified by 03-31: H1, H2, H8
     "dual_penalty_cases": (1, 1, None),
+    # §7: the city bureau's own Q1 window; P3 (reported) is 拱墅's, not the city bureau's
+    "report_cadence": (0.0, 0, 1),
+    # no staff roster: counts 0, ratios NA; I1–I4 annualised (× 12 / 3) over no officers
+    **{"officers": (0, 0, None), "qualified_share": (NA, 0, 0), "tech_inspector_ratio": (NA, 0, 0),
+       "inspections_per_officer": (NA, 16, 0), "training_met": (NA, 0, 0), "establishment_filled": (NA, 0, 0)},
 }
+NO_STAFF = {"officers": (0, 0, None), "qualified_share": (NA, 0, 0), "tech_inspector_ratio": (NA, 0, 0),
+            "training_met": (NA, 0, 0), "establishment_filled": (NA, 0, 0)}
 COUNTY_330102 = {
     "coverage": (0.5, 1, 2), "key_coverage": (1.0, 1, 1), "rectification": (1.0, 3, 3),
     "major_on_time": (1 / 3, 1, 3), "penalty_rate": (0.5, 1, 2), "avg_fine": (3.5, 3.5, 1),
@@ -43,6 +50,7 @@ COUNTY_330102 = {
     "plan_completion": (0.2, 2, 10), "mobile_share": (0.5, 1, 2), "transfers": (1, 1, None),
     "reported_cases": (0, 0, None), "overdue_major": (1, 1, None), "key_matter_findings": (0, 0, None),
     "fines_total": (3.5, 3.5, None), "rectification_due": (0.75, 3, 4), "dual_penalty_cases": (1, 1, None),
+    "report_cadence": (0.0, 0, 1), "inspections_per_officer": (NA, 8, 0), **NO_STAFF,  # Jan–Feb window: none
 }
 COUNTY_330105 = {  # the city bureau's I3/H3/H4/P2 in 拱墅 count for the city, not the county
     "coverage": (0.5, 1, 2), "key_coverage": (0.0, 0, 1), "rectification": (0.0, 0, 1),
@@ -51,6 +59,7 @@ COUNTY_330105 = {  # the city bureau's I3/H3/H4/P2 in 拱墅 count for the city,
     "plan_completion": (0.2, 1, 5), "mobile_share": (1.0, 1, 1), "transfers": (0, 0, None),
     "reported_cases": (1, 1, None), "overdue_major": (0, 0, None), "key_matter_findings": (0, 0, None),
     "fines_total": (1.0, 1.0, None), "rectification_due": (NA, 0, 0), "dual_penalty_cases": (0, 0, None),
+    "report_cadence": (1.0, 1, 1), "inspections_per_officer": (NA, 4, 0), **NO_STAFF,  # P3 02-15 in Jan–Feb
 }
 
 
@@ -105,7 +114,9 @@ def test_every_region_of_the_level_is_a_row_and_zero_denominators_are_na(con):
     assert counties.code.nunique() == 90
     quiet = _rows(counties, "330106")  # 西湖区: no enterprise, no record
     for ind, (v, n, d) in quiet.items():
-        if load_scheme().indicators[ind].is_ratio:
+        if ind == "report_cadence":  # every bureau has its reporting windows, records or not
+            assert (v, n, d) == (0, 0, 1)
+        elif load_scheme().indicators[ind].is_ratio:
             assert math.isnan(v) and d == 0, ind       # NA, never 0 or 100
         else:
             assert v == 0 and n == 0, ind
