@@ -605,7 +605,7 @@ def _provinces(ck: _Checker, raw: dict) -> tuple[str, ...]:
     codes = ck.get(raw, "provinces", "list", (), default=[])
     for i, c in enumerate(codes):
         if not (isinstance(c, str) and re.fullmatch(r"\d{2}0000", c)):
-            ck.fail(("provinces", i), f"provinces should list province codes such as \"430000\", not {c!r}")
+            ck.fail(("provinces", i), f"provinces should list province codes such as \"330000\", not {c!r}")
     return tuple(c for c in codes if isinstance(c, str))
 
 
