@@ -80,9 +80,12 @@ def main() -> None:
         from metrics.periods import Period
 
         st.selectbox("期间", options, key=state.PERIOD, format_func=lambda p: Period.parse(p).label, placeholder="请选择")
-        schemes = data.scheme_files()
+        # the schemes that serve the province (its own first, the default) — never another province's
+        schemes = [str(p) for p in data.scheme_files(ss.get(state.PROVINCE))]
+        if ss.get(state.SCHEME) not in schemes:
+            ss[state.SCHEME] = schemes[0] if schemes else None
         if len(schemes) > 1:
-            st.selectbox("评价方案", [str(p) for p in schemes], key=state.SCHEME,
+            st.selectbox("评价方案", schemes, key=state.SCHEME,
                          format_func=lambda p: p.rsplit("/", 1)[-1].removesuffix(".toml"), placeholder="请选择")
         counts = status["counts"]
         span = f"{Period.parse(status['quarters'][0]).label}—{Period.parse(status['quarters'][-1]).label}" \

@@ -7,9 +7,18 @@ import streamlit as st
 from ui import data, gate, state
 
 gate.page(__file__)
-sel_scheme = st.session_state.get(state.SCHEME)
-skey = data.scheme_key(sel_scheme)
+sel = state.selection()
 st.title("方法说明")
+# every scheme that serves the province can be read here (the one in use first)
+files = [str(p) for p in data.scheme_files(sel.province)]
+current = sel.skey[0]
+files = [current] + [f for f in files if f != current]
+if st.session_state.get("method_scheme_follows") != current:  # the sidebar's choice changed: show it
+    st.session_state["method_scheme_follows"] = current
+    st.session_state["method_scheme"] = current
+shown = st.selectbox("查看方案", files, key="method_scheme", format_func=lambda p: p.rsplit("/", 1)[-1].removesuffix(".toml")) \
+    if len(files) > 1 else current
+skey = data.scheme_key(shown)
 try:
     sc = data.scheme(skey)
 except Exception as e:  # a broken scheme file: say where
@@ -19,13 +28,17 @@ except Exception as e:  # a broken scheme file: say where
 st.markdown(f"**当前方案：{sc.name}**  \n方案文件：`{sc.path.name}`")
 if sc.description:
     st.write(sc.description)
-st.info("两套评价方法**参照**已公开的浙江（执法效能指数）和四川（执法量化考评）做法编制，官方指标文件未公开，"
+if sc.provinces:
+    st.caption("本方案为以下省份的默认方案：" + "、".join(sc.provinces))
+st.info("评价方法**参照**已公开的省级做法编制（见方案名称），官方指标文件未公开，"
         "权重、目标值和计分规则均为方案文件中的默认值，可由省厅按本省规定修改（新建方案文件，无需改程序）。", icon=":material/info:")
 
-UNIT_NOTE = {"%": "比率（百分比）", "万元": "金额（万元）", "分": "分", "件": "件数", "项": "项数", "次": "次数"}
+UNIT_NOTE = {"%": "比率（百分比）", "万元": "金额（万元）", "分": "分", "件": "件数", "项": "项数", "次": "次数",
+             "人": "人数", "": "比值"}
 WINDOW = {"period": "本期", "year_to_date": "本年1月1日至期末", "as_of": "截至期末（存量）", "all": "不限时间"}
 TABLE = {"inspections": "执法检查", "hazards": "隐患", "penalties": "处罚案件", "enterprises": "执法对象名录",
-         "plans": "年度计划"}
+         "plans": "年度计划", "officers": "执法人员名录", "training": "执法人员培训", "establishment": "执法队伍编制",
+         "report_windows": "案例报送周期"}
 
 
 def part_text(part) -> str:
@@ -99,9 +112,15 @@ with tab_score:
 with tab_ind:
     rows = []
     for code, ind in sc.indicators.items():
+        if ind.growth_of:  # year-on-year growth of another indicator
+            base = sc.indicators[ind.growth_of].name if ind.growth_of in sc.indicators else ind.growth_of
+            num, den = f"本期{base}", f"上年同期{base}（增长率 = (本期 − 上年同期) ÷ 上年同期）"
+        else:
+            num, den = part_text(ind.numerator), part_text(ind.denominator) or "（计数/求和指标）"
         rows.append({"代码": code, "指标": ind.name, "单位": UNIT_NOTE.get(ind.unit, ind.unit),
                      "方向": "越高越好" if ind.direction == "+" else "越低越好", "说明": ind.description,
-                     "分子": part_text(ind.numerator), "分母": part_text(ind.denominator) or "（计数/求和指标）"})
+                     "目标": f"{sc.targets[code]:g}" if code in sc.targets else "",
+                     "分子": num, "分母": den})
     st.markdown("每个指标都由**分子**和**分母**定义：对一张表在某个时间窗口内、满足条件的记录计数或求和。"
                 "分母为 0 时指标“不适用”，既不算 0 也不算 100%。地区的数字按“机构所在地”归属："
                 "设区市含本级及所辖县级单位的记录，县级单位只含本级；隐患随其检查归属。")
@@ -115,7 +134,10 @@ with tab_rules:
         "在年度考核中加分。\n\n"
         f"**分档**（参照美国 EPA 州级执法评估框架的做法）：指标标准化得分 ≥ {b.meets:g} 为“{b.labels[0]}”，"
         f"{b.attention:g}–{b.meets:g} 为“{b.labels[1]}”，低于 {b.attention:g} 为“{b.labels[2]}”。\n\n"
-        "**同比**：与上年同期相比的增长率 (本期 − 上年同期) ÷ 上年同期，上年同期为 0 时不计算。同比指标："
+        + ("**能力建设与案例报送目标**（按 100 × min(指标值 ÷ 目标, 1) 分档）："
+           + "；".join(f"{sc.indicators[c].name} {t:g}" for c, t in sc.targets.items() if c in sc.indicators)
+           + "。\n\n" if sc.targets else "")
+        + "**同比**：与上年同期相比的增长率 (本期 − 上年同期) ÷ 上年同期，上年同期为 0 时不计算。同比指标："
         + "、".join(sc.indicators[x].name for x in sc.yoy if x in sc.indicators) + "。")
 
 with tab_src:

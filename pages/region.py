@@ -230,6 +230,64 @@ if truthy(srow.get("assessed", False)):
                    f" = {srow['score']:.1f}")
 
 
+# --- 能力建设: staff and case reporting against the published targets (methodology §7) ----------------
+@st.fragment
+def capacity_panel() -> None:
+    st.subheader("能力建设与案例报送")
+    cap = data.capacity(sel.key, sel.period, sel.level, sel.province, sel.skey)
+    if cap.empty:
+        st.info("本方案未定义能力建设指标。")
+        return
+    mine_c = cap[cap["code"] == code]
+    if mine_c["value"].notna().sum() <= 1 and mine_c.loc[mine_c["indicator"] == "officers", "value"].fillna(0).eq(0).all():
+        st.info(f"{name}尚未导入执法人员名录（执法人员名录、执法人员培训、执法队伍编制三张表），能力建设指标不适用。"
+                "可在“数据导入”页下载模板。", icon=":material/info:")
+    tiles = st.columns(len(mine_c))
+    for col, r in zip(tiles, mine_c.itertuples()):
+        ind = sc.indicators[r.indicator]
+        target = "" if isna(r.target) else f"目标 {value(r.target, ind.unit, ind.decimals)}"
+        col.metric(ind.name, value(r.value, ind.unit, ind.decimals), target or None, delta_color="off",
+                   delta_arrow="off", border=True,
+                   help=f"{ind.description}" + (f"；完成度 {r.attainment:.0f}%，分档：{r.band}" if not isna(r.attainment)
+                                                 else ""))
+    missed = data.missed_windows(sel.key, sel.period, sel.level, sel.province, sel.skey)
+    own = missed[missed["code"] == code]["window_name"].tolist()
+    cadence = mine_c[mine_c["indicator"] == "report_cadence"]
+    if len(cadence) and not isna(cadence["denominator"].iloc[0]) and cadence["denominator"].iloc[0] > 0:
+        if own:
+            st.warning(f"**{name}本级未按期直报典型案例的报送周期**：{'、'.join(own)}"
+                       f"（本期已结束 {int(cadence['denominator'].iloc[0])} 个周期，按期 {int(cadence['numerator'].iloc[0])} 个；"
+                       "只计本级机构立案并报送的案件，不含下级）。", icon=":material/event_busy:")
+        else:
+            st.success(f"{name}本级在本期已结束的 {int(cadence['denominator'].iloc[0])} 个报送周期均按期直报了典型案例。",
+                       icon=":material/event_available:")
+    else:
+        st.caption("本期内没有已结束的报送周期（省厅每半年、市局每季度、县局每两个月一个周期），案例报送按期率不适用。")
+    # every unit of the level against the targets, with bands
+    peers = cap.pivot(index="code", columns="indicator", values="value")
+    bands_ = cap.pivot(index="code", columns="indicator", values="band")
+    order = [c for c in cap["indicator"].drop_duplicates() if c in sc.indicators]
+    view = pd.DataFrame({"单位": [names.get(c, c) for c in peers.index]}, index=peers.index)
+    colour = {}
+    for c in order:
+        ind = sc.indicators[c]
+        label = ind.name + (f"（目标 {value(sc.targets[c], ind.unit, ind.decimals)}）" if c in sc.targets else "")
+        view[label] = [value(v, ind.unit, ind.decimals) for v in peers[c]]
+        colour[label] = bands_[c].reindex(view.index).reset_index(drop=True)
+    view["未按期报送周期"] = [("、".join(missed[missed["code"] == c]["window_name"]) or "—") for c in view.index]
+    view = view.reset_index(drop=True)
+    st.markdown(f"**各{noun}对照公开目标**（分档按 100 × min(指标值 ÷ 目标, 1)：{sc.bands.labels[0]} ≥ {sc.bands.meets:g}，"
+                f"{sc.bands.labels[1]} ≥ {sc.bands.attention:g}）")
+    st.dataframe(style_cells(view, colour, fills), hide_index=True, width="stretch", key="region_capacity",
+                 height=min(38 + 35 * len(view), 420))
+    st.caption("目标来自公开资料：专业执法人员占比 ≥ 75%（云南）；技术检查员与执法人员 1:2（北京）；每名执法人员每年检查 "
+               "≥ 40 次（山东方案）；每年复训 ≥ 2 周（江苏）；编制到位；每个报送周期至少直报 1 件本级案例"
+               "（应急厅函〔2021〕92号）。人员按期末在岗计，设区市含所辖县（市、区）；案例报送只计本级机构。")
+
+
+capacity_panel()
+
+
 # --- the records behind a number ---------------------------------------------------------------------
 @st.fragment
 def behind_the_number() -> None:
@@ -246,6 +304,8 @@ def behind_the_number() -> None:
     r = mine.loc[ind_code]
     number = r["numerator"] if part == "numerator" else r["denominator"]
     p_ = ind.numerator if part == "numerator" else ind.denominator
+    if ind.growth_of:  # year-on-year: the other indicator's records now (分子) or a year earlier (分母)
+        p_ = sc.indicators[ind.growth_of].numerator
     how = (f"（按不同{COLUMN_LABELS.get(p_.column, p_.column)}计数，共涉及 {len(recs):,} 条记录）" if p_.agg == "distinct"
            else f"（“计入金额/数量”列之和）：{len(recs):,} 条记录" if p_.agg == "sum" else f"：{len(recs):,} 条记录")
     st.caption(f"{name} · {sel.label} · {ind.name}的{'分子' if part == 'numerator' else '分母'} = "

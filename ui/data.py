@@ -154,19 +154,40 @@ def clear() -> None:
 
 
 # --- scheme -------------------------------------------------------------------------------------
-def scheme_files() -> list[Path]:
-    """Scheme files with an index or a score (indicators.toml alone is a library of indicators)."""
+def scheme_files(province: str | None = None) -> list[Path]:
+    """Scheme files with an index or a score (indicators.toml alone is a library of indicators)
+    that serve ``province``: the default, the files naming it in ``provinces`` and those naming no
+    province; with no province, every file. The province's own scheme comes first."""
+    from metrics.scheme import default_scheme_path, province_schemes
+
+    own = set(province_schemes(province)) if province else set()
     out = []
     for p in sorted(SCHEME_DIR.glob("*.toml")):
         text = p.read_text(encoding="utf-8-sig", errors="replace")
-        if "[index]" in text or "[score]" in text or "extends" in text and p.stem != "indicators":
-            out.append(p)
+        if not ("[index]" in text or "[score]" in text or "extends" in text and p.stem != "indicators"):
+            continue
+        if province and p not in own and p.name != "default.toml" and _names_provinces(p):
+            continue  # another province's scheme
+        out.append(p)
+    first = default_scheme_path(province)
     default = SCHEME_DIR / "default.toml"
-    return sorted(out, key=lambda p: (p != default, p.name))
+    return sorted(out, key=lambda p: (p != first, p != default, p.name))
 
 
-def scheme_key(path: str | os.PathLike | None = None) -> tuple[str, int]:
-    p = Path(path) if path else SCHEME_DIR / "default.toml"
+def _names_provinces(path: Path) -> bool:
+    import tomllib
+
+    try:
+        return bool(tomllib.loads(path.read_text(encoding="utf-8-sig")).get("provinces"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+
+
+def scheme_key(path: str | os.PathLike | None = None, province: str | None = None) -> tuple[str, int]:
+    """(file, mtime) of the scheme chosen, else the province's own scheme, else the default."""
+    from metrics.scheme import default_scheme_path
+
+    p = Path(path) if path else default_scheme_path(province)
     try:
         return str(p), p.stat().st_mtime_ns
     except FileNotFoundError:
@@ -366,6 +387,33 @@ def year_on_year(k: Key, period: str, level: str, province: str, skey: tuple[str
 def explain(k: Key, period: str, code: str, indicator: str, part: str, skey: tuple[str, int]) -> pd.DataFrame:
     check(code)
     return _explain(k, period, code, indicator, part, skey)
+
+
+def capacity(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+    """metrics.capacity.capacity_frame: each unit's capacity and case-reporting figures against the
+    scheme's targets, banded (the units the user may see)."""
+    return auth.only_units(_capacity(k, period, level, province, skey), scope())
+
+
+def missed_windows(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+    """metrics.capacity.missed_windows: the case-reporting windows each unit's own bureau missed."""
+    return auth.only_units(_missed_windows(k, period, level, province, skey), scope())
+
+
+@memo(max_entries=32, show_spinner="正在计算能力建设指标…")
+def _capacity(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+    from metrics.capacity import capacity_frame
+
+    with _metrics_cursor(k, province) as cur:
+        return capacity_frame(cur, Period.parse(period), level, province, scheme(skey))
+
+
+@memo(max_entries=32, show_spinner=False)
+def _missed_windows(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+    from metrics.capacity import missed_windows as missed
+
+    with _metrics_cursor(k, province) as cur:
+        return missed(cur, Period.parse(period), level, province, scheme(skey))
 
 
 @memo(max_entries=64, show_spinner="正在计算指标…")

@@ -94,6 +94,6 @@ def selection() -> Selection:
         level=ss.get(LEVEL, "city"),
         kind=kind,
         period=ss.get(PERIOD) or default or "",
-        skey=data.scheme_key(ss.get(SCHEME)),
+        skey=data.scheme_key(ss.get(SCHEME), province),
         status=status,
     )

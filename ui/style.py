@@ -158,6 +158,13 @@ COLUMN_LABELS = {
     "open_hazards": "期末未整改隐患", "overdue_major": "逾期未整改重大隐患", "cases": "立案数", "fines": "罚款(万元)",
     "planned_inspections": "计划检查次数", "year": "年度", "needing": "需整改隐患", "rectified": "期末已整改",
     "rectification": "整改率", "index": "指数", "rank": "名次", "score": "考评得分",
+    # the staff roster, training, establishment and the case-reporting windows (methodology §7)
+    "officer_id": "执法证号", "post": "岗位类别", "degree": "相关学历", "qualification": "职业资格",
+    "experience": "实践经验", "qualified": "专业执法人员", "entry_training_days": "入职培训天数",
+    "start_date": "在岗起始日期", "end_date": "离岗日期", "refresher_days": "复训天数", "posts": "核定编制数",
+    "training_id": "培训记录", "window_id": "周期编号", "agency_level": "机构层级", "window_name": "报送周期",
+    "window_start": "周期起始", "window_end": "周期截止", "reported_cases": "报送案件数", "met": "按期报送",
+    "case_ids": "报送案件编号",
 }
 
 
