@@ -404,7 +404,7 @@ def missed_windows(k: Key, period: str, level: str, province: str, skey: tuple[s
 def _capacity(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
     from metrics.capacity import capacity_frame
 
-    with _metrics_cursor(k, province) as cur:
+    with _cursor(k) as cur:
         return capacity_frame(cur, Period.parse(period), level, province, scheme(skey))
 
 
@@ -412,7 +412,7 @@ def _capacity(k: Key, period: str, level: str, province: str, skey: tuple[str, i
 def _missed_windows(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
     from metrics.capacity import missed_windows as missed
 
-    with _metrics_cursor(k, province) as cur:
+    with _cursor(k) as cur:
         return missed(cur, Period.parse(period), level, province, scheme(skey))
 
 

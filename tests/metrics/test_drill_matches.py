@@ -22,7 +22,8 @@ UNITS = [("city", "330100"), ("county", "330102"), ("county", "330105"), ("city"
 
 def _raw(con) -> dict[str, pd.DataFrame]:
     t = {n: con.execute(f"SELECT * FROM {n}").df() for n in ("regions", "enterprises", "inspections", "hazards",
-                                                              "penalties", "plans")}
+                                                              "penalties", "plans", "officers", "training",
+                                                              "establishment")}
     for df in t.values():
         for c in df.columns:
             if c.endswith("_date") or c == "deadline":
@@ -59,7 +60,38 @@ def _reference(t: dict, period: Period, level: str, code: str) -> dict[tuple[str
     major_due = haz[haz.is_major & haz.deadline.notna() & inp(haz.deadline)]
     decided = c_p[c_p.decision_date.notna()]
     dual = c_p[(c_p.fine_company > 0) & (c_p.fine_person > 0)]
+    # §7: staff in post on the last day; the unit's own bureau's reporting windows ended in the period
+    off = t["officers"][t["officers"].agency_code.isin(mine)].copy()
+    off["training_id"] = off.officer_id
+    post = off[(off.start_date <= end) & ~(off.end_date <= end)]
+    sworn = post[post.post == "行政执法"]
+    tr = t["training"].merge(sworn[["officer_id"]], on="officer_id")
+    tr["training_id"] = tr.officer_id + " " + tr.year.astype(str)
+    est = t["establishment"][t["establishment"].agency_code.isin(mine) & (t["establishment"].year == period.year)]
+    lv = {"city": "市", "county": "县"}[level]
+    own = code if r.loc[code, "level"] == lv else None
+    months = {"市": 3, "县": 2}[lv]
+    windows = []
+    for y in range(period.year - 1, period.year + 1):
+        for m in range(1, 13, months):
+            w0 = pd.Timestamp(y, m, 1)
+            w1 = w0 + pd.offsets.MonthEnd(months)
+            if own and start <= w1 <= end:
+                cases = pen[(pen.agency_code == own) & pen.case_reported & (pen.filed_date >= w0) & (pen.filed_date <= w1)]
+                windows.append(dict(window_id=f"{own} {w0:%Y-%m}", met=len(cases) > 0))
+    win = pd.DataFrame(windows, columns=["window_id", "met"])
     return {
+        ("report_cadence", "numerator"): win[win.met.astype(bool)], ("report_cadence", "denominator"): win,
+        ("officers", "numerator"): post[post.post.isin(["行政执法", "技术检查员"])],
+        ("qualified_share", "numerator"): sworn[sworn.degree | sworn.qualification | sworn.experience],
+        ("qualified_share", "denominator"): sworn,
+        ("tech_inspector_ratio", "numerator"): post[post.post == "技术检查员"],
+        ("tech_inspector_ratio", "denominator"): sworn,
+        ("inspections_per_officer", "numerator"): i_p, ("inspections_per_officer", "denominator"): sworn,
+        ("training_met", "numerator"): tr[(tr.year == period.year) & (tr.refresher_days >= 10)],
+        ("training_met", "denominator"): sworn,
+        ("establishment_filled", "numerator"): post[post.post.isin(["行政执法", "技术检查员"])],
+        ("establishment_filled", "denominator"): est,
         ("coverage", "numerator"): i_p, ("coverage", "denominator"): reg,
         ("key_coverage", "numerator"): ins[(ins.inspection_date >= ystart) & (ins.inspection_date <= end) & ins.key_unit],
         ("key_coverage", "denominator"): reg[reg.key_unit],
@@ -85,12 +117,30 @@ def _reference(t: dict, period: Period, level: str, code: str) -> dict[tuple[str
 
 
 KEYS = {"inspections": "inspection_id", "hazards": "hazard_id", "penalties": "case_id", "enterprises": "enterprise_id",
-        "plans": "agency_code"}
+        "plans": "agency_code", "officers": "officer_id", "training": "training_id", "establishment": "agency_code",
+        "report_windows": "window_id"}
+
+
+def _with_staff():
+    """The records of _with_sichuan and a staff roster: 上城 and the 杭州 city bureau, one officer
+    leaving in 2024Q1, training in two years, posts for 2024."""
+    d = _with_sichuan()
+    d.officer("330102", "行政执法", "2020-01-01", degree=True, oid="O1")
+    d.officer("330102", "行政执法", "2021-01-01", "2024-02-15", oid="O2")
+    d.officer("330102", "技术检查员", "2022-01-01", oid="O3")
+    d.officer("330100", "行政执法", "2024-04-01", experience=True, oid="O4")
+    d.officer("330105", "执法辅助", "2019-01-01", oid="O5")
+    d.training("O1", 2024, 12)
+    d.training("O1", 2023, 20)
+    d.training("O4", 2024, 6)
+    d.posts("330102", 2024, 4)
+    d.posts("330100", 2024, 2)
+    return d
 
 
 @pytest.mark.parametrize("quarter", ["2024Q1", "2024Q2"])
 def test_every_indicator_on_the_page_traces_to_exactly_its_records(quarter):
-    con = _with_sichuan().memory()  # the hand-checked 杭州 records, and a Sichuan bureau inspecting one of its firms
+    con = _with_staff().memory()  # the hand-checked 杭州 records, and a Sichuan bureau inspecting one of its firms
     t = _raw(con)
     period = Period.parse(quarter)
     walked = set()
