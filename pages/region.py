@@ -280,9 +280,8 @@ def capacity_panel() -> None:
                 f"{sc.bands.labels[1]} ≥ {sc.bands.attention:g}）")
     st.dataframe(style_cells(view, colour, fills), hide_index=True, width="stretch", key="region_capacity",
                  height=min(38 + 35 * len(view), 420))
-    st.caption("目标来自公开资料：专业执法人员占比 ≥ 75%（云南）；技术检查员与执法人员 1:2（北京）；每名执法人员每年检查 "
-               "≥ 40 次（山东方案）；每年复训 ≥ 2 周（江苏）；编制到位；每个报送周期至少直报 1 件本级案例"
-               "（应急厅函〔2021〕92号）。人员按期末在岗计，设区市的人数含其下属县级机构；案例报送只计本级机构。")
+    st.caption("目标来自公开资料（各指标的说明中注明出处，见“方法说明”）。人员按期末在岗计，设区市的人数含其下属县级机构；"
+               "案例报送只计本级机构立案并直报的案件（应急厅函〔2021〕92号：省厅每半年、市局每季度、县局每两个月至少1件）。")
 
 
 capacity_panel()
