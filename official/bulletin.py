@@ -125,11 +125,16 @@ def _title_lines(title: str) -> list[str]:
 
 
 # --- the one-page brief ------------------------------------------------------------------------------
-def brief_docx(b: Bulletin, style: Style | None = None, made_on: dt.date | None = None, target=None):
+PREVIEW_NOTE = "（本 PDF 由 LibreOffice 转换，仅为版式预览：公文字体以替代字体显示，正式文本以 Word 文件为准。）"
+
+
+def brief_docx(b: Bulletin, style: Style | None = None, made_on: dt.date | None = None, target=None,
+               preview: bool = False):
     """A one-page brief of the overview for a leaders' meeting: the headline table with 同比 (and
     环比), the ranking's first and last, who moved most, the warning list and the priority issues
     (metrics.bulletin.brief_lines, from the bulletin's own frames, so the two never differ). No
-    red letterhead: meeting material."""
+    red letterhead: meeting material. ``preview``: the copy a PDF is made from says it is a
+    layout preview (the official fonts are substituted)."""
     style = style or style_for(b)
     made_on = made_on or dt.date.today()
     doc = OfficialDocument(style)
@@ -142,6 +147,9 @@ def brief_docx(b: Bulletin, style: Style | None = None, made_on: dt.date | None 
     doc.h1("二、排名与预警")
     for line in brief_lines(b):
         doc.body(clean(line))
+    if preview:
+        p = doc.para("left", first_chars=0)
+        doc.run(p, PREVIEW_NOTE, size=10.5)
     doc.properties(f"{b.period.label}执法工作简况", style.issuer, "一页简报")
     if target is None:
         buf = io.BytesIO()

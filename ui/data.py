@@ -614,11 +614,14 @@ def brief_pdf(k: Key, period: str, level: str, province: str, skey: tuple[str, i
 
 @memo(max_entries=8, show_spinner="正在转换为 PDF（LibreOffice）…")
 def _brief_pdf(k: Key, period: str, level: str, province: str, skey: tuple[str, int], issued_on: str) -> bytes | None:
-    from official.bulletin import to_pdf_preview
+    import datetime as dt
+
+    from official.bulletin import brief_docx, to_pdf_preview
     from official.writer import DocumentError
 
-    try:
-        return to_pdf_preview(_bulletin_files(k, period, level, province, skey, issued_on)["brief"])
+    b = _bulletin(k, period, level, province, skey)
+    try:   # the PDF says it is a layout preview
+        return to_pdf_preview(brief_docx(b, made_on=dt.date.fromisoformat(issued_on), preview=True))
     except DocumentError:
         return None  # no LibreOffice here: the .docx only
 

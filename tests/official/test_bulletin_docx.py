@@ -132,7 +132,12 @@ def test_the_one_page_brief(demo_db, tmp_path):
     if shutil.which("soffice"):   # a layout preview: one page
         import re
 
-        pdf = to_pdf_preview(data)
+        from official.bulletin import PREVIEW_NOTE
+
+        marked = brief_docx(b, made_on=dt.date(2026, 1, 10), preview=True)
+        assert PREVIEW_NOTE in [p.text for p in docx.Document(io.BytesIO(marked)).paragraphs]
+        assert PREVIEW_NOTE not in text
+        pdf = to_pdf_preview(marked)
         assert len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf)) == 1
 
 
