@@ -28,6 +28,7 @@ from metrics import warned as W
 from metrics.periods import Period
 from official import config, issue as I, log as notice_log, notice as N, writer
 from ui import auth, data
+from ui.cache import memo  # not st.cache_data: out of reach of the clear-cache message
 
 STATUS_ICON = {"待回复": "🔴 待回复", "已回复": "🟡 已回复", "已办结": "🟢 已办结", "已作废": "⚪ 已作废"}
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -68,7 +69,7 @@ def follow_up(k: data.Key, quarter: str, level: str, province: str, skey) -> pd.
     return auth.only_units(f, data.scope())
 
 
-@st.cache_data(max_entries=32, show_spinner="正在准备提醒敦促函…")
+@memo(max_entries=32, show_spinner="正在准备提醒敦促函…")
 def _notice_data(k: data.Key, quarter: str, level: str, province: str, skey, stamp: tuple) -> list[N.NoticeData]:
     sheet = data._score(k, quarter, level, province, skey)  # every unit's (cached for everyone)
     with data._cursor(k) as cur:
@@ -76,13 +77,13 @@ def _notice_data(k: data.Key, quarter: str, level: str, province: str, skey, sta
                                N.load_settings(), sheet)
 
 
-@st.cache_data(max_entries=16, show_spinner="正在对比下一季度…")
+@memo(max_entries=16, show_spinner="正在对比下一季度…")
 def _follow_up(k: data.Key, quarter: str, level: str, province: str, skey) -> pd.DataFrame:
     with data._cursor(k) as cur:
         return W.follow_up(cur, Period.parse(quarter), level, province, data.scheme(skey))
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@memo(max_entries=8, show_spinner=False)
 def level_noun(k: data.Key, province: str, level: str) -> str:
     with data._cursor(k) as cur:
         return W.level_noun(cur, province, level)
@@ -93,7 +94,7 @@ def _settings() -> N.NoticeSettings:
     return config.effective(_db())
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@memo(max_entries=64, show_spinner=False)
 def _preview_bytes(_d: N.NoticeData, key: tuple, on: dt.date, number: str | None, stamp: tuple) -> bytes:
     return N.preview_notice(_d, _settings(), N.load_template(), on, number)
 
@@ -104,7 +105,7 @@ def _files_stamp() -> tuple:
     return (*(p.stat().st_mtime_ns for p in (N.DEFAULT_SETTINGS, N.DEFAULT_TEMPLATE)), stored)
 
 
-@st.cache_data(max_entries=16, show_spinner="正在排版预览（LibreOffice）…")
+@memo(max_entries=16, show_spinner="正在排版预览（LibreOffice）…")
 def _preview_pngs(docx_bytes: bytes) -> list[bytes]:
     import tempfile
 
