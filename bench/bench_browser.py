@@ -15,7 +15,8 @@ mode: no users file) over the same warehouse and, in one headless Debian Chromiu
 The figure per step is the median over the repetitions (the unit switch: over both switches of
 every repetition). Beside each wall time the benchmark records the CPU time the server process
 used during the step (/proc/PID/stat): on a shared machine the wall time grows with everyone
-else's work, the server's CPU time hardly does, so it compares runs made under different loads.
+else's work, the server's CPU time hardly does, so it compares runs made under different loads. Likewise the CPU time of the Chromium processes
+(what drawing the page costs the client: the map, the charts, the tables).
 
 How the end of a step is found (see the house notes, "Timing a page in a real browser"): after
 the action, wait until the script run it caused has started, then for
@@ -105,6 +106,31 @@ class PageError(RuntimeError):
 class Server(str):
     """A served app's URL that also knows the server's process id (for its CPU time)."""
     pid: int
+
+
+def browser_cpu_seconds() -> float:
+    """CPU time used so far by the Chromium processes this process started (browser, renderers,
+    GPU/utility processes): what drawing the page costs on the client's side."""
+    parent, total = {}, 0.0
+    procs = []
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                stat = (p / "stat").read_text().rsplit(")", 1)[1].split()
+                cmd = (p / "cmdline").read_bytes()
+            except OSError:
+                continue
+            parent[int(p.name)] = int(stat[1])
+            if b"chromium" in cmd.split(b"\0", 1)[0]:
+                procs.append((int(p.name), (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")))
+    me = os.getpid()
+    for pid, cpu in procs:
+        q = pid
+        while q > 1 and q != me:
+            q = parent.get(q, 1)
+        if q == me:
+            total += cpu
+    return total
 
 
 def cpu_seconds(pid: int) -> float:
@@ -250,17 +276,18 @@ def switch_unit(page, avoid: set[str]) -> tuple[float, str]:
 
 def repetition(browser, db: Path, port: int, work: Path, switches: int = 2) -> dict:
     """One repetition: a fresh server, a cold session, then a warm session's visits (seconds)."""
-    out: dict = {"load": {}, "cpu": {}}
+    out: dict = {"load": {}, "cpu": {}, "browser_cpu": {}}
     with serve(db, port, work / f"streamlit-{port}.log") as url:
         def step(key, fn, *args):
             out["load"][key] = common.loadavg()
-            c0 = cpu_seconds(url.pid)
+            c0, b0 = cpu_seconds(url.pid), browser_cpu_seconds()
             result = fn(*args)
-            cpu = cpu_seconds(url.pid) - c0
-            out["cpu"][key] = out["cpu"][key] + [cpu] if key == "switch_unit" else cpu
+            cpu, bcpu = cpu_seconds(url.pid) - c0, browser_cpu_seconds() - b0
+            for d, v in ((out["cpu"], cpu), (out["browser_cpu"], bcpu)):
+                d[key] = d[key] + [v] if key == "switch_unit" else v
             return result
 
-        out["cpu"]["switch_unit"] = []
+        out["cpu"]["switch_unit"], out["browser_cpu"]["switch_unit"] = [], []
         ctx, page, out["cold_overview"] = step("cold_overview", open_overview, browser, url)
         ctx.close()
         ctx, page, out["warm_overview"] = step("warm_overview", open_overview, browser, url)
@@ -309,9 +336,12 @@ def run(db: Path | None = None, reps: int = 3, port: int | None = None, label: s
         values = sum((x[key] if isinstance(x[key], list) else [x[key]] for x in runs), [])
         med = common.median(values)
         cpu = sum((x["cpu"][key] if isinstance(x["cpu"][key], list) else [x["cpu"][key]] for x in runs), [])
+        bcpu = sum((x["browser_cpu"][key] if isinstance(x["browser_cpu"][key], list) else [x["browser_cpu"][key]]
+                    for x in runs), [])
         steps[key] = {"step": what, "seconds": values, "median": med, "min": min(values), "max": max(values),
                       "target": target, "met": med <= target, "server_cpu_seconds": cpu,
-                      "server_cpu_median": common.median(cpu)}
+                      "server_cpu_median": common.median(cpu), "browser_cpu_seconds": bcpu,
+                      "browser_cpu_median": common.median(bcpu)}
     result = {"benchmark": "browser", "label": label, "db": str(db), "records": records, "reps": reps,
               "viewport": VIEWPORT, "chromium": CHROMIUM, "steps": steps,
               "units_switched_to": [x["units"] for x in runs], "loads": [x["load"] for x in runs],
@@ -335,7 +365,7 @@ def _uptime() -> str:
 def _commit() -> str:
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=common.ROOT, capture_output=True,
-                              text=True).stdout.strip()
+                              text=True).stdout.strip() or os.environ.get("BENCH_COMMIT", "")
     except OSError:
         return ""
 
@@ -343,11 +373,11 @@ def _commit() -> str:
 def summary(r: dict) -> str:
     rows = [f"real browser (Chromium 1440×1000), demo warehouse {r['records']['inspections']:,} inspections / "
             f"{r['records']['hazards']:,} hazards, median of {r['reps']} (commit {r['commit']}):",
-            f"  {'step':<58} {'median':>8} {'min–max':>13} {'target':>7}          server CPU"]
+            f"  {'step':<58} {'median':>8} {'min–max':>13} {'target':>7}          server CPU  browser CPU"]
     for key, s in r["steps"].items():
         rows.append(f"  {s['step']:<58} {s['median']:>7.2f}s {s['min']:>5.2f}–{s['max']:<5.2f}s "
                     f"{'≤ ' + format(s['target'], 'g') + ' s':>7} {'met' if s['met'] else 'NOT MET':<8} "
-                    f"{s['server_cpu_median']:>6.2f}s")
+                    f"{s['server_cpu_median']:>6.2f}s {s['browser_cpu_median']:>10.2f}s")
     rows.append(f"  {r['uptime']}")
     return "\n".join(rows)
 

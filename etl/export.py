@@ -15,8 +15,11 @@ made. ``year`` is the year of the record's own date (inspection_date, found_date
 plan's year). Partition columns live in the directory names, not in the files: read with
 ``hive_partitioning`` and, to keep codes as text, ``hive_types={'province': VARCHAR}``.
 
-When the warehouse holds marts (tables the ETL builds for the app; see etl/warehouse.py), each
-is exported too, partitioned by whichever of province / year columns it has.
+Every other table of the warehouse is exported too — the marts the ETL builds for the app (etl/
+marts.py), the unit × period panel, newer contract tables — under the same ``province`` (its
+province_code, or its agency's province) and ``year`` (its year column, or the year of its date)
+where it has them; the bookkeeping tables (load history, quarantine, notices, audit, meta, a
+mart's build state) are not data for a lake.
 """
 from __future__ import annotations
 
@@ -62,19 +65,39 @@ class Exported:
     path: Path
 
 
+# a table's year for partitioning: its own year column, else the first of these dates it has
+_DATES = ("inspection_date", "found_date", "filed_date", "month", "period_start", "date")
+
+
 def _marts(con) -> dict[str, tuple[str, tuple[str, ...]]]:
-    """Every other table of the warehouse (the marts), partitioned by its province/year columns."""
+    """Every other table of the warehouse (the marts, the unit × period panel, newer contract
+    tables), stamped and partitioned the same way where it can be: ``province`` from its
+    province_code, or its agency's province; ``year`` from its year column or its date."""
     out = {}
     for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary "
                                "AND schema_name = 'main' ORDER BY table_name").fetchall():
-        if name in FACTS or name in _NOT_EXPORTED or name.startswith("_"):
+        if name in FACTS or name in _NOT_EXPORTED or name.startswith("_") or name.endswith("_state"):
             continue
-        cols = [c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
-                                          "AND schema_name = 'main'", [name]).fetchall()]
-        parts = tuple(c for c in ("province", "year") if c in cols)
-        if not parts and "province_code" in cols:
-            parts = ("province_code",)
-        out[name] = (f'SELECT * FROM "{name}"', parts)
+        types = dict(con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
+                                 "AND schema_name = 'main'", [name]).fetchall())
+        extra, joins, parts = [], "", []
+        if "province" in types:
+            parts.append("province")
+        elif "province_code" in types:
+            extra.append("t.province_code AS province")
+            parts.append("province")
+        elif "agency_code" in types:
+            extra.append("r.province_code AS province")
+            joins = " LEFT JOIN regions r ON r.code = t.agency_code"
+            parts.append("province")
+        if "year" in types and types["year"] in ("INTEGER", "BIGINT", "SMALLINT", "HUGEINT"):
+            parts.append("year")
+        elif "year" not in types:
+            date = next((c for c in _DATES if types.get(c) in ("DATE", "TIMESTAMP")), None)
+            if date:
+                extra.append(f"year(t.{date}) AS year")
+                parts.append("year")
+        out[name] = (f'SELECT t.*{"".join(", " + e for e in extra)} FROM "{name}" t{joins}', tuple(parts))
     return out
 
 

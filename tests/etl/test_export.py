@@ -85,3 +85,27 @@ def test_missing_warehouse_and_usage(tmp_path):
     p = etl("export", "--parquet", tmp_path / "lake", db=tmp_path / "none.duckdb")
     assert p.returncode == 1 and "no warehouse at" in p.stderr and "Traceback" not in p.stderr
     assert etl("export", db=tmp_path / "none.duckdb").returncode == 2
+
+
+def test_marts_are_exported_by_province_and_year(demo, tmp_path):
+    """Any further table (a mart, the panel) goes out too, partitioned by its province_code and the
+    year of its date; a build-state table does not."""
+    import shutil
+
+    from etl import warehouse
+
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo, db)
+    with warehouse.write(db) as con:
+        con.execute("CREATE TABLE mart_x AS SELECT h.hazard_id, h.found_date, r.province_code, r.city_code AS city_unit "
+                    "FROM hazards h JOIN inspections i USING (inspection_id) JOIN regions r ON r.code = i.agency_code")
+        con.execute("CREATE TABLE mart_x_state AS SELECT 'x' AS fingerprint")
+    p = etl("export", "--parquet", tmp_path / "lake", db=db)
+    assert p.returncode == 0, p.stderr
+    assert "mart_x: " in p.stdout and "mart_x_state" not in p.stdout
+    assert sorted(d.name for d in (tmp_path / "lake" / "mart_x" / "province=330000").iterdir()) == ["year=2024", "year=2025"]
+    got = duckdb.connect().execute(f"SELECT city_unit, count(*) FROM {_read(tmp_path / 'lake', 'mart_x')} "
+                                   "GROUP BY ALL ORDER BY ALL").fetchall()
+    want = duckdb.connect(str(db), read_only=True).execute(
+        "SELECT city_unit, count(*) FROM mart_x GROUP BY ALL ORDER BY ALL").fetchall()
+    assert got == want and len(got) == 12  # 11 cities and the province bureau's own (NULL)
