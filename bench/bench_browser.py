@@ -16,7 +16,8 @@ The figure per step is the median over the repetitions (the unit switch: over bo
 every repetition). Beside each wall time the benchmark records the CPU time the server process
 used during the step (/proc/PID/stat): on a shared machine the wall time grows with everyone
 else's work, the server's CPU time hardly does, so it compares runs made under different loads. Likewise the CPU time of the Chromium processes
-(what drawing the page costs the client: the map, the charts, the tables).
+(what drawing the page costs the client: the map, the charts, the tables), and the bytes the
+app sent over its websocket during the step (what the page weighs on the wire).
 
 How the end of a step is found (see the house notes, "Timing a page in a real browser"): after
 the action, wait until the script run it caused has started, then for
@@ -197,11 +198,25 @@ def serve(db: Path, port: int, log_path: Path, root: Path = common.ROOT):
         fh.close()
 
 
+# bytes the app sent to the browsers over Streamlit's websocket (the page's elements, chart and map
+# payloads, tables), counted across every page; a step's share is the difference
+WS_RECEIVED = {"bytes": 0}
+
+
+def _count_frames(ws) -> None:
+    def add(payload):
+        WS_RECEIVED["bytes"] += len(payload)
+
+    ws.on("framereceived", add)
+
+
 def _new_session(browser, pred: str):
     ctx = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
     ctx.add_init_script(WATCH % json.dumps(pred))
     ctx.set_default_timeout(TIMEOUT_MS)
-    return ctx, ctx.new_page()
+    page = ctx.new_page()
+    page.on("websocket", _count_frames)
+    return ctx, page
 
 
 def _finish(page, t0_ms: float, pred: str, what: str) -> float:
@@ -276,18 +291,19 @@ def switch_unit(page, avoid: set[str]) -> tuple[float, str]:
 
 def repetition(browser, db: Path, port: int, work: Path, switches: int = 2) -> dict:
     """One repetition: a fresh server, a cold session, then a warm session's visits (seconds)."""
-    out: dict = {"load": {}, "cpu": {}, "browser_cpu": {}}
+    out: dict = {"load": {}, "cpu": {}, "browser_cpu": {}, "ws_bytes": {}}
     with serve(db, port, work / f"streamlit-{port}.log") as url:
         def step(key, fn, *args):
             out["load"][key] = common.loadavg()
-            c0, b0 = cpu_seconds(url.pid), browser_cpu_seconds()
+            c0, b0, w0 = cpu_seconds(url.pid), browser_cpu_seconds(), WS_RECEIVED["bytes"]
             result = fn(*args)
             cpu, bcpu = cpu_seconds(url.pid) - c0, browser_cpu_seconds() - b0
-            for d, v in ((out["cpu"], cpu), (out["browser_cpu"], bcpu)):
+            for d, v in ((out["cpu"], cpu), (out["browser_cpu"], bcpu), (out["ws_bytes"], WS_RECEIVED["bytes"] - w0)):
                 d[key] = d[key] + [v] if key == "switch_unit" else v
             return result
 
-        out["cpu"]["switch_unit"], out["browser_cpu"]["switch_unit"] = [], []
+        for d in ("cpu", "browser_cpu", "ws_bytes"):
+            out[d]["switch_unit"] = []
         ctx, page, out["cold_overview"] = step("cold_overview", open_overview, browser, url)
         ctx.close()
         ctx, page, out["warm_overview"] = step("warm_overview", open_overview, browser, url)
@@ -338,10 +354,13 @@ def run(db: Path | None = None, reps: int = 3, port: int | None = None, label: s
         cpu = sum((x["cpu"][key] if isinstance(x["cpu"][key], list) else [x["cpu"][key]] for x in runs), [])
         bcpu = sum((x["browser_cpu"][key] if isinstance(x["browser_cpu"][key], list) else [x["browser_cpu"][key]]
                     for x in runs), [])
+        wsb = sum((x["ws_bytes"][key] if isinstance(x["ws_bytes"][key], list) else [x["ws_bytes"][key]]
+                   for x in runs), [])
         steps[key] = {"step": what, "seconds": values, "median": med, "min": min(values), "max": max(values),
                       "target": target, "met": med <= target, "server_cpu_seconds": cpu,
                       "server_cpu_median": common.median(cpu), "browser_cpu_seconds": bcpu,
-                      "browser_cpu_median": common.median(bcpu)}
+                      "browser_cpu_median": common.median(bcpu), "websocket_bytes": wsb,
+                      "websocket_bytes_median": common.median(wsb)}
     result = {"benchmark": "browser", "label": label, "db": str(db), "records": records, "reps": reps,
               "viewport": VIEWPORT, "chromium": CHROMIUM, "steps": steps,
               "units_switched_to": [x["units"] for x in runs], "loads": [x["load"] for x in runs],
@@ -373,11 +392,12 @@ def _commit() -> str:
 def summary(r: dict) -> str:
     rows = [f"real browser (Chromium 1440×1000), demo warehouse {r['records']['inspections']:,} inspections / "
             f"{r['records']['hazards']:,} hazards, median of {r['reps']} (commit {r['commit']}):",
-            f"  {'step':<58} {'median':>8} {'min–max':>13} {'target':>7}          server CPU  browser CPU"]
+            f"  {'step':<58} {'median':>8} {'min–max':>13} {'target':>7}          server CPU  browser CPU   sent"]
     for key, s in r["steps"].items():
         rows.append(f"  {s['step']:<58} {s['median']:>7.2f}s {s['min']:>5.2f}–{s['max']:<5.2f}s "
                     f"{'≤ ' + format(s['target'], 'g') + ' s':>7} {'met' if s['met'] else 'NOT MET':<8} "
-                    f"{s['server_cpu_median']:>6.2f}s {s['browser_cpu_median']:>10.2f}s")
+                    f"{s['server_cpu_median']:>6.2f}s {s['browser_cpu_median']:>10.2f}s "
+                    f"{s['websocket_bytes_median'] / 1024:>6.0f} KiB")
     rows.append(f"  {r['uptime']}")
     return "\n".join(rows)
 

@@ -29,6 +29,7 @@ def test_every_step_is_timed(tiny_db):
     assert list(r["steps"]) == [k for k, _, _ in bench_browser.STEPS]
     for key, s in r["steps"].items():
         assert len(s["seconds"]) == 1 and 0 < s["median"] < 120, (key, s)
+        assert s["server_cpu_median"] > 0 and s["websocket_bytes_median"] > 1000, (key, s)
     assert r["records"]["inspections"] > 0
     [[unit]] = r["units_switched_to"]
     assert unit and unit not in ("", None)
