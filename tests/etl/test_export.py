@@ -62,6 +62,12 @@ def test_read_back_gives_the_warehouse_figures(demo, lake):
     assert got == want and len(got) > 11
     n = con.execute(f"SELECT count(*) FROM {_read(lake, 'enterprises')}").fetchone()[0]
     assert n == con.execute("SELECT count(*) FROM wh.enterprises").fetchone()[0]
+    # the marts the app reads (etl.marts) go out as they are, by province and year
+    got = con.execute(f"SELECT year, city_unit, count(*) FILTER (is_major) FROM {_read(lake, 'mart_hazards')} "
+                      "GROUP BY ALL ORDER BY ALL").fetchall()
+    want = con.execute("SELECT year(found_date), city_unit, count(*) FILTER (is_major) FROM wh.mart_hazards "
+                       "GROUP BY ALL ORDER BY ALL").fetchall()
+    assert got == want and got
 
 
 def test_export_again_replaces_not_appends(demo, lake):
