@@ -50,12 +50,15 @@ elif warned.empty:
                icon=":material/check_circle:")
 else:
     robust = analysis_data.robustness(sel.key, quarter, sel.level, sel.province, sel.skey).set_index("code")
+    units = data.regions(sel.key, sel.province)
+    city_of = dict(zip(units["code"], units["city_code"].map(dict(zip(units["code"], units["name"])))))
     for r in warned.itertuples():
         col1, col2 = st.columns([6, 1])
         share, ok = robust.at[r.code, "warned_share"], robust.at[r.code, "robust"]
         robust_text = "" if pd.isna(share) else (f"　｜　对权重稳健：{'是' if bool(ok) else '否'}（各项分值 ±50% 的 "
                                                  f"1000 种组合中 {share:.0%} 仍在名单）")
-        col1.error(f"**{r.name}**　{r.reason}{robust_text}", icon=":material/warning:")
+        where = f"（{city_of[r.code]}）" if sel.level == "county" and city_of.get(r.code) else ""  # 所属市
+        col1.error(f"**{r.name}**{where}　{r.reason}{robust_text}", icon=":material/warning:")
         if scope.sees(r.code) and col2.button("分析原因 ›", key=f"assess_go_{r.code}"):
             st.session_state[state.FOCUS] = r.code
             st.switch_page("pages/region.py")

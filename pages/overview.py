@@ -1,7 +1,8 @@
 """总览 (for leaders): who leads and who lags this period, at a glance.
 
-KPI tiles with the change against the previous period, the index ranking, the map, and this
-quarter's warning list."""
+KPI tiles with 同比 (against the same period a year earlier) beside 环比 (against the previous
+period), the index ranking, the units that moved most, the map coloured by the bars' bands, and
+this quarter's warning list."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,6 +10,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from metrics.moves import movers, rank_moves
 from metrics.periods import Period
 from ui import charts, data, gate, state
 from ui.style import LEVEL_NOUN, band_of, change, colour_map, integer, is_flat, num, pct
@@ -44,10 +46,12 @@ if gate.current().can("notices"):  # the one-page brief for a leaders' meeting (
                                    key="overview_brief_pdf", icon=":material/picture_as_pdf:",
                                    help="由 LibreOffice 转换，公文字体以替代字体显示，仅供预览版式。")
 
-# --- KPI tiles ------------------------------------------------------------------------------------
-tiles = data.kpi_tiles(sel.key, sel.period, area)
+# --- KPI tiles: 同比 on the arrow (Q4 against Q3 is mostly the year-end push), 环比 beside it -----
+tiles = data.kpi_tiles(sel.key, sel.period, area)                       # 环比: the previous period
+yoy = data.kpi_tiles(sel.key, sel.period, area, "year_ago").set_index("kpi")
 series = data.kpi_series(sel.key, tuple(sel.recent(8)), area)
 prev_label = Period.parse(tiles.previous_period.iloc[0]).label
+ago_label = Period.parse(yoy.previous_period.iloc[0]).label
 cols = st.columns(len(tiles))
 FORMAT = {"inspections": integer, "hazards": integer, "cases": integer, "rectification": pct,
           "fines": lambda v: num(v, 1)}
@@ -58,16 +62,30 @@ HELP = {
     "cases": "本期立案的行政处罚案件数（按立案日期）。",
     "fines": "本期立案案件的罚款金额合计（单位罚款 + 个人罚款），万元。",
 }
+
+
+def _no_then(then) -> bool:
+    return then is None or pd.isna(then) or then == 0
+
+
 for col, t in zip(cols, tiles.itertuples()):
+    y = yoy.loc[t.kpi]
     scale = 100 if t.kpi == "rectification" else 1
     chart = [round(float(v) * scale, 2) for v in series[t.kpi] if not pd.isna(v)]  # periods without a rate: skipped
     chart = chart if len(chart) > 1 else None
-    flat = is_flat(t.change, t.change_kind)
-    col.metric(t.name + ("（万元）" if t.unit == "万元" else ""), FORMAT[t.kpi](t.value), delta=change(t.change, t.change_kind),
+    flat = is_flat(y.change, t.change_kind)
+    col.metric(t.name + ("（万元）" if t.unit == "万元" else ""), FORMAT[t.kpi](t.value),
+               delta=change(y.change, t.change_kind),
                delta_color="off" if t.kpi == "hazards" or flat else "normal",
                delta_arrow="off" if flat else "auto", border=True,
-               help=f"{HELP[t.kpi]} 变化：与{prev_label}相比。", chart_data=chart, chart_type="area")
-st.caption(f"箭头为与{prev_label}相比的变化；小图为最近 {len(series)} 个{'季度' if sel.kind == 'quarter' else '年度'}的走势。")
+               help=f"{HELP[t.kpi]} 箭头为同比（与{ago_label}相比）。", chart_data=chart, chart_type="area")
+    yoy_words = "上年同期无数据" if _no_then(y.previous) else (change(y.change, t.change_kind) or "—")
+    words = f"同比 {yoy_words}"
+    if sel.kind == "quarter":
+        words += f" · 环比 {'上期无数据' if _no_then(t.previous) else (change(t.change, t.change_kind) or '—')}"
+    col.caption(words)
+st.caption(f"箭头为同比（与{ago_label}相比）" + (f"，环比为与{prev_label}相比" if sel.kind == "quarter" else "")
+           + f"；小图为最近 {len(series)} 个{'季度' if sel.kind == 'quarter' else '年度'}的走势。")
 
 # --- index: leaders and laggards, ranking, map -----------------------------------------------------
 ix = data.index(sel.key, sel.period, sel.level, sel.province, sel.skey)
@@ -84,6 +102,17 @@ else:
     c1, c2 = st.columns(2)
     c1.success("**领先**：" + "、".join(f"{r.name}（{r.index:.1f}）" for r in top.itertuples()), icon=":material/military_tech:")
     c2.error("**靠后**：" + "、".join(f"{r.name}（{r.index:.1f}）" for r in bottom.itertuples()), icon=":material/trending_down:")
+    prev = sel.previous()
+    if prev:
+        up, down = movers(rank_moves(ix, data.index(sel.key, prev, sel.level, sel.province, sel.skey)))
+        prev_p = Period.parse(prev).label
+
+        def moved(df) -> str:
+            return "、".join(f"{r.name}（第{int(r.previous_rank)}→{int(r.rank)}名）" for r in df.itertuples()) or "无"
+
+        m1, m2 = st.columns(2)
+        m1.markdown(f"**名次上升最多**（与{prev_p}相比）：:green[{moved(up)}]")
+        m2.markdown(f"**名次下降最多**（与{prev_p}相比）：:red[{moved(down)}]")
 
     left, right = st.columns([1, 1], gap="medium")
     with left:
@@ -97,11 +126,10 @@ else:
         if len(scored) > 24:
             st.caption(f"共 {len(scored)} 个{noun}参与排名，完整排名见“排名”页。")
     with right:
-        gj = data.boundaries(sel.level, sel.province)
-        if gj["features"]:
-            hover = {"index": ":.1f", "rank": True, "code": False}
-            fig = charts.choropleth(ix, gj, "index", f"{noun}执法效能指数分布（示意图）", hover=hover,
-                                    height=max(520, min(760, 26 * len(ix.head(24)) + 80)))
+        shapes = data.map_shapes(sel.level, sel.province)
+        if shapes["units"]:
+            fig = charts.band_map(ix, shapes, "band", colours, f"{noun}执法效能指数分档（示意图）",
+                                  height=max(520, min(760, 26 * len(ix.head(24)) + 80)))
             st.plotly_chart(fig, key="overview_map", config={"displayModeBar": False, "scrollZoom": False})
         else:
             st.info("未找到本省的行政区划边界，无法绘制地图。")
@@ -125,9 +153,10 @@ elif warned.empty:
 else:
     st.caption(f"规则：{rule.describe()}。"
                f"点击“分析”查看原因，直至具体记录。")
+    city_of = dict(zip(regions["code"], regions["city_code"].map(dict(zip(regions["code"], regions["name"])))))
     for r in warned.itertuples():
         c1, c2, c3, c4 = st.columns([2, 1, 1, 5])
-        c1.markdown(f"**{r.name}**")
+        c1.markdown(f"**{r.name}**" + (f"（{city_of[r.code]}）" if sel.level == "county" and city_of.get(r.code) else ""))
         c2.markdown(f"得分 **{r.score:.1f}**")
         c3.markdown(f"第 {int(r.rank)} 名")
         with c4:

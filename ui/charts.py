@@ -9,8 +9,6 @@ from ui import geo
 from ui.style import BAND_COLORS, PRIMARY
 
 FONT = dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif", size=13)
-# red → amber → green, matching the bands
-INDEX_SCALE = [(0.0, "#c62828"), (0.45, "#f0a202"), (0.7, "#c9d94a"), (1.0, "#2e7d32")]
 
 
 def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:
@@ -39,30 +37,43 @@ def ranking_bar(df: pd.DataFrame, value: str, band_col: str, colours: dict[str, 
     return fig
 
 
-def choropleth(df: pd.DataFrame, gj: dict, value: str, title: str, value_label: str = "指数",
-               hover: dict | None = None, height: int = 520) -> go.Figure:
-    """A province map coloured by `value`; offline (map_style white-bg: no tiles), marked 示意图."""
-    centre, zoom = geo.view(gj, 400, height - 80)
-    d = df.copy()
-    d[value] = d[value].astype(float)
-    fig = px.choropleth_map(
-        d, geojson=gj, locations="code", featureidkey="id", color=value,
-        color_continuous_scale=INDEX_SCALE, range_color=(max(0, float(d[value].min() // 10 * 10)) if d[value].notna().any() else 0, 100),
-        map_style="white-bg", center=centre, zoom=zoom, opacity=0.85, hover_name="name",
-        hover_data=hover or {value: ":.1f", "code": False}, labels={value: value_label},
-    )
-    fig.update_traces(marker_line_width=0.8, marker_line_color="white")
-    # units without a value: grey outlines underneath
-    missing = d[d[value].isna()]
-    if not missing.empty:
-        fig.add_trace(go.Choroplethmap(geojson=gj, locations=missing["code"], featureidkey="id",
-                                       z=[0] * len(missing), colorscale=[(0, "#dddddd"), (1, "#dddddd")],
-                                       showscale=False, text=missing["name"], hovertemplate="%{text}：无数据<extra></extra>",
-                                       marker_line_color="white", marker_line_width=0.8))
+def band_map(df: pd.DataFrame, shapes: dict, band_col: str, colours: dict[str, str], title: str,
+             value: str = "index", value_label: str = "指数", height: int = 560) -> go.Figure:
+    """The province's units filled with their band's colour (the bars' colours), each labelled
+    with its name, the value and rank on hover; fitted to the province's bounds. Plain SVG
+    shapes (ui.geo.outlines): no map tiles, fonts or network; marked 示意图."""
+    units = shapes["units"]
+    d = df[df["code"].isin(units)].copy()
+    d[band_col] = d[band_col].fillna("无数据")
+    fig = go.Figure()
+    for band_label, colour in colours.items():      # one trace per band: the legend is the bands
+        part = d[d[band_col] == band_label]
+        first = True
+        for r in part.itertuples():
+            u = units[r.code]
+            v = getattr(r, value)
+            shown = "无数据" if pd.isna(v) else f"{v:.1f}"
+            rank = getattr(r, "rank", None)
+            hover = f"{u['name']}<br>{value_label}：{shown}" + ("" if pd.isna(rank) else f"<br>第 {int(rank)} 名") \
+                + f"<br>{band_label}"
+            fig.add_trace(go.Scatter(x=u["x"], y=u["y"], fill="toself", fillcolor=colour, mode="lines",
+                                     line=dict(color="white", width=1), name=band_label, legendgroup=band_label,
+                                     showlegend=first, hoveron="fills", text=hover, hoverinfo="text"))
+            first = False
+    fig.add_trace(go.Scatter(x=[units[c]["lon"] for c in d["code"]], y=[units[c]["lat"] for c in d["code"]],
+                             mode="text", text=[units[c]["name"] for c in d["code"]], hoverinfo="skip",
+                             textfont=dict(size=12 if len(d) <= 30 else 9, color="#1a1a1a"), showlegend=False,
+                             name="labels"))
+    x0, y0, x1, y1 = shapes["bounds"]
+    pad_x, pad_y = (x1 - x0) * 0.03, (y1 - y0) * 0.03
+    fig.update_xaxes(range=[x0 - pad_x, x1 + pad_x], visible=False, fixedrange=True)
+    fig.update_yaxes(range=[y0 - pad_y, y1 + pad_y], visible=False, fixedrange=True,
+                     scaleanchor="x", scaleratio=geo.aspect(shapes["bounds"]))
     _layout(fig, height, title=dict(text=title, font=dict(size=15)),
-            coloraxis_colorbar=dict(title=value_label, thickness=12, len=0.6))
-    fig.add_annotation(text="示意图 · 边界仅供参考，不作为权属依据", xref="paper", yref="paper", x=0.01, y=0.01,
-                       showarrow=False, font=dict(size=11, color="#555"), bgcolor="rgba(255,255,255,0.8)")
+            legend=dict(orientation="h", yanchor="top", y=-0.02, xanchor="left", x=0, title=None),
+            margin=dict(l=8, r=8, t=36, b=40))
+    fig.add_annotation(text="示意图 · 边界仅供参考，不作为权属依据", xref="paper", yref="paper", x=1, y=0,
+                       xanchor="right", showarrow=False, font=dict(size=11, color="#555"))
     return fig
 
 
@@ -102,4 +113,4 @@ def band_legend_html(colours: dict[str, str]) -> str:
     return f'<div style="font-size:0.85rem;color:#444">{spans}</div>'
 
 
-__all__ = ["ranking_bar", "choropleth", "trend", "versus_median", "band_legend_html", "BAND_COLORS"]
+__all__ = ["ranking_bar", "band_map", "trend", "versus_median", "band_legend_html", "BAND_COLORS"]

@@ -568,6 +568,13 @@ def boundaries(level: str, province: str) -> dict:
     return geo.boundaries(level, province)
 
 
+def map_shapes(level: str, province: str) -> dict:
+    """The units' outlines for the overview's map (ui.geo.outlines: simplified once per process)."""
+    from ui import geo
+
+    return geo.outlines(level, province)
+
+
 # --- the bulletin (通报) and the leaders' brief ----------------------------------------------------
 def bulletin(k: Key, period: str, level: str, province: str, skey: tuple[str, int]):
     """The period's 执法情况通报 (metrics.bulletin.Bulletin). It names every unit's figures, so

@@ -10,7 +10,9 @@ Maps drawn from these are sketches (示意图): a published map of China needs a
 """
 from __future__ import annotations
 
+import functools
 import json
+import math
 import os
 from pathlib import Path
 
@@ -19,6 +21,10 @@ CACHE_DIR = ROOT / "data" / "cache"
 TOLERANCE = 0.004  # degrees (~400 m): invisible at province scale
 FILES = {"city": "city.geojson", "county": "district.geojson"}
 CACHE_VERSION = "1"
+# the overview's map: ~500 px for a province 4-8 degrees across, so 0.01 degree (~1 km) is below a
+# pixel and 3 decimals suffice (measured for Zhejiang: 77 KB → see outlines())
+MAP_TOLERANCE = 0.01
+MAP_DECIMALS = 3
 
 
 def _source(level: str) -> Path:
@@ -97,3 +103,38 @@ def view(gj: dict, width_px: int = 700, height_px: int = 520) -> tuple[dict, flo
     zoom_x = math.log2(width_px * 360 / (512 * max(x1 - x0, 1e-6)))
     zoom_y = math.log2(height_px * 360 / (512 * max(lat_span, 1e-6)))
     return centre, max(min(zoom_x, zoom_y) + 0.2, 1.0)
+
+
+@functools.lru_cache(maxsize=16)
+def outlines(level: str, province: str) -> dict:
+    """The province's units as outlines for a plain (SVG) plotly map, made once per process:
+    {"units": {code: {"name", "x": [lon…], "y": [lat…], "lon", "lat"}}, "bounds": (x0, y0, x1, y1)}
+    with rings separated by None, simplified further than boundaries() (MAP_TOLERANCE) and
+    rounded to MAP_DECIMALS. Callers must not change the result (it is shared)."""
+    from shapely.geometry import shape
+
+    gj = boundaries(level, province)
+    units = {}
+    for f in gj["features"]:
+        geom = shape(f["geometry"]).simplify(MAP_TOLERANCE, preserve_topology=True)
+        polys = list(getattr(geom, "geoms", [geom]))
+        xs: list = []
+        ys: list = []
+        for poly in polys:
+            if poly.is_empty or not hasattr(poly, "exterior"):
+                continue
+            for x, y in poly.exterior.coords:
+                xs.append(round(x, MAP_DECIMALS))
+                ys.append(round(y, MAP_DECIMALS))
+            xs.append(None)
+            ys.append(None)
+        if xs:
+            units[f["id"]] = {"name": f["properties"]["name"], "x": xs[:-1], "y": ys[:-1],
+                              "lon": f["properties"]["lon"], "lat": f["properties"]["lat"]}
+    return {"units": units, "bounds": bounds(gj) if gj["features"] else (0.0, 0.0, 1.0, 1.0)}
+
+
+def aspect(bounds_: tuple[float, float, float, float]) -> float:
+    """Degrees of latitude per degree of longitude on screen at the province's middle latitude
+    (an equirectangular sketch looks right when the y axis is stretched by 1 / cos(lat))."""
+    return 1.0 / math.cos(math.radians((bounds_[1] + bounds_[3]) / 2))

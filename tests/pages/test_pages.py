@@ -69,11 +69,23 @@ def test_overview_kpis_ranking_map_and_warnings(app, facts):
     assert all(m.delta is not None for m in at.metric if m.label != "隐患整改率") or True
     assert len(at.get("plotly_chart")) == 2, "ranking bar and map expected"
     fig = plot(at, "overview_map")
-    assert fig["data"][0]["type"] == "choroplethmap" and fig["layout"]["map"]["style"] == "white-bg"
     assert "示意图" in fig["layout"]["title"]["text"]
     assert any("示意图" in a["text"] for a in fig["layout"]["annotations"])
-    assert sorted(fig["data"][0]["locations"]) == sorted(r["id"] for r in fig["data"][0]["geojson"]["features"])
-    assert len(fig["data"][0]["locations"]) == 11
+    shapes = [t for t in fig["data"] if t.get("fill") == "toself"]
+    labels = next(t for t in fig["data"] if t.get("mode") == "text")
+    assert len(shapes) == 11 and len(labels["text"]) == 11 and "金华市" in labels["text"]
+    # the map's colours are the bars' bands, unit by unit; the index is on hover
+    bar = plot(at, "overview_ranking")
+    bar_colour = {y: t["marker"]["color"] for t in bar["data"] for y in t["y"]}
+    for t in shapes:
+        name = t["text"].split("<br>")[0]
+        assert t["fillcolor"] == bar_colour[name], name
+        assert "指数：" in t["text"]
+    # fitted: every outline inside the axes' ranges (nothing cut off, west included)
+    xs = [x for t in shapes for x in t["x"] if x is not None]
+    ys = [y for t in shapes for y in t["y"] if y is not None]
+    (x0, x1), (y0, y1) = fig["layout"]["xaxis"]["range"], fig["layout"]["yaxis"]["range"]
+    assert x0 <= min(xs) and max(xs) <= x1 and y0 <= min(ys) and max(ys) <= y1
     page = texts(at)
     assert "领先" in page and "靠后" in page
     for name in facts["warned"]:
@@ -95,7 +107,7 @@ def test_overview_period_and_level_change_the_output(app, facts):
     bar_county = plot(at, "overview_ranking")
     names = [y for trace in bar_county["data"] for y in trace["y"]]
     assert bar_county != bar_city and any(n.endswith("区") for n in names)
-    assert len(plot(at, "overview_map")["data"][0]["locations"]) == 90
+    assert len(next(t for t in plot(at, "overview_map")["data"] if t.get("mode") == "text")["text"]) == 90
 
 
 def test_overview_warning_button_opens_the_region(app, facts):
