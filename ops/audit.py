@@ -36,6 +36,8 @@ ACTIONS = {
     "login": "登录",
     "login.failed": "登录失败",
     "login.locked": "登录暂停（多次失败）",
+    "login.blocked": "登录暂停（同一地址多次失败）",
+    "login.refused": "暂停期间被拒的登录（合计）",
     "login.denied": "统一认证账号未授权",
     "logout": "退出登录",
     "access.denied": "越权访问被拒绝",

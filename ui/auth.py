@@ -36,10 +36,7 @@ import hashlib
 import ipaddress
 import os
 import re
-import threading
-import time
 import tomllib
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -389,52 +386,7 @@ OPEN_REMOTE = ("本系统未配置用户文件，以本机开放模式运行（�
                "再按 README「部署」一节配置。")
 
 
-# --- failed logins -----------------------------------------------------------------------------------
-class RateLimiter:
-    """At most `max_failures` failed logins per username within `window` seconds; after that the
-    username is refused for `lockout` seconds (known and unknown usernames alike)."""
-
-    def __init__(self, max_failures: int = 5, window: float = 600, lockout: float = 900, clock=time.monotonic):
-        self.max_failures, self.window, self.lockout, self.clock = max_failures, window, lockout, clock
-        self._fails: dict[str, deque] = {}
-        self._until: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _key(username: str) -> str:
-        return username.strip().lower()[:128]
-
-    def locked(self, username: str) -> float:
-        """Seconds until `username` may try again (0: now)."""
-        with self._lock:
-            until = self._until.get(self._key(username), 0.0)
-            left = until - self.clock()
-            if left <= 0 and until:
-                self._until.pop(self._key(username), None)
-            return max(0.0, left)
-
-    def failure(self, username: str) -> bool:
-        """Count a failure; True when the username is now locked out."""
-        key, now = self._key(username), self.clock()
-        with self._lock:
-            q = self._fails.setdefault(key, deque())
-            q.append(now)
-            while q and q[0] <= now - self.window:
-                q.popleft()
-            if len(q) >= self.max_failures:
-                self._until[key] = now + self.lockout
-                q.clear()
-                return True
-            return False
-
-    def success(self, username: str) -> None:
-        with self._lock:
-            self._fails.pop(self._key(username), None)
-
-    def reset(self) -> None:
-        with self._lock:
-            self._fails.clear()
-            self._until.clear()
+# --- failed logins: ops.lockout (in the operational store, shared by every app process) -------------
 
 
 # --- data scope ----------------------------------------------------------------------------------------

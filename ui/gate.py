@@ -6,8 +6,11 @@ Modes (ui.auth has the users file and the roles):
   .streamlit/secrets.toml: local use, everything visible, a note in the sidebar says so. Only for
   this machine: a request from another address (or through a proxy naming one) is refused.
 - **password** — a users file: a sign-in form (st.form); bcrypt hashes; after 5 failed attempts
-  for one user name in 10 minutes that name is refused for 15 minutes; the message never says
-  whether the name or the password was wrong.
+  for one user name in 10 minutes that name is refused for 15 minutes from the address they came
+  from (1 minute from any other), and 20 failures from one address in 10 minutes block that
+  address for 15 minutes (ops.lockout, in the operational store: every app process shares it);
+  attempts while refused are counted, not journaled one by one; the message never says whether
+  the name or the password was wrong.
 - **oidc** — a users file and an ``[auth]`` section in .streamlit/secrets.toml: Streamlit's own
   ``st.login()``; ``st.user.email`` is looked up in the users file (``email = …``) for the roles.
 - **closed** — a users file that cannot be used, $ENFORCEMENT_USERS naming a missing file, or
@@ -30,12 +33,13 @@ from pathlib import Path
 
 import streamlit as st
 
+from ops.lockout import Lockout
 from ui import auth, pages_registry
 
 AUTH = "_auth_session"      # session_state: {"username", "fp", "via"} of the signed-in user
 NOTICE = "_auth_notice"     # session_state: a message for the sign-in form (signed out because …)
 OIDC_LOGOUT = "_auth_oidc_logout"
-LIMITER = auth.RateLimiter()
+LIMITER = Lockout()          # failed sign-ins and lockouts: in the operational store, shared by processes
 _users_cache: dict[tuple, dict[str, auth.User]] = {}
 _LOG = logging.getLogger("enforcement.gate")
 _logged_problems: set[str] = set()
@@ -150,6 +154,8 @@ def audit(actor: str, action: str, detail: dict | None = None) -> None:
         ip = None
     if isinstance(ip, str) and ip:
         detail.setdefault("ip", ip)
+    elif (real := client_address()) is not None:   # behind the proxy: the address it reports
+        detail.setdefault("ip", real)
     try:
         ops_audit.record(warehouse.db_path(), actor, action, detail)
     except (OSError, sqlite3.Error) as e:  # a read-only data directory must not lock everybody out
@@ -176,28 +182,65 @@ def _screen(render, title: str = "登录") -> None:
     st.stop()
 
 
-def attempt(users: dict[str, auth.User], username: str, password: str) -> tuple[auth.User | None, str]:
-    """Check a sign-in; (user, "") or (None, the message to show). Audits the outcome."""
+def client_address() -> str | None:
+    """The browser's address, for throttling and the audit trail: Streamlit's peer address; when the
+    peer is this machine (a reverse proxy in front of the app, deploy/nginx), the X-Real-IP the
+    proxy sets (overwriting what a client sent). None: this machine itself, or no session."""
+    if not _has_session():
+        return None
+    try:
+        ip = st.context.ip_address
+        headers = {str(k).lower(): v for k, v in dict(st.context.headers).items()}
+    except Exception:
+        return None
+    ip = ip if isinstance(ip, str) and ip else None
+    if ip is None or auth.is_local(ip):
+        real = str(headers.get("x-real-ip") or "").strip()
+        return real[:64] or None
+    return ip
+
+
+def _wait(seconds: float) -> str:
+    return f"{math.ceil(seconds / 60)} 分钟" if seconds >= 60 else f"{math.ceil(seconds)} 秒"
+
+
+def attempt(users: dict[str, auth.User], username: str, password: str,
+            address: str | None = None) -> tuple[auth.User | None, str]:
+    """Check a sign-in; (user, "") or (None, the message to show). Audits the outcome.
+
+    Throttled through the operational store (ops.lockout, shared by every app process): an
+    attempt while the name is locked for this address, or while the address is blocked, is
+    refused before any password check and counted — not journaled one by one (a single
+    login.refused line with the count once the lock is over). ``address``: the client's
+    (default: client_address())."""
     name = (username or "").strip()
     if not name or not password:
         return None, "请输入用户名和密码。"
+    address = address if address is not None else client_address()
     known = name in users
     who = name if known else "（未知用户名）"   # never log what was typed for an unknown name (a password?)
-    left = LIMITER.locked(name)
-    if left:
-        audit(who, "login.locked", {"via": "password"})
-        return None, f"登录失败次数过多，请 {math.ceil(left / 60)} 分钟后再试。"
+    where = {"ip": address} if address else {}
+    check = LIMITER.check(name, address)
+    for s in check.summaries:   # a lock that is over: how many attempts it turned away, in one line
+        audit(who, "login.refused", {"via": "password", **where, "what": "地址" if s["what"] == "client" else "用户名",
+                                     "refused": s["refused"], "first": s["first"], "last": s["last"]})
+    if check.left:
+        if check.why == "client":
+            return None, f"本机登录失败次数过多，请 {_wait(check.left)}后再试。"
+        return None, f"登录失败次数过多，请 {_wait(check.left)}后再试。"
     user = auth.authenticate(users, name, password)
     if user is None:
-        locked = LIMITER.failure(name)
-        audit(who, "login.failed", {"via": "password"})
-        if locked:
-            minutes = math.ceil(LIMITER.lockout / 60)
-            audit(who, "login.locked", {"via": "password", "minutes": minutes})
-            return None, f"用户名或密码错误。登录失败次数过多，请 {minutes} 分钟后再试。"
+        failed = LIMITER.failure(name, address)
+        audit(who, "login.failed", {"via": "password", **where})
+        if failed.client_blocked:
+            audit(who, "login.blocked", {"via": "password", **where, "minutes": math.ceil(failed.client_blocked / 60)})
+            return None, f"用户名或密码错误。本机登录失败次数过多，请 {_wait(failed.client_blocked)}后再试。"
+        if failed.name_locked:
+            audit(who, "login.locked", {"via": "password", **where, "minutes": math.ceil(failed.name_locked / 60)})
+            return None, f"用户名或密码错误。登录失败次数过多，请 {_wait(failed.name_locked)}后再试。"
         return None, "用户名或密码错误。"
-    LIMITER.success(name)
-    audit(user.username, "login", {"via": "password"})
+    LIMITER.success(name, address)
+    audit(user.username, "login", {"via": "password", **where})
     return user, ""
 
 

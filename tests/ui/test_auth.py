@@ -122,25 +122,7 @@ def test_oidc_email_maps_to_a_user_case_insensitively():
     assert auth.user_for_email(users, None) is None and auth.user_for_email(users, "") is None
 
 
-# --- rate limit ---------------------------------------------------------------------------------------------
-def test_rate_limiter_locks_after_five_failures_in_the_window_and_releases():
-    now = [1000.0]
-    rl = auth.RateLimiter(max_failures=5, window=600, lockout=900, clock=lambda: now[0])
-    for _ in range(4):
-        assert not rl.failure("Zhang")
-        now[0] += 100
-    assert not rl.locked("zhang")
-    now[0] += 200                      # at 1600 the first failure (1000) has left the 10-minute window
-    assert not rl.failure("zhang")
-    assert rl.failure(" ZHANG ")       # 5 within 10 minutes
-    assert rl.locked("zhang") == 900 and rl.locked("other") == 0
-    now[0] += 899
-    assert rl.locked("zhang") == 1
-    now[0] += 1
-    assert rl.locked("zhang") == 0
-    rl.failure("zhang")
-    rl.success("zhang")
-    assert all(not rl.failure("zhang") for _ in range(4))
+# --- rate limit: tests/ops/test_lockout.py (ops.lockout) ---------------------------------------------
 
 
 # --- scope and masking --------------------------------------------------------------------------------------
