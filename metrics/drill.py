@@ -52,7 +52,7 @@ def enterprises(con, period: Period | str, code: str, limit: int | None = None,
     else:
         ids = "SELECT unnest(?::VARCHAR[]) AS enterprise_id"
         names = run(con, f"""SELECT i.enterprise_id, e.name, e.county_code, r.name AS county, e.industry, e.key_unit
-                             FROM ({ids}) i LEFT JOIN enterprises e USING (enterprise_id)
+                             FROM ({ids}) i LEFT JOIN mart_enterprises e USING (enterprise_id)
                              LEFT JOIN regions r ON r.code = e.county_code""", [df["enterprise_id"].tolist()])
     out = names.merge(df, on="enterprise_id", how="right")
     out = out.sort_values(["overdue_major", "open_hazards", "hazards", "inspections", "enterprise_id"],
@@ -82,7 +82,7 @@ def records(con, period: Period | str, code: str, kind: str, enterprise_id: str 
         SELECT x.inspection_id, x.inspection_date, x.enterprise_id, e.name AS enterprise, x.agency_code,
                a.name AS agency, x.inspection_type, x.via_mobile, x.with_expert, x.hazards_found AS hazards
         FROM ({rows}) x LEFT JOIN regions a ON a.code = x.agency_code
-        LEFT JOIN enterprises e ON e.enterprise_id = x.enterprise_id{only}
+        LEFT JOIN mart_enterprises e ON e.enterprise_id = x.enterprise_id{only}
         ORDER BY x.inspection_date, x.inspection_id"""
     elif kind == "hazards":
         sql = f"""
@@ -93,7 +93,7 @@ def records(con, period: Period | str, code: str, kind: str, enterprise_id: str 
                     WHEN x.deadline < {end} THEN '逾期未整改'
                     ELSE '未整改' END AS status
         FROM ({rows}) x LEFT JOIN regions a ON a.code = x.agency_code
-        LEFT JOIN enterprises e ON e.enterprise_id = x.enterprise_id{only}
+        LEFT JOIN mart_enterprises e ON e.enterprise_id = x.enterprise_id{only}
         ORDER BY x.found_date, x.hazard_id"""
     else:
         sql = f"""
@@ -102,7 +102,7 @@ def records(con, period: Period | str, code: str, kind: str, enterprise_id: str 
                x.fine_company > 0 AND x.fine_person > 0 AS dual_penalty,
                x.for_major_hazard, x.transferred, x.case_reported, x.review_score, x.inspection_id, x.hazard_id
         FROM ({rows}) x LEFT JOIN regions a ON a.code = x.agency_code
-        LEFT JOIN enterprises e ON e.enterprise_id = x.enterprise_id{only}
+        LEFT JOIN mart_enterprises e ON e.enterprise_id = x.enterprise_id{only}
         ORDER BY x.filed_date, x.case_id"""
     if limit:
         sql += f" LIMIT {int(limit)}"

@@ -108,10 +108,36 @@ def key() -> Key:
 
 def pin_key() -> Key:
     """Fix the warehouse version for the rest of this script run (called first thing by app.py)."""
+    _upgrade(*_current_key())
     k = _current_key()
     if _in_run():
         st.session_state[PINNED] = k
     return k
+
+
+_UPGRADED: set[tuple[str, tuple | None]] = set()
+
+
+def _upgrade(path: str, version: tuple | None) -> None:
+    """A warehouse made before the marts (etl.marts) gets them once, through an ETL write (the
+    swap changes its version); where that is impossible (a read-only directory) the metrics say
+    how to rebuild them. Checked once per version."""
+    if version is None or (path, version) in _UPGRADED:
+        return
+    from etl import marts
+
+    try:
+        con = warehouse.connect_read(path)
+        try:
+            missing = not marts.present(con)
+        finally:
+            con.close()
+        if missing:
+            with warehouse.write(path):
+                pass  # the write rebuilds absent marts before it commits
+    except Exception:  # noqa: BLE001 — reading the figures then names the problem (metrics.query.MartsMissing)
+        pass
+    _UPGRADED.add((path, version))
 
 
 def _current_key() -> Key:

@@ -69,3 +69,14 @@ def test_a_write_that_changes_no_record_keeps_the_marts(base):
         assert not marts.fresh(con)
     assert h.query(base, "SELECT DISTINCT is_major FROM mart_hazards") == [(True,)]
     assert h.one(base, f"SELECT built_at FROM {marts.STATE}") > built
+
+
+def test_every_source_metrics_reads_has_a_mart_with_its_columns(base):
+    """A table metrics counts (metrics.sources) is read from its mart only: each needs one, holding
+    the source's columns and the stamped units (a new source without one fails here, not in a page)."""
+    from metrics.sources import SOURCES
+
+    for name, src in SOURCES.items():
+        assert src.mart in marts.MARTS, name
+        have = {c for (c,) in h.query(base, "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [src.mart])}
+        assert set(src.columns) | {"province_code", *marts.UNIT_COLUMNS.values()} <= have, name

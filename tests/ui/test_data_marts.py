@@ -60,3 +60,21 @@ def test_a_warehouse_without_marts_says_how_to_rebuild_them(tmp_path):
         assert marts.fresh(con) and len(compute_score(con, "2024Q1", "city", "330000")) == 11
     finally:
         con.close()
+
+
+def test_the_app_gives_an_old_warehouse_its_marts_once(app_data, tmp_path, monkeypatch):
+    db = _with_sichuan().build(tmp_path / "old.duckdb")
+    con = duckdb.connect(str(db))
+    for name in (*marts.MARTS, marts.STATE):
+        con.execute(f"DROP TABLE {name}")
+    con.close()
+    monkeypatch.setenv("ENFORCEMENT_DB", str(db))
+    k = app_data.pin_key()
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert marts.fresh(con)
+    finally:
+        con.close()
+    assert app_data.pin_key() == k  # the next run finds them: no second write
+    score = app_data._score(k, "2024Q1", "city", "330000", app_data.scheme_key())
+    assert score.loc[score.code == "330100", "assessed"].item()
