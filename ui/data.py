@@ -676,5 +676,5 @@ def _formula_safe(fn):
 
 for _name in ("regions", "load_history", "set_aside", "audit_trail", "kpi_tiles", "kpi_series", "children",
               "enterprises", "records", "indicators", "index", "index_detail", "score", "warnings", "commendations",
-              "year_on_year", "explain", "import_uploads"):
+              "year_on_year", "explain", "import_uploads", "capacity", "missed_windows"):
     globals()[_name] = _formula_safe(globals()[_name])
