@@ -13,7 +13,7 @@ import streamlit as st
 from metrics.moves import movers, rank_moves
 from metrics.periods import Period
 from ui import charts, data, gate, state
-from ui.style import LEVEL_NOUN, band_of, change, colour_map, integer, is_flat, num, pct
+from ui.style import LEVEL_NOUN, band_of, change, colour_map, integer, is_flat, num, pct, value
 
 gate.page(__file__)
 sel = state.selection()
@@ -165,3 +165,24 @@ else:
             if scope.sees(r.code) and cc2.button("分析 ›", key=f"warn_go_{r.code}"):
                 st.session_state[state.FOCUS] = r.code
                 st.switch_page("pages/region.py")
+
+# --- 能力建设与案例报送 (methodology §7): how many units meet each published target -------------------
+cap = data.capacity(sel.key, sel.period, sel.level, sel.province, sel.skey)
+if not cap.empty and cap["value"].notna().any():
+    st.subheader("能力建设与案例报送")
+    rows = []
+    for ind_code, g in cap[cap["target"].notna()].groupby("indicator", sort=False):
+        ind = sc.indicators[ind_code]
+        known = g[g["value"].notna()]
+        rows.append({"指标": ind.name, "目标": value(g["target"].iloc[0], ind.unit, ind.decimals),
+                     "有数据单位": len(known), "达到目标": int((known["value"] >= known["target"]).sum()),
+                     f"{sc.bands.labels[2]}": int((known["band"] == sc.bands.labels[2]).sum()),
+                     "中位数": value(known["value"].median(), ind.unit, ind.decimals) if len(known) else "不适用"})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="overview_capacity")
+    missed = data.missed_windows(sel.key, sel.period, sel.level, sel.province, sel.skey)
+    if len(missed):
+        who = missed.groupby("code").size().sort_values(ascending=False)
+        names_ = dict(zip(cap["code"], cap["name"]))
+        st.caption(f"{sel.label}有报送周期未按期直报典型案例的{noun}（{len(who)} 个）："
+                   + "、".join(f"{names_.get(c, c)}（{n}个周期）" for c, n in who.items())
+                   + "。各单位明细见“区域分析”。")

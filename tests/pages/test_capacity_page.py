@@ -55,3 +55,11 @@ def test_scheme_choices_serve_the_province():
     assert zj[0] == default and hunan not in zj and jiangsu not in zj
     assert data.scheme_key(None, "430000")[0] == str(hunan)
     assert data.scheme_key(None, "330000")[0] == str(default)
+
+
+def test_overview_capacity_section(app):
+    at = ok(app())
+    assert "能力建设与案例报送" in texts(at)
+    summary = table(at, "指标", "目标", "达到目标")
+    assert "专业执法人员占比" in set(summary["指标"]) and (summary["有数据单位"] == 11).all()
+    assert (summary["达到目标"] <= summary["有数据单位"]).all()
