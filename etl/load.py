@@ -76,6 +76,15 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+UPLOAD_MEMORY = "768MB"
+
+
+def upload_memory_limit() -> str:
+    """DuckDB's memory for a load from the app (ENFORCEMENT_UPLOAD_MEMORY, default 768 MB; it spills
+    beyond): the app's process also holds the uploaded bytes and every session's figures."""
+    return os.environ.get("ENFORCEMENT_UPLOAD_MEMORY") or UPLOAD_MEMORY
+
+
 def memory_limit() -> str:
     """DuckDB's memory for a load: ENFORCEMENT_ETL_MEMORY (e.g. "2GB"), else 3 GiB or half the
     machine's memory if that is less. A national load needs about that much and spills beyond it."""
@@ -140,12 +149,15 @@ def load_files(
     progress: Callable[[str, int, int], None] | None = None,
     fresh: bool = False,
     meta: dict[str, str] | None = None,
+    upload: bool = False,
     _fail_after: int | None = None,
 ) -> RunResult:
     """Load `paths` into the warehouse at `db`. `names` gives display names (uploads).
 
     `fresh` starts from an empty warehouse and `meta` sets warehouse facts in the same swap
-    (the demo builder uses both). `_fail_after` injects a failure after that many files have been written (tests only).
+    (the demo builder uses both). `upload` (the app's 数据导入): every file is parsed before the
+    writer lock is taken — no bulk path, which reads a large CSV in one pass while holding it — and
+    DuckDB works in upload_memory_limit() so that the app's process stays small. `_fail_after` injects a failure after that many files have been written (tests only).
     """
     contract = load_contract()
     today = today or dt.date.today()
@@ -161,9 +173,10 @@ def load_files(
     # other loads while it is parsed): into a staging database of the load's own, copied into the
     # warehouse's private copy once the lock is held
     with _spill_dir(db_file) as spill, ThreadPoolExecutor(1, "etl-hash") as pool:
-        staged, results = _stage(paths, names, contract, table, spill, pool)
+        memory = upload_memory_limit() if upload else memory_limit()
+        staged, results = _stage(paths, names, contract, table, spill, pool, memory, bulk_path=not upload)
         with warehouse.write(db_file, fresh=fresh) as con:
-            con.execute(f"SET memory_limit = '{memory_limit()}'")
+            con.execute(f"SET memory_limit = '{memory}'")
             con.execute(f"SET temp_directory = '{spill}'")
             for key, value in (meta or {}).items():
                 con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
@@ -213,19 +226,19 @@ STAGING = "staging.duckdb"
 
 
 def _stage(paths: list[Path], names: dict[Path, str], contract: Contract, table: str | None, spill: Path,
-           pool: ThreadPoolExecutor):
+           pool: ThreadPoolExecutor, memory: str, bulk_path: bool = True):
     """Read every file without the writer lock: each as text rows in table keep_{i} of the load's
     staging database (a large UTF-8 CSV is only sniffed: the bulk path reads it while loading)."""
     results: list[FileResult] = []
     staged: list[tuple[FileResult, Staged | bulk.Sniffed | None, str | Future, int, Path]] = []
     scon = duckdb.connect(str(spill / STAGING))
     try:
-        scon.execute(f"SET memory_limit = '{memory_limit()}'")
+        scon.execute(f"SET memory_limit = '{memory}'")
         scon.execute(f"SET temp_directory = '{spill}'")
         for i, path in enumerate(paths):
             display = names.get(path, str(path))
             res = FileResult(Path(display))
-            sniffed = bulk.sniff(path, contract, table, pool)
+            sniffed = bulk.sniff(path, contract, table, pool) if bulk_path else None
             if sniffed is not None:
                 res.table = sniffed.table.name
                 res.extra_columns = sniffed.extra_columns

@@ -555,7 +555,7 @@ def import_uploads(uploads: list, table: str | None = None, progress=None, user:
             paths.append(p)
             names[p] = original
         result = load_files(paths, db=warehouse.db_path(), table=table, names=names, progress=progress,
-                            user=user or os.environ.get("ENFORCEMENT_USER") or "网页导入")
+                            user=user or os.environ.get("ENFORCEMENT_USER") or "网页导入", upload=True)
     files = [dict(file=str(f.path), table=f.table, read=f.read, loaded=f.loaded, replaced=f.replaced,
                   unchanged=f.unchanged, set_aside=f.set_aside, refused=f.refused,
                   extra_columns=list(f.extra_columns), blank_rows=f.blank_rows, load_id=f.load_id)
