@@ -92,7 +92,7 @@ class Lockout:
         name is locked for it."""
         key, addr, now, p = _key(name), _addr(address), self.clock(), self.policy
         summaries = []
-        with store.transaction(self.db) as ops:
+        with store.transaction(self.db, durable=False) as ops:
             c = self._client_row(ops, addr)
             if c["refused"] and c["blocked_until"] <= now:   # a block is over: hand its count back once
                 summaries.append({"what": "client", "refused": c["refused"], "first": _iso(c["first_refused"]),
@@ -122,7 +122,7 @@ class Lockout:
         """Count a wrong password for ``name`` from ``address``; lock or block when a limit is reached."""
         key, addr, now, p = _key(name), _addr(address), self.clock(), self.policy
         out = Failure()
-        with store.transaction(self.db) as ops:
+        with store.transaction(self.db, durable=False) as ops:
             n = self._name_row(ops, key)
             fails = [t for t in json.loads(n["failures"]) if t > now - p.name_window] + [now]
             if len(fails) >= p.name_failures:
@@ -143,11 +143,11 @@ class Lockout:
 
     def success(self, name: str, address=None) -> None:
         """A right password: the name's failures and lock are forgotten."""
-        with store.transaction(self.db) as ops:
+        with store.transaction(self.db, durable=False) as ops:
             ops.execute("UPDATE login_names SET failures = '[]', locked_until = 0, locked_from = NULL WHERE name = ?",
                         [_key(name)])
 
     def reset(self) -> None:
-        with store.transaction(self.db) as ops:
+        with store.transaction(self.db, durable=False) as ops:
             ops.execute("DELETE FROM login_names")
             ops.execute("DELETE FROM login_clients")
