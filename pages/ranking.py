@@ -46,30 +46,39 @@ if search:
 if only:
     table = table[table["band"].isin(only)]
 
+# every column sized to fit a 1,440 px screen beside the sidebar (measured: ~980 px for the table):
+# first-level sub-indices headed by their short names (the code letter in the header's help)
+group_col = {code: name for code, name in groups}
 view = pd.DataFrame({
     "名次": table["rank"],
     "变化": table["change"],
     "单位": table["name"],
     "指数": table["index"],
     "分档": table["band"],
-    **{f"{code} {name}": table[code] for code, name in groups},
+    **{group_col[code]: table[code] for code, _ in groups},
     "趋势": table["trend"],
-    "不适用指标数": table["na_count"],
+    "不适用": table["na_count"],
     "代码": table["code"],
 })
 colour_by = {"指数": table["band"], "分档": table["band"]}
-colour_by.update({f"{code} {name}": table[code].map(band) for code, name in groups})
+colour_by.update({group_col[code]: table[code].map(band) for code, _ in groups})
 styled = style_cells(view, colour_by, fills).format(
-    {c: "{:.1f}" for c in ["指数", *[f"{code} {name}" for code, name in groups]]}, na_rep="—")
+    {c: "{:.1f}" for c in ["指数", *group_col.values()]}, na_rep="—")
 
 st.dataframe(
     styled, hide_index=True, width="stretch", key="ranking_table", height=min(38 + 35 * len(view), 900),
     column_config={
-        "名次": st.column_config.NumberColumn(format="%d", width="small"),
-        "单位": st.column_config.TextColumn(width="medium"),
-        "变化": st.column_config.TextColumn(help=f"与上一期（{prev or '无'}）相比名次的变化：▲上升 ▼下降"),
-        "趋势": st.column_config.LineChartColumn(f"趋势（近{len(periods)}期）", y_min=0, y_max=100, width="medium"),
-        "不适用指标数": st.column_config.NumberColumn(help="分母为 0 的二级指标个数，其权重由同组指标分担"),
+        "名次": st.column_config.NumberColumn(format="%d", width=46),
+        "变化": st.column_config.TextColumn(width=50, help=f"与上一期（{prev or '无'}）相比名次的变化：▲上升 ▼下降"),
+        "单位": st.column_config.TextColumn(width=100),
+        "指数": st.column_config.Column(width=58),
+        "分档": st.column_config.Column(width=62),
+        **{group_col[code]: st.column_config.Column(width=74, help=f"一级指标 {code} {name}")
+           for code, name in groups},
+        "趋势": st.column_config.LineChartColumn(f"近{len(periods)}期", y_min=0, y_max=100, width=96,
+                                                 help=f"近{len(periods)}期指数走势"),
+        "不适用": st.column_config.NumberColumn(width=58, help="不适用（分母为 0）的二级指标个数，其权重由同组指标分担"),
+        "代码": st.column_config.TextColumn(width=66, help="行政区划代码"),
     },
 )
 b = sc.bands
@@ -77,7 +86,7 @@ st.markdown(
     f"<span style='background:{fills[b.labels[0]]};padding:2px 8px;border-radius:3px'>{b.labels[0]} ≥ {b.meets:g}</span> "
     f"<span style='background:{fills[b.labels[1]]};padding:2px 8px;border-radius:3px'>{b.labels[1]} {b.attention:g}–{b.meets:g}</span> "
     f"<span style='background:{fills[b.labels[2]]};padding:2px 8px;border-radius:3px'>{b.labels[2]} &lt; {b.attention:g}</span> "
-    f"&nbsp; 名次相同表示并列；灰色“None”表示无数据（本期无记录）或不适用（分母为 0）。",
+    f"&nbsp; 名次相同表示并列；灰色“—”表示无数据（本期无记录）或不适用（分母为 0）。",
     unsafe_allow_html=True,
 )
 

@@ -129,7 +129,7 @@ def test_ranking_table_filters_levels_and_export(app):
     ok(at)
     table = at.dataframe[0].value
     assert len(table) == 11
-    assert {"名次", "变化", "单位", "指数", "分档", "A 执法覆盖", "F 执法质量", "趋势"} <= set(table.columns)
+    assert {"名次", "变化", "单位", "指数", "分档", "执法覆盖", "执法质量", "趋势"} <= set(table.columns)
     assert table["名次"].dropna().is_monotonic_increasing
     assert set(table["分档"]) <= {"达标", "关注", "需改进", "无数据"}
     assert at.get("download_button"), "Excel export missing"
