@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.periods import Period
-from ui import analysis_data, data, export, gate, state
+from ui import analysis_data, data, display, export, gate, state
 from ui.style import BAND_FILL, LEVEL_NOUN, WARN_FILL
 
 gate.page(__file__)
@@ -86,19 +86,25 @@ view["说明"] = [r if isinstance(r, str) and r else (f or "") for r, f in zip(o
 view["代码"] = ordered["code"]
 
 
+not_assessed = ~ordered["assessed"].astype(bool)
+
+
 def highlight(row: pd.Series) -> list[str]:
     if row["预警"] == "是":
         return [f"background-color: {WARN_FILL}; font-weight: 600"] * len(row)
-    if pd.isna(row["总分"]):
+    if not_assessed.loc[row.name]:
         return ["color: #888"] * len(row)
     return [""] * len(row)
 
 
 num_cols = ["总分", *[f"{n}（{p:g}）" for _, n, p in items], "加分", "减分"]
-styled = view.style.apply(highlight, axis=1).format({c: "{:.1f}" for c in num_cols}, na_rep="—")
+reasons = display.row_reasons(ordered, hidden=scope)
+styled = display.table(view, {c: "{:.1f}" for c in num_cols}, reasons, style=lambda d: d.style.apply(highlight, axis=1))
 st.dataframe(styled, hide_index=True, width="stretch", key="assessment_sheet", height=min(38 + 35 * len(view), 800),
-             column_config={"名次": st.column_config.NumberColumn(format="%d", width="small"),
+             column_config={"名次": st.column_config.NumberColumn(width="small"),
                             "说明": st.column_config.TextColumn(width="large")})
+st.caption("各项得分为公布值（保留一位小数，四舍五入），总分 = 各项得分之和 + 加分 − 减分。"
+           + display.legend(display.NO_DATA, *([] if scope.full else [display.HIDDEN])))
 with st.expander("计分规则"):
     st.markdown("\n".join(
         [f"- **{name}**：{pts:g} 分 × min(指标值 ÷ 目标值, 1)" for _, name, pts in items]
@@ -108,7 +114,7 @@ with st.expander("计分规则"):
            "- 详见“方法说明”页。"]))
 
 fills = {i: WARN_FILL for i, w in enumerate(warned_flag) if w}
-xlsx = export.to_excel({"考评得分表": view}, fills={"考评得分表": fills},
+xlsx = export.to_excel({"考评得分表": display.plain(view, reasons)}, fills={"考评得分表": fills},
                        notes=[("省份", sel.province_name), ("季度", qp.label), ("评价对象", noun), ("方案", sc.name),
                               ("预警规则", rule.describe_full())])
 st.download_button("导出考评得分表（Excel）", xlsx, file_name=f"{sel.province_name}{qp.label}{noun}{spec.name}得分表.xlsx",
@@ -134,10 +140,12 @@ cv = pd.DataFrame({"名次": cview["rank"], "单位": cview["name"], "年度平�
                    "三季度": cview["Q3"], "四季度": cview["Q4"],
                    "表扬": cview["commended"].map(lambda x: "是" if x else "")})
 st.dataframe(
-    cv.style.apply(lambda r: [f"background-color: {BAND_FILL['达标']}" if r["表扬"] == "是" else ""] * len(r), axis=1)
-    .format({c: "{:.1f}" for c in ["年度平均分", "一季度", "二季度", "三季度", "四季度"]}, na_rep="—"),
+    display.table(cv, {c: "{:.1f}" for c in ["年度平均分", "一季度", "二季度", "三季度", "四季度"]}, display.NO_DATA,
+                  style=lambda d: d.style.apply(
+                      lambda r: [f"background-color: {BAND_FILL['达标']}" if r["表扬"] == "是" else ""] * len(r), axis=1)),
     hide_index=True, width="stretch", key="assessment_commendations", height=min(38 + 35 * len(cv), 500),
-    column_config={"名次": st.column_config.NumberColumn(format="%d", width="small")})
+    column_config={"名次": st.column_config.NumberColumn(width="small")})
+st.caption("季度列的“— 无数据”：该季度本单位无检查、隐患或立案记录，不参评，不计入年度平均。")
 
 # =====================================================================================================
 # 提醒敦促函: official/ (GB/T 9704 .docx, numbered through official.log in the operational store).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import data, export, gate, state
+from ui import data, display, export, gate, state
 from ui.style import LEVEL_NOUN, band_of, fill_map, rank_change, style_cells
 
 gate.page(__file__)
@@ -62,13 +62,14 @@ view = pd.DataFrame({
 })
 colour_by = {"指数": table["band"], "分档": table["band"]}
 colour_by.update({group_col[code]: table[code].map(band) for code, _ in groups})
-styled = style_cells(view, colour_by, fills).format(
-    {c: "{:.1f}" for c in ["指数", *group_col.values()]}, na_rep="—")
+reasons = display.row_reasons(table, hidden=data.scope())
+styled = display.table(view, {c: "{:.1f}" for c in ["指数", *group_col.values()]}, reasons,
+                       style=lambda d: style_cells(d, colour_by, fills))
 
 st.dataframe(
     styled, hide_index=True, width="stretch", key="ranking_table", height=min(38 + 35 * len(view), 900),
     column_config={
-        "名次": st.column_config.NumberColumn(format="%d", width=46),
+        "名次": st.column_config.NumberColumn(width=46),
         "变化": st.column_config.TextColumn(width=50, help=f"与上一期（{prev or '无'}）相比名次的变化：▲上升 ▼下降"),
         "单位": st.column_config.TextColumn(width=100),
         "指数": st.column_config.Column(width=58),
@@ -86,7 +87,8 @@ st.markdown(
     f"<span style='background:{fills[b.labels[0]]};padding:2px 8px;border-radius:3px'>{b.labels[0]} ≥ {b.meets:g}</span> "
     f"<span style='background:{fills[b.labels[1]]};padding:2px 8px;border-radius:3px'>{b.labels[1]} {b.attention:g}–{b.meets:g}</span> "
     f"<span style='background:{fills[b.labels[2]]};padding:2px 8px;border-radius:3px'>{b.labels[2]} &lt; {b.attention:g}</span> "
-    f"&nbsp; 名次相同表示并列；灰色“—”表示无数据（本期无记录）或不适用（分母为 0）。",
+    f"&nbsp; 名次相同表示并列；"
+    + display.legend(display.NO_DATA, display.NOT_APPLICABLE, *([] if data.scope().full else [display.HIDDEN])),
     unsafe_allow_html=True,
 )
 
@@ -95,8 +97,8 @@ with st.expander("一级指标说明"):
         leaves = [sc.indicators[n.code].name for n in spec.nodes if n.parent == code and n.code in sc.indicators]
         st.markdown(f"- **{code} {name}**：{'、'.join(leaves)}")
 
-excel_view = view.drop(columns=["趋势"]).assign(**{
-    f"{p}": table["code"].map(trend[p]) for p in periods})
+excel_view = display.plain(view.drop(columns=["趋势"]).assign(**{
+    f"{p}": table["code"].map(trend[p]) for p in periods}), reasons)
 xlsx = export.to_excel(
     {"排名": excel_view},
     notes=[("省份", sel.province_name), ("期间", sel.label), ("评价对象", noun), ("方案", sc.name),

@@ -15,7 +15,7 @@ from metrics.breakdown import index_breakdown, score_breakdown
 from metrics.periods import Period
 from metrics.priorities import summary as priorities_summary
 from metrics.priorities import unit_priorities
-from ui import charts, data, gate, state
+from ui import charts, data, display, gate, state
 from ui.style import (COLUMN_LABELS, LEVEL_NOUN, amount, band_of, change, fill_map, integer, is_flat, isna, labelled,
                       num, pct, style_cells, truthy, value)
 
@@ -224,10 +224,10 @@ if truthy(srow.get("assessed", False)):
             "指标值": [value(v, u) for v, u in zip(sb["value"], sb["unit"])],
             "分值/上限": sb["points"], "得分/加减分": sb["earned"], "失分": sb["lost"], "备注": sb["note"],
         })
-        st.dataframe(view.style.format({"分值/上限": "{:g}", "得分/加减分": "{:.1f}", "失分": "{:.1f}"}, na_rep="—"),
+        st.dataframe(display.table(view, {"分值/上限": "{:g}", "得分/加减分": "{:.1f}", "失分": "{:.1f}"}),
                      hide_index=True, width="stretch", key="region_score_items")
-        st.caption(f"总分 = 考评项目得分 {srow['items']:.1f} + 加分 {srow['bonus']:g} − 减分 {srow['deduction']:g}"
-                   f" = {srow['score']:.1f}")
+        st.caption(f"总分 = 考评项目得分 {srow['items']:.1f}（各项公布得分之和）+ 加分 {srow['bonus']:g} − 减分 "
+                   f"{srow['deduction']:g} = {srow['score']:.1f}")
 
 
 # --- 能力建设: staff and case reporting against the published targets (methodology §7) ----------------
@@ -332,10 +332,11 @@ def drill_down() -> None:
         view = kids[["name", "index", "rank", "inspections", "hazards", "rectification", "major_hazards", "cases",
                      "fines", "code"]]
         st.dataframe(
-            style_cells(labelled(view), {"指数": view["index"].map(band)}, fills).format(
-                {"指数": "{:.1f}", "整改率": lambda v: pct(v), "罚款(万元)": "{:,.2f}"}, na_rep="—"),
+            display.table(labelled(view, blanks=False), {"指数": "{:.1f}", "整改率": lambda v: pct(v), "罚款(万元)": "{:,.2f}"},
+                          display.row_reasons(view, assessed=view["index"].notna()),
+                          style=lambda d: style_cells(d, {"指数": view["index"].map(band)}, fills)),
             hide_index=True, width="stretch", key="drill_counties",
-            column_config={"名次": st.column_config.NumberColumn(format="%d")})
+            column_config={"名次": st.column_config.NumberColumn()})
         kid_names = dict(zip(kids["code"], kids["name"]))
         pick = st.selectbox("下钻到", [""] + kids["code"].tolist(), key="drill_county",
                             format_func=lambda c: f"{name}全市（含市本级）" if not c else kid_names[c], placeholder="请选择")

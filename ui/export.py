@@ -7,6 +7,7 @@ import io
 import pandas as pd
 
 from etl.safe import safe_cell
+from ui.display import DASH
 
 
 def to_excel(sheets: dict[str, pd.DataFrame], notes: list[tuple[str, str]] | None = None,
@@ -51,14 +52,12 @@ def _cjk(v) -> bool:
 
 
 def _cell(v):
-    if v is None:
-        return None
-    if isinstance(v, float) and pd.isna(v):
-        return None
-    if v is pd.NA or v is pd.NaT:
-        return None
+    """A cell as people read it: a missing value is — (pages pass ui.display.plain frames, whose
+    missing cells already say why), never an empty cell that reads as zero or 'None'."""
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and pd.isna(v)):
+        return DASH
     if isinstance(v, (list, tuple)):
-        return ", ".join("" if pd.isna(x) else f"{x:g}" if isinstance(x, float) else str(x) for x in v)
+        return ", ".join(DASH if pd.isna(x) else f"{x:g}" if isinstance(x, float) else str(x) for x in v)
     if hasattr(v, "item") and not isinstance(v, str):
         try:
             v = v.item()

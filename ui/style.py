@@ -168,12 +168,17 @@ COLUMN_LABELS = {
 }
 
 
-def labelled(df: pd.DataFrame) -> pd.DataFrame:
-    """Rename known columns to their Chinese labels; booleans become 是/否."""
+def labelled(df: pd.DataFrame, reasons=None, blanks: bool = True) -> pd.DataFrame:
+    """Rename known columns to their Chinese labels; booleans become 是/否; a blank field reads —
+    (ui.display.plain; ``reasons`` per row or one for all, e.g. 无数据)."""
+    from ui.display import plain
+
     out = df.copy()
     for c in out.columns:
         if out[c].dtype == bool or str(out[c].dtype) == "boolean":
             out[c] = out[c].map({True: "是", False: "否"})
         elif pd.api.types.is_datetime64_any_dtype(out[c]):
-            out[c] = out[c].dt.strftime("%Y-%m-%d").fillna("")
+            out[c] = out[c].dt.strftime("%Y-%m-%d")
+    if blanks:
+        out = plain(out, reasons)
     return out.rename(columns={c: COLUMN_LABELS.get(c, c) for c in out.columns})

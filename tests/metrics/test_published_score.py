@@ -116,6 +116,7 @@ def test_every_notice_adds_up(demo_db, sheets, scheme):
                 score = float(re.search(r"你局得分(\d+\.\d)分", text).group(1))
                 items, bonus, ded = map(float, re.search(
                     r"项目得分([\d.]+)分，加分([\d.]+)分，扣分([\d.]+)分", text).groups())
+                assert not re.search(r"\bNone\b|\bnan\b|NaT|<NA>", text), text
                 assert round(items + bonus - ded, 1) == score == rows.loc[data.unit_code, "score"], (q, data.unit_name)
                 row = rows.loc[data.unit_code]
                 assert round(sum(row[f"{it.indicator}_points"] for it in scheme.score.items), 1) == items

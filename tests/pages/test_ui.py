@@ -64,7 +64,8 @@ def test_formats_and_bands():
         == ["▲2", "▼2", "—", "新"]
     out = style.labelled(pd.DataFrame({"is_major": [True, False], "found_date": pd.to_datetime(["2025-01-02", None])}))
     assert list(out.columns) == ["重大隐患", "发现日期"]
-    assert out["重大隐患"].tolist() == ["是", "否"] and out["发现日期"].tolist() == ["2025-01-02", ""]
+    # a blank field reads — (issue 12: no empty-looking None/NaT in a table); it was "" before
+    assert out["重大隐患"].tolist() == ["是", "否"] and out["发现日期"].tolist() == ["2025-01-02", "—"]
 
 
 def test_excel_export_reopens_with_fills_notes_and_safe_cells():
@@ -76,7 +77,7 @@ def test_excel_export_reopens_with_fills_notes_and_safe_cells():
     ws = wb["排名"]
     assert [c.value for c in ws[1]] == ["单位", "指数", "趋势"]
     assert ws["A2"].value == "甲市" and ws["B2"].value == 88.2 and ws["C2"].value == "1, 2"
-    assert ws["A3"].value.startswith("'=") and ws["B3"].value is None
+    assert ws["A3"].value.startswith("'=") and ws["B3"].value == "—"  # missing: —, not an empty cell
     assert ws["A3"].fill.fgColor.rgb == "FFFBE0E0"
     assert ("期间", "2025年第4季度") in [(r[0].value, r[1].value) for r in wb["说明"].iter_rows()]
 
@@ -98,3 +99,23 @@ def test_map_outlines_are_made_once_and_small():
                        "index": 70.0, "rank": 1, "band": "关注"})
     fig = charts.band_map(df, shapes, "band", colour_map(), "t")
     assert len(json.dumps(fig.to_plotly_json(), default=str)) < 60_000
+
+
+def test_display_marks_missing_cells_with_their_reason():
+    """ui.display: a column with a missing cell becomes text ('— 无数据' / '— 不适用' / '— 未公开'),
+    its numbers formatted; other columns keep their numbers; the legend names each reason."""
+    from ui import display
+
+    df = pd.DataFrame({"code": ["1", "2", "3"], "assessed": [True, False, True], "指数": [88.24, None, None],
+                       "名次": pd.array([1, None, 2], dtype="Int64"), "次数": [3, 4, 5]})
+    reasons = display.row_reasons(df, hidden=pd.Series([False, False, True]))
+    assert reasons.tolist() == ["不适用", "无数据", "未公开"]
+    styled = display.table(df, {"指数": "{:.1f}"}, reasons)
+    shown = styled.data
+    assert shown["指数"].tolist() == ["88.2", "— 无数据", "— 未公开"]
+    assert shown["名次"].tolist() == ["1", "— 无数据", "2"]
+    assert shown["次数"].tolist() == [3, 4, 5]  # no missing cell: still numbers
+    assert not shown.isna().any().any()
+    assert display.plain(df[["指数"]], "不适用")["指数"].tolist() == [88.24, "— 不适用", "— 不适用"]
+    assert display.legend(display.NO_DATA, display.HIDDEN) == (
+        "“— 无数据”：本期无检查、隐患或立案记录，不参评；“— 未公开”：其他地区的明细数据，本账号不可查看。")
