@@ -14,7 +14,7 @@ import streamlit as st
 
 from metrics.periods import Period
 from ui import analysis_data as ad
-from ui import data, gate, state
+from ui import data, display, gate, state
 from ui.style import LEVEL_NOUN, PRIMARY, WARN_FILL, isna
 
 gate.page(__file__)
@@ -71,8 +71,8 @@ if tool == "weights":
     for m, label in methods.items():
         table[label] = (w[m] * 100).round(1)
         table[f"{label}·有效"] = (w[f"eff_{m}"] * 100).round(1)
-    st.dataframe(table, hide_index=True, width="stretch", key="tools_weights_table",
-                 column_config={c: st.column_config.NumberColumn(format="%.1f%%") for c in table.columns[2:]})
+    st.dataframe(display.table(table, {c: "%.1f%%" for c in table.columns[2:]}, display.NOT_APPLICABLE),
+                 hide_index=True, width="stretch", key="tools_weights_table")
     st.caption(f"第一主成分解释了 {pct(cmp.pca_explained)} 的差异。客观权重用各指标标准化得分（0–100）拟合，"
                "缺失值以同级中位数代替（仅用于拟合）；有效权重 = cov(wⱼ·sⱼ, 指数) / var(指数)，合计 100%。")
 
@@ -81,9 +81,10 @@ if tool == "weights":
     view = pd.DataFrame({"单位": r["name"], "专家权重指数": r["expert_index"], "专家权重名次": r["expert_rank"],
                          "熵权法名次": r["entropy_rank"], "主成分名次": r["pca_rank"], "CRITIC 法名次": r["critic_rank"],
                          "最大名次变动": r["max_shift"]})
-    st.dataframe(view, hide_index=True, width="stretch", key="tools_weights_ranks",
-                 height=min(38 + 35 * len(view), 700),
-                 column_config={"专家权重指数": st.column_config.NumberColumn(format="%.1f")})
+    st.dataframe(display.table(view, {"专家权重指数": "%.1f"}, display.row_reasons(r, hidden=data.scope())),
+                 hide_index=True, width="stretch", key="tools_weights_ranks", height=min(38 + 35 * len(view), 700))
+    if not data.scope().full:
+        st.caption(display.legend(display.HIDDEN))
     moved = r[r["max_shift"].fillna(0) >= 3]
     if len(moved):
         st.info(f"换用客观权重后名次变动 3 位及以上的{noun}：" + "、".join(
@@ -125,11 +126,10 @@ elif tool == "uncertainty":
         f"进入前{mc.settings['last']}名概率": (u["p_top"] * 100).round(1),
         f"落入后{mc.settings['last']}名概率": (u["p_last"] * 100).round(1),
         "结论": u["stable"].map(lambda s: "—" if pd.isna(s) else "稳定" if s else "取决于权重与标准化方法")})
-    st.dataframe(view, hide_index=True, width="stretch", key="tools_mc_table", height=min(38 + 35 * len(view), 600),
-                 column_config={"指数": st.column_config.NumberColumn(format="%.1f"),
-                                "中位名次": st.column_config.NumberColumn(format="%.1f"),
-                                f"进入前{mc.settings['last']}名概率": st.column_config.NumberColumn(format="%.1f%%"),
-                                f"落入后{mc.settings['last']}名概率": st.column_config.NumberColumn(format="%.1f%%")})
+    st.dataframe(display.table(view, {"指数": "%.1f", "中位名次": "%.1f", f"进入前{mc.settings['last']}名概率": "%.1f%%",
+                                      f"落入后{mc.settings['last']}名概率": "%.1f%%"},
+                               display.row_reasons(u, assessed=u["index"].notna(), hidden=data.scope())),
+                 hide_index=True, width="stretch", key="tools_mc_table", height=min(38 + 35 * len(view), 600))
     st.caption(f"{mc.settings['draws']} 次模拟：每个一、二级权重乘以 [1−{spread:g}, 1+{spread:g}] 内的随机数后在指标树内"
                f"重新归一；每次随机选用一种标准化方法（{'、'.join(NORMALISATIONS[n] for n in mc.settings['normalisations'])}）。"
                f"区间宽度不超过 {tol} 位视为“稳定”。随机种子固定，结果可复现。")
@@ -146,10 +146,11 @@ elif tool == "uncertainty":
                            "得分区间": [f"{a:.1f}–{b:.1f}" if pd.notna(a) and pd.notna(b) else "—"
                                     for a, b in zip(shown["score_p5"], shown["score_p95"])],
                            "进入名单的模拟比例": (shown["warned_share"] * 100).round(1), "结论": shown["verdict"]})
-        st.dataframe(rv.style.apply(lambda r: [f"background-color: {WARN_FILL}" if r["预警"] == "是" else ""] * len(r),
-                                    axis=1).format({"得分": "{:.1f}"}),
-                     hide_index=True, width="stretch", key="tools_robust_table",
-                     column_config={"进入名单的模拟比例": st.column_config.NumberColumn(format="%.1f%%")})
+        st.dataframe(display.table(rv, {"得分": "{:.1f}", "进入名单的模拟比例": "%.1f%%"},
+                                   display.row_reasons(shown, hidden=data.scope()),
+                                   style=lambda d: d.style.apply(lambda r: [f"background-color: {WARN_FILL}"
+                                                                            if r["预警"] == "是" else ""] * len(r), axis=1)),
+                     hide_index=True, width="stretch", key="tools_robust_table")
     st.caption(f"考评得分的模拟只扰动各项分值（±{spread * 100:.0f}%，合计仍为 {score_spec.total:g} 分），"
                f"预警规则不变（{sc.warning.condition()}）；"
                "95% 以上的模拟仍在名单中为“稳健”。")
@@ -196,9 +197,9 @@ elif tool == "quality":
         "隐患无对应检查": p["found_after_inspection"], "整改早于发现": p["rectified_before_found"],
         "当日整改占比": (p["same_day_share"] * 100).round(1), "立案超90天未决定": p["undecided_90"],
         "补录比例": (p["late_share"] * 100).round(1), "孤立森林异常分": p["anomaly"].round(3)})
-    st.dataframe(pv, hide_index=True, width="stretch", key="tools_quality_panel", height=min(38 + 35 * len(pv), 600),
-                 column_config={c: st.column_config.NumberColumn(format="%.1f%%")
-                                for c in ("检查覆盖率", "重点单位覆盖率", "当日整改占比", "补录比例")})
+    st.dataframe(display.table(pv, {c: "%.1f%%" for c in ("检查覆盖率", "重点单位覆盖率", "当日整改占比", "补录比例")},
+                               display.NOT_APPLICABLE),
+                 hide_index=True, width="stretch", key="tools_quality_panel", height=min(38 + 35 * len(pv), 600))
     with st.expander("规则说明"):
         s = rep.settings
         st.markdown("\n".join([
@@ -246,10 +247,10 @@ elif tool == "outlook":
                          "下季进入名单概率": (head["probability"] * 100).round(1), "主要因素": head["drivers"]})
     if known:
         view["实际"] = head["actual"].map(lambda a: "" if pd.isna(a) else ("进入名单" if a == 1 else "未进入"))
-    st.dataframe(view, hide_index=True, width="stretch", key="tools_outlook_table",
-                 column_config={"当季得分": st.column_config.NumberColumn(format="%.1f"),
-                                "下季进入名单概率": st.column_config.NumberColumn(format="%.1f%%"),
-                                "主要因素": st.column_config.TextColumn(width="large")})
+    st.dataframe(display.table(view, {"当季得分": "%.1f", "下季进入名单概率": "%.1f%%"},
+                               display.row_reasons(head, assessed=None, hidden=data.scope())),
+                 hide_index=True, width="stretch", key="tools_outlook_table",
+                 column_config={"主要因素": st.column_config.TextColumn(width="large")})
 
     st.subheader("回测（滚动起点：每个季度只用更早的季度训练）")
     m = ew.backtest.metrics
@@ -276,15 +277,14 @@ elif tool == "outlook":
                                         for t in folds["train_quarters"]],
                            "训练样本": folds["n_train"], "预测单位": folds["n_test"], "实际进入名单": folds["positives"]})
         left, right = st.columns([3, 2])
-        left.dataframe(fv, hide_index=True, width="stretch", key="tools_outlook_folds")
+        left.dataframe(display.table(fv), hide_index=True, width="stretch", key="tools_outlook_folds")
         rel = ew.backtest.reliability
-        right.dataframe(pd.DataFrame({"预测概率区间": rel["bin"], "平均预测": (rel["predicted"] * 100).round(1),
-                                      "实际比例": (rel["observed"] * 100).round(1), "样本": rel["n"]}),
-                        hide_index=True, width="stretch", key="tools_outlook_reliability",
-                        column_config={"平均预测": st.column_config.NumberColumn(format="%.1f%%"),
-                                       "实际比例": st.column_config.NumberColumn(format="%.1f%%")})
+        right.dataframe(display.table(pd.DataFrame({"预测概率区间": rel["bin"], "平均预测": (rel["predicted"] * 100).round(1),
+                                                    "实际比例": (rel["observed"] * 100).round(1), "样本": rel["n"]}),
+                                      {"平均预测": "%.1f%%", "实际比例": "%.1f%%"}, "无样本"),
+                        hide_index=True, width="stretch", key="tools_outlook_reliability")
     with st.expander("模型系数（每个标准差对对数几率的影响）"):
-        st.dataframe(ew.coefficients.rename(columns={"feature": "特征", "name": "名称", "coefficient": "系数"}),
+        st.dataframe(display.table(ew.coefficients.rename(columns={"feature": "特征", "name": "名称", "coefficient": "系数"})),
                      hide_index=True, width="stretch", key="tools_outlook_coef")
 
 # --- 假设分析 -------------------------------------------------------------------------------------------
@@ -362,6 +362,7 @@ else:
     if which == "score":
         view["预警名单"] = res["change"].where(res["change"] != "",
                                           res["warned_after"].map(lambda w: "在名单" if w is True else ""))
-    st.dataframe(view, hide_index=True, width="stretch", key="tools_whatif_table", height=min(38 + 35 * len(view), 600),
-                 column_config={"调整后": st.column_config.NumberColumn(format="%.1f"),
-                                "调整前": st.column_config.NumberColumn(format="%.1f")})
+    st.dataframe(display.table(view, {"调整后": "%.1f", "调整前": "%.1f"},
+                               display.row_reasons(res, assessed=res[before].notna() | res[after].notna(),
+                                                   hidden=data.scope())),
+                 hide_index=True, width="stretch", key="tools_whatif_table", height=min(38 + 35 * len(view), 600))

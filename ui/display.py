@@ -125,19 +125,20 @@ def table(df: pd.DataFrame, formats: dict[str, str | Callable] | None = None, re
     return st_
 
 
-def plain(df: pd.DataFrame, reasons: pd.Series | str | None = None) -> pd.DataFrame:
-    """A copy where every missing cell is the text '— reason' (exports, big record tables);
-    columns without missing cells keep their type."""
+def plain(df: pd.DataFrame, reasons: pd.Series | str | None = None, text: bool = False) -> pd.DataFrame:
+    """A copy where every missing cell is the text '— reason' (Excel exports: the other cells keep
+    their numbers; ``text``: the whole column becomes text, as the grid needs); columns without
+    missing cells keep their type."""
     out = df.copy()
     per_row = (pd.Series(reasons, index=df.index) if isinstance(reasons, str) or reasons is None
                else pd.Series(np.asarray(reasons, dtype=object), index=df.index))
-    text = per_row.map(lambda r: mark(r if isinstance(r, str) else None))
+    marks = per_row.map(lambda r: mark(r if isinstance(r, str) else None))
     for c in out.columns:
         missing = out[c].map(isna).to_numpy(dtype=bool)
         if missing.any():
-            col = out[c].astype(object)
-            col[missing] = text[missing].to_numpy()
-            out[c] = col
+            cells_ = [m_ if miss else (_default(v) if text and not isinstance(v, str) else v)
+                      for v, miss, m_ in zip(out[c].to_numpy(dtype=object), missing, marks.to_numpy())]
+            out[c] = pd.Series(cells_, index=out.index, dtype=object)
     return out
 
 

@@ -180,5 +180,5 @@ def labelled(df: pd.DataFrame, reasons=None, blanks: bool = True) -> pd.DataFram
         elif pd.api.types.is_datetime64_any_dtype(out[c]):
             out[c] = out[c].dt.strftime("%Y-%m-%d")
     if blanks:
-        out = plain(out, reasons)
+        out = plain(out, reasons, text=True)
     return out.rename(columns={c: COLUMN_LABELS.get(c, c) for c in out.columns})
