@@ -29,9 +29,15 @@ Public API (keep these names; pages and notices build on them)::
     from metrics.score import compute_score, warnings, commendations
         compute_score(con, quarter, level='city', province=None, scheme=None)
         → code, name, score, rank, bonus, deduction, warned, assessed, reason, group, peers,
-        <indicator>_value/_points/_na per item, items, raw_score, flags
+        <indicator>_value/_points (published, one decimal)/_points_exact/_na per item, items (Σ
+        published item points), raw_score (full precision, not published), flags; score = items +
+        bonus − deduction, clipped (§3)
         warnings(...) → the warned rows; commendations(con, year, level, province, scheme)
         → code, name, mean_score, quarters, rank, commended, group, Q1…Q4
+    from metrics.warning import WarningRule     # scheme.warning: the rule, once
+        rule.apply(frame) (rank, peers, warned, reason), rule.evaluate_draws(scores, group),
+        rule.condition() '低于80分且位列后3名', .describe(), .describe_full(), .no_list_reason(n),
+        .warned_reason(score, from_bottom, peers), .none_warned(noun)
     from metrics.yoy import year_on_year
         year_on_year(con, period, level='city', province=None, scheme=None)
         → code, name, indicator, indicator_name, unit, value, previous, growth

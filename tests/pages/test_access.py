@@ -279,7 +279,12 @@ def test_city_user_sees_its_city_in_full_and_others_only_as_ranks_on_every_page(
     assert pd.notna(mine["执法覆盖"]) and pd.notna(mine["指数"])
     others = rank[rank["代码"] != CITY]
     assert len(others) == 10 and others["名次"].notna().all() and others["指数"].notna().all()
-    assert others[[c for c in rank.columns if c[:2] in ("A ", "B ", "C ", "D ", "E ", "F ")]].isna().all().all()
+    # hidden cells read "— 未公开" (issue 12; they were empty cells the grid drew as None)
+    from metrics.scheme import load_scheme
+
+    sub_indices = [g.name for g in load_scheme().require_index().groups]
+    assert set(sub_indices) <= set(rank.columns)
+    assert others[sub_indices].eq("— 未公开").all().all()
 
     # 区域分析: only own units to choose from; its indicators, records, counties
     at.switch_page("pages/region.py")
@@ -320,7 +325,7 @@ def test_city_user_sees_its_city_in_full_and_others_only_as_ranks_on_every_page(
     sheet = [d.value for d in at.dataframe if "总分" in d.value.columns][0]
     items = [c for c in sheet.columns if c.endswith("）") and "（" in c]
     assert sheet[sheet["代码"] == CITY][items].notna().all().all()
-    assert sheet[sheet["代码"] != CITY][items + ["加分", "减分"]].isna().all().all()
+    assert sheet[sheet["代码"] != CITY][items + ["加分", "减分"]].eq("— 未公开").all().all()
     assert all(b.key.removeprefix("assess_go_") in own for b in at.button if b.key and b.key.startswith("assess_go_"))
     assert not [b for b in at.button if b.key in ("notice_issue",)]
     assert "notice_annex" not in {d.key for d in at.get("download_button")}
@@ -334,7 +339,7 @@ def test_city_user_sees_its_city_in_full_and_others_only_as_ranks_on_every_page(
     at.switch_page("pages/ranking.py")
     ok(at)
     rank = at.dataframe[0].value
-    assert rank[~rank["代码"].isin(own)]["执法覆盖"].isna().all()
+    assert rank[~rank["代码"].isin(own)]["执法覆盖"].eq("— 未公开").all()
     assert rank[rank["代码"].isin(own)]["执法覆盖"].notna().any()
 
     checked = assert_no_leak(spy, own)
@@ -360,7 +365,7 @@ def assert_downloads_clean(downloads, own: set[str], names: dict[str, str]) -> N
                     if str(r[head.index("代码")]) in own:
                         continue
                     hidden = {h: v for h, v in zip(head, r) if h not in public and not str(h).startswith("20")}
-                    assert all(v in (None, "") for v in hidden.values()), f"{filename}: {r}"
+                    assert all(v in (None, "", "— 未公开") for v in hidden.values()), f"{filename}: {r}"
                 seen.add(filename)
         elif filename and filename.endswith(".csv"):
             text = payload.decode("utf-8-sig")
