@@ -36,3 +36,27 @@ def records(con: duckdb.DuckDBPyConnection, period: str | Period, code: str, ind
     level, province = LEVEL_OF_CHINESE[region.iloc[0, 0]], region.iloc[0, 1]
     ensure_marts(con)
     return run(con, part_records_sql(p, period, level, province, str(code)))
+
+
+# code columns people read as names: (code column, name column it gets, what holds the names)
+NAMED = (("enterprise_id", "enterprise", "enterprise"), ("agency_code", "agency", "region"),
+         ("enterprise_county", "enterprise_county_name", "region"), ("county_code", "county", "region"))
+
+
+def with_names(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> pd.DataFrame:
+    """`df` with each known code column's name beside it (企业名称 before its credit code, the
+    agency's and the county's names before their codes); the codes stay. Missing names stay blank."""
+    out = df.copy()
+    for code_col, name_col, source in NAMED:
+        if code_col not in out.columns or name_col in out.columns:
+            continue
+        codes = [str(c) for c in out[code_col].dropna().unique().tolist()]
+        if codes:
+            sql = ("SELECT enterprise_id AS code, name FROM mart_enterprises WHERE enterprise_id IN "
+                   "(SELECT unnest($codes))" if source == "enterprise" else
+                   "SELECT code, name FROM regions WHERE code IN (SELECT unnest($codes))")
+            names = dict(con.execute(sql, {"codes": codes}).fetchall())
+        else:
+            names = {}
+        out.insert(out.columns.get_loc(code_col), name_col, out[code_col].map(lambda c: names.get(str(c), "")))
+    return out

@@ -502,10 +502,10 @@ def _year_on_year(k: Key, period: str, level: str, province: str, skey: tuple[st
 
 @memo(max_entries=64, show_spinner=False)
 def _explain(k: Key, period: str, code: str, indicator: str, part: str, skey: tuple[str, int]) -> pd.DataFrame:
-    from metrics.explain import records as explain_records
+    from metrics.explain import records as explain_records, with_names
 
-    with _cursor(k) as cur:
-        return explain_records(cur, Period.parse(period), code, indicator, part, scheme(skey))
+    with _cursor(k) as cur:   # names beside the codes (enterprise, agency, county): people read names
+        return with_names(cur, explain_records(cur, Period.parse(period), code, indicator, part, scheme(skey)))
 
 
 def history(fn, k: Key, periods: list[str], level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:

@@ -152,7 +152,7 @@ COLUMN_LABELS = {
     "fine_company": "单位罚款(元)", "fine_person": "个人罚款(元)",
     "fine_company_wan": "单位罚款(万元)", "fine_person_wan": "个人罚款(万元)", "dual_penalty": "一案双罚",
     "for_major_hazard": "重大隐患立案", "transferred": "移送司法", "case_reported": "典型案例报送",
-    "review_score": "案卷评查得分", "key_unit": "重点单位", "industry": "行业领域", "enterprise_county": "企业所在区县",
+    "review_score": "案卷评查得分", "key_unit": "重点单位", "industry": "行业领域", "enterprise_county": "企业所在区县代码", "enterprise_county_name": "企业所在区县",
     "hazards_found": "发现隐患数", "major_hazards_found": "重大隐患数", "amount": "计入金额/数量",
     "county": "所属区县", "county_code": "区县代码", "inspections": "检查次数", "major_hazards": "重大隐患",
     "open_hazards": "期末未整改隐患", "overdue_major": "逾期未整改重大隐患", "cases": "立案数", "fines": "罚款(万元)",
