@@ -242,7 +242,8 @@ def capacity_panel() -> None:
     if mine_c["value"].notna().sum() <= 1 and mine_c.loc[mine_c["indicator"] == "officers", "value"].fillna(0).eq(0).all():
         st.info(f"{name}尚未导入执法人员名录（执法人员名录、执法人员培训、执法队伍编制三张表），能力建设指标不适用。"
                 "可在“数据导入”页下载模板。", icon=":material/info:")
-    tiles = st.columns(len(mine_c))
+    per_row = 4  # seven tiles in one row cut their names short
+    tiles = [c for start in range(0, len(mine_c), per_row) for c in st.columns(per_row)][:len(mine_c)]
     for col, r in zip(tiles, mine_c.itertuples()):
         ind = sc.indicators[r.indicator]
         target = "" if isna(r.target) else f"目标 {value(r.target, ind.unit, ind.decimals)}"
