@@ -4,7 +4,13 @@ Implements ../shared/spec/indicators.md §1–5. The methodology is data — sch
 metrics/schemes/ (format: metrics/schemes/README.md); a province's own scheme is a new file.
 Everything is computed for all units of a level at once (DuckDB SQL, then vectorised pandas) and
 returned as tidy DataFrames. Every function takes an open DuckDB connection (read-only is what
-callers pass; nothing here writes) and runs its queries on their own cursor.
+callers pass; nothing here writes to a warehouse file) and runs its queries on their own cursor.
+
+Records are read from the marts only (etl/marts.py: every record stamped at load time with the
+county, city and province it counts for), through one compiler (metrics/query.py) that takes a
+list of periods: a unit's records are a WHERE on a stamped column, never a join. The KPI tiles
+(metrics.kpis), the drill-down lists (metrics.drill), the records behind a number
+(metrics.explain) and the data-quality panel take their numbers from the same definitions.
 
 Public API (keep these names; pages and notices build on them)::
 
