@@ -172,54 +172,63 @@ def load_files(
     # file is read and checked before the writer lock is taken (a large upload must not hold up
     # other loads while it is parsed): into a staging database of the load's own, copied into the
     # warehouse's private copy once the lock is held
-    with _spill_dir(db_file) as spill, ThreadPoolExecutor(1, "etl-hash") as pool:
-        memory = upload_memory_limit() if upload else memory_limit()
-        staged, results = _stage(paths, names, contract, table, spill, pool, memory, bulk_path=not upload)
-        with warehouse.write(db_file, fresh=fresh) as con:
-            con.execute(f"SET memory_limit = '{memory}'")
-            con.execute(f"SET temp_directory = '{spill}'")
-            for key, value in (meta or {}).items():
-                con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
-            _take_staged(con, spill, staged)
-            warehouse.crash_point("staged")
-            order = {name: k for k, name in enumerate(contract.order)}
-            todo = sorted(staged, key=lambda item: order.get(item[0].table, -1))
-            load_id = con.execute("SELECT coalesce(max(load_id), 0) FROM load_history").fetchone()[0]
-            for n, (res, st, digest, i, path) in enumerate(todo):
-                load_id += 1
-                res.load_id = load_id
-                if progress:
-                    progress(res.path.name, n, len(todo))
-                if isinstance(st, bulk.Sniffed):
-                    try:
-                        set_aside_rows += bulk.load(con, contract, st, res, load_id, today, f"stage_{i}", _load_one)
-                        st = None
-                    except bulk.Fallback:  # the general path reads it (and may refuse it)
+    draft = None
+    try:
+        with _spill_dir(db_file) as spill, ThreadPoolExecutor(1, "etl-hash") as pool:
+            memory = upload_memory_limit() if upload else memory_limit()
+            staged, results = _stage(paths, names, contract, table, spill, pool, memory, bulk_path=not upload)
+            with warehouse.write(db_file, fresh=fresh) as con:
+                con.execute(f"SET memory_limit = '{memory}'")
+                con.execute(f"SET temp_directory = '{spill}'")
+                for key, value in (meta or {}).items():
+                    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+                _take_staged(con, spill, staged)
+                warehouse.crash_point("staged")
+                order = {name: k for k, name in enumerate(contract.order)}
+                todo = sorted(staged, key=lambda item: order.get(item[0].table, -1))
+                load_id = con.execute("SELECT coalesce(max(load_id), 0) FROM load_history").fetchone()[0]
+                for n, (res, st, digest, i, path) in enumerate(todo):
+                    load_id += 1
+                    res.load_id = load_id
+                    if progress:
+                        progress(res.path.name, n, len(todo))
+                    if isinstance(st, bulk.Sniffed):
                         try:
-                            st = read_file(con, path, contract, table, stage=f"stage_{i}")
-                            res.blank_rows = st.blank_rows
-                        except Refused as e:
-                            res.refused = str(e).replace(str(path.name), res.path.name, 1)
+                            set_aside_rows += bulk.load(con, contract, st, res, load_id, today, f"stage_{i}", _load_one)
                             st = None
-                if st is not None:
-                    set_aside_rows += _load_one(con, contract, st, res, load_id, today)
-                if isinstance(digest, Future):
-                    digest = digest.result()
-                    digest = digest[0] if isinstance(digest, tuple) else digest
-                con.execute(
-                    "INSERT INTO load_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [load_id, run_id, res.path.name, digest, res.table, res.read, res.loaded, res.replaced,
-                     res.unchanged, res.set_aside, res.refused, "|".join(res.extra_columns) or None,
-                     dt.datetime.now(), user],
-                )
-                if _fail_after is not None and n + 1 >= _fail_after:
-                    raise RuntimeError("injected failure (test)")
-            warehouse.crash_point("upserted")
-            if progress:
-                progress("", len(todo), len(todo))
-
-    report = _write_report(set_aside_rows, run_id, report_dir or db_file.parent / "reports") if set_aside_rows else None
-    return RunResult(run_id, results, report, set_aside_rows)
+                        except bulk.Fallback:  # the general path reads it (and may refuse it)
+                            try:
+                                st = read_file(con, path, contract, table, stage=f"stage_{i}")
+                                res.blank_rows = st.blank_rows
+                            except Refused as e:
+                                res.refused = str(e).replace(str(path.name), res.path.name, 1)
+                                st = None
+                    if st is not None:
+                        set_aside_rows += _load_one(con, contract, st, res, load_id, today)
+                    if isinstance(digest, Future):
+                        digest = digest.result()
+                        digest = digest[0] if isinstance(digest, tuple) else digest
+                    con.execute(
+                        "INSERT INTO load_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [load_id, run_id, res.path.name, digest, res.table, res.read, res.loaded, res.replaced,
+                         res.unchanged, res.set_aside, res.refused, "|".join(res.extra_columns) or None,
+                         dt.datetime.now(), user],
+                    )
+                    if _fail_after is not None and n + 1 >= _fail_after:
+                        raise RuntimeError("injected failure (test)")
+                warehouse.crash_point("upserted")
+                if progress:
+                    progress("", len(todo), len(todo))
+                report_dir = Path(report_dir or db_file.parent / "reports")
+                draft = (_write_report(con, [r.load_id for r in results if r.set_aside], run_id, report_dir)
+                         if any(r.set_aside for r in results) else None)
+    except BaseException:
+        if draft is not None:
+            draft.unlink(missing_ok=True)
+        raise
+    # the report is published once the load is: a failed load leaves none behind
+    report = draft.rename(draft.with_suffix("")) if draft else None
+    return RunResult(run_id, results, report, set_aside_rows[:SET_ASIDE_PREVIEW])
 
 
 STAGING = "staging.duckdb"
@@ -326,9 +335,9 @@ def _load_one(con, contract: Contract, st: Staged, res: FileResult, load_id: int
     res.unchanged = n_same
     assert res.read == res.loaded + res.replaced + res.set_aside, "row accounting broken"
 
-    rows = con.execute(
+    rows = con.execute(  # the first rows only: the report is written from the quarantine table
         "SELECT file_name, row_number, column_name, value, reason, raw FROM quarantine WHERE load_id = ? "
-        "ORDER BY row_number", [load_id]
+        "ORDER BY row_number LIMIT ?", [load_id, SET_ASIDE_PREVIEW]
     ).fetchall()
     for tmp in (st.name, "typed", "violations", "good"):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
@@ -388,16 +397,25 @@ def _derived_columns(con, table_name: str, load_id: int) -> dict[str, str]:
 
 
 REPORT_HEADER = ["文件", "行号", "列", "值", "原因", "原始行"]
+SET_ASIDE_PREVIEW = 10_000  # set-aside rows a load hands back in memory (the report holds them all)
 
 
-def _write_report(rows: list[dict], run_id: str, report_dir: Path) -> Path:
-    """The set-aside rows and reasons, as a CSV Excel opens (UTF-8 with BOM)."""
-    report_dir = Path(report_dir)
+def _write_report(con, load_ids: list[int], run_id: str, report_dir: Path) -> Path:
+    """Every set-aside row and its reason, as a CSV Excel opens (UTF-8 with BOM), streamed from the
+    quarantine table of the load's own copy (a file of a million bad rows is not held in memory).
+    Written as set-aside-RUN.csv.part; load_files renames it once the load has been swapped in."""
     report_dir.mkdir(parents=True, exist_ok=True)
-    path = report_dir / f"set-aside-{run_id}.csv"
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(REPORT_HEADER)
-        for r in rows:
-            w.writerow([safe_cell(r[k]) for k in ("file", "row", "column", "value", "reason", "raw")])
+    path = report_dir / f"set-aside-{run_id}.csv.part"
+    cur = con  # not a cursor: a cursor is another connection and would not see this transaction's rows
+    try:
+        cur.execute("SELECT file_name, row_number, column_name, value, reason, raw FROM quarantine "
+                    "WHERE list_contains(?, load_id) ORDER BY load_id, row_number", [load_ids])
+        with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(REPORT_HEADER)
+            while batch := cur.fetchmany(50_000):
+                w.writerows([safe_cell(v) for v in r] for r in batch)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     return path

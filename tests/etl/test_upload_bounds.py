@@ -117,3 +117,18 @@ def test_an_upload_takes_no_bulk_path_so_even_a_large_csv_is_read_before_the_loc
     monkeypatch.setenv("ENFORCEMENT_BULK_MIN_BYTES", "0")  # every CSV counts as large
     [f] = load(h.write(files / "e.csv", "enterprises", [h.enterprise(1), h.enterprise(2)]), upload=True).files
     assert f.loaded == 2 and lock_seen == ["free"]
+
+
+def test_set_aside_rows_go_to_the_report_all_of_them_and_to_memory_a_preview(load, files, tmp_path, monkeypatch):
+    """A file of bad rows costs no memory per row: the report is streamed from the quarantine table,
+    only the first rows come back to the caller (the app shows them); a failed load leaves no report."""
+    monkeypatch.setattr("etl.load.SET_ASIDE_PREVIEW", 3)
+    rows = [h.enterprise(n, industry="化工") for n in range(1, 9)]  # 行业领域 not in the list: all set aside
+    path = h.write(files / "名录.csv", "enterprises", rows)
+    result = load(path)
+    assert result.files[0].set_aside == 8 and len(result.set_aside_rows) == 3
+    lines = result.report.read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 1 + 8 and result.report.name.endswith(".csv")
+    with pytest.raises(RuntimeError):
+        load(path, _fail_after=1, report_dir=tmp_path / "failed")
+    assert not list((tmp_path / "failed").glob("*")) if (tmp_path / "failed").exists() else True
