@@ -11,8 +11,12 @@ figure by the user's scope. Without one, the app runs open for local use and say
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import streamlit as st
 
+from metrics.scheme import SchemeError
 from ui import auth, data, gate, state
 from ui.style import KIND_LABEL, LEVEL_NOUN
 
@@ -47,6 +51,9 @@ def main() -> None:
         except (auth.OutOfScope, auth.Forbidden) as e:  # the data layer refused: another unit's details, a missing role
             gate.denied(acc, "data", str(e))
             st.error(str(e), icon=":material/block:")
+        except SchemeError as e:  # a scheme file with an error (a filter nested too deep …): which, not a traceback
+            root = str(Path(__file__).resolve().parent) + os.sep
+            st.error(f"评价方案文件有误，请管理员修正后再试：{str(e).replace(root, '')}", icon=":material/error:")
 
     home_name = None  # a city user's city, for the sidebar
     if acc.user is not None and acc.user.region and k[1] is not None:

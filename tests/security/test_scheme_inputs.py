@@ -51,3 +51,25 @@ def test_extends_by_name_still_works(demo_db, tmp_path):
     p = metrics_cli("index", "--period", "2025Q4", "--scheme", str(scheme), db=demo_db)
     assert p.returncode == 0, p.stderr
     assert p.stdout.splitlines()[0].startswith("code,name,index,rank")
+
+
+def test_the_app_names_the_broken_filter_instead_of_a_traceback(demo_db, tmp_path, monkeypatch):
+    """The app on a scheme whose filter is 200 brackets deep: every page says which filter is
+    wrong, in Chinese, without a traceback or the server's paths."""
+    from streamlit.testing.v1 import AppTest
+
+    import metrics.scheme
+    from tests.pages.conftest import APP
+
+    scheme = tmp_path / "nested.toml"
+    scheme.write_text('extends = "default"\n\n[indicators.rectification]\nname = "隐患整改率"\nunit = "%"\n'
+                      f'numerator = {{ table = "hazards", where = "{NESTED["200 brackets"]}" }}\n'
+                      'denominator = { table = "hazards", where = "needs_rectification" }\n', encoding="utf-8")
+    monkeypatch.setattr(metrics.scheme, "default_scheme_path", lambda province=None: scheme)
+    monkeypatch.setenv("ENFORCEMENT_DB", str(demo_db))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception[0].value[:300]
+    shown = " ".join(e.value for e in at.error)
+    assert "评价方案文件有误" in shown and "indicators.rectification.numerator.where" in shown and "嵌套过深" in shown
+    assert str(ROOT) not in shown
