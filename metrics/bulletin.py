@@ -29,6 +29,7 @@ import pandas as pd
 
 from metrics.expr import sql_literal
 from metrics.kpis import kpi_tiles, region_totals, unit_totals
+from metrics.moves import movers, rank_moves
 from metrics.periods import Period
 from metrics.priorities import province_priorities, summary, unit_priorities, value_text
 from metrics.provinces import province_name, resolve_province
@@ -532,22 +533,15 @@ def build_bulletin(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
     if len(all_na):
         r3.append(f"{names_list([named(c, n) for c, n in zip(all_na['code'], all_na['name'])])}本期各项指数指标均不适用"
                   "（分母为0），未计算指数。")
-    moves = ix[["code", "name", "index", "rank"]].merge(
-        prev_ix[["code", "index", "rank"]].rename(columns={"index": "previous_index", "rank": "previous_rank"}),
-        on="code", how="left")
-    moves["change"] = moves["index"] - moves["previous_index"]
-    moves["rank_change"] = moves["previous_rank"].astype("Float64") - moves["rank"].astype("Float64")
-    movable = moves[moves["change"].notna()]
+    moves = rank_moves(ix, prev_ix)   # the overview's 名次变化 (metrics.moves), said in words
     word = "上季度" if quarterly else "上年"
-    if len(movable):
-        up = movable[movable["change"] > 0].sort_values(["change", "code"], ascending=[False, True]).head(3)
-        down = movable[movable["change"] < 0].sort_values(["change", "code"], ascending=[True, True]).head(3)
+    if len(moves):
+        up, down = movers(moves)
 
         def mv(r) -> str:
-            rc = r["rank_change"]
-            places = "名次不变" if _na(rc) or rc == 0 else f"名次{'上升' if rc > 0 else '下降'}{abs(int(rc))}位"
-            return f"{named(r['code'], r['name'])}（{one(r['previous_index'])}→{one(r['index'])}，{places}）"
-        r3.append(f"与{word}相比，指数上升最多的是" + (names_list([mv(r) for _, r in up.iterrows()]) if len(up) else "（无上升单位）")
+            return (f"{named(r['code'], r['name'])}（第{int(r['previous_rank'])}名→第{int(r['rank'])}名，"
+                    f"指数{one(r['previous_index'])}→{one(r['index'])}）")
+        r3.append(f"与{word}相比，名次上升最多的是" + (names_list([mv(r) for _, r in up.iterrows()]) if len(up) else "（无上升单位）")
                   + "；下降最多的是" + (names_list([mv(r) for _, r in down.iterrows()]) if len(down) else "（无下降单位）") + "。")
     else:
         r3.append(f"{period.previous().label}无可比的{spec.name}，不作升降比较。")
@@ -744,15 +738,9 @@ def brief_lines(b: Bulletin) -> list[str]:
         out.append(f"指数排名：{len(ranked)}个{b.noun}指数均为{one(ranked['index'].iloc[0])}。")
     else:
         out.append(f"指数排名：本期全省{b.noun}均无执法记录。")
-    m = moves[moves["change"].notna()]
-    up, down = m[m["change"] > 0], m[m["change"] < 0]
-    bits = []
-    if len(up):
-        r = up.sort_values(["change", "code"], ascending=[False, True]).iloc[0]
-        bits.append(f"上升最多{r['name']}（{one(r['previous_index'])}→{one(r['index'])}）")
-    if len(down):
-        r = down.sort_values(["change", "code"]).iloc[0]
-        bits.append(f"下降最多{r['name']}（{one(r['previous_index'])}→{one(r['index'])}）")
+    up, down = movers(moves, 1)
+    bits = [f"{label}{r['name']}（第{int(r['previous_rank'])}名→第{int(r['rank'])}名）"
+            for label, f in (("名次上升最多", up), ("下降最多", down)) for _, r in f.iterrows()]
     if bits:
         out.append(f"与{'上季度' if b.period.kind == 'quarter' else '上年'}相比：" + "，".join(bits) + "。")
     warn_texts = [bl.text for s in b.sections if s.heading.startswith("四") for bl in s.blocks
