@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.periods import Period
-from ui import data, gate, state
+from ui import data, display, gate, state
 from ui.style import LEVEL_NOUN
 
 gate.page(__file__)   # ui/pages_registry.py: the notices permission (省厅、发函人员)
@@ -61,7 +61,7 @@ def md(text: str) -> str:
 
 def show_table(t, key: str) -> None:
     st.markdown(f"**{md(t.title)}**")
-    st.dataframe(pd.DataFrame(t.rows, columns=t.columns), hide_index=True, width="stretch", key=key,
+    st.dataframe(display.table(pd.DataFrame(t.rows, columns=t.columns)), hide_index=True, width="stretch", key=key,
                  height=min(38 + 35 * max(len(t.rows), 1), 420))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import data, gate
+from ui import data, display, gate
 
 acc = gate.page(__file__)
 RESULT = "import_result"
@@ -70,15 +70,14 @@ with tab_up:
         c2.metric("新增", f"{int(report['新增'].sum()):,}")
         c3.metric("更新 / 未变", f"{int(report['更新'].sum()):,} / {int(report['未变'].sum()):,}")
         c4.metric("单列（未导入）", f"{total_set_aside:,}")
-        st.dataframe(report, hide_index=True, width="stretch", key="import_report")
+        st.dataframe(display.table(report), hide_index=True, width="stretch", key="import_report")
         for f in refused:
             st.error(f"文件 {f['file']} 被整体拒收：{f['refused']}", icon=":material/block:")
         if total_set_aside:
             st.warning(f"{total_set_aside} 行未通过校验，已单列、未导入。请按原因修改后重新导入这些行。", icon=":material/warning:")
             sa = result["set_aside"].rename(columns={"file": "文件", "row": "行号", "column": "列", "value": "值",
                                                      "reason": "原因", "raw": "原始行"})
-            st.dataframe(sa, hide_index=True, width="stretch", key="import_set_aside",
-                         column_config={"行号": st.column_config.NumberColumn(format="%d")})
+            st.dataframe(display.table(sa, {"行号": lambda v: f"{int(v)}"}), hide_index=True, width="stretch", key="import_set_aside")
             if result["report_bytes"]:
                 st.download_button("下载未导入的行及原因（CSV）", result["report_bytes"],
                                    file_name=f"未导入行-{result['run_id']}.csv", mime="text/csv",
@@ -112,15 +111,15 @@ with tab_hist:
             "table_name": "数据表", "rows_read": "读取", "loaded": "新增", "replaced": "替换", "unchanged": "未变",
             "set_aside": "单列", "refused": "拒收原因", "extra_columns": "未识别的列",
         })
-        st.dataframe(view, hide_index=True, width="stretch", key="history_table",
+        st.dataframe(display.table(view), hide_index=True, width="stretch", key="history_table",
                      column_config={"导入时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")})
         with_rows = hist[hist.set_aside > 0]
         if not with_rows.empty:
             pick = st.selectbox("查看某次导入未通过校验的行", with_rows.load_id.tolist(), key="history_load",
                                 format_func=lambda i: f"批次 {i}：{hist.set_index('load_id').loc[i, 'file_name']}", placeholder="请选择")
             rows = data.set_aside(data.key(), int(pick))
-            st.dataframe(rows.rename(columns={"file_name": "文件", "row_number": "行号", "column_name": "列",
-                                              "value": "值", "reason": "原因", "raw": "原始行"}),
+            st.dataframe(display.table(rows.rename(columns={"file_name": "文件", "row_number": "行号", "column_name": "列",
+                                                            "value": "值", "reason": "原因", "raw": "原始行"})),
                          hide_index=True, width="stretch", key="history_set_aside")
 
 # --- audit trail --------------------------------------------------------------------------------
@@ -145,7 +144,7 @@ if tab_audit:
         if view.empty:
             st.info("没有符合条件的审计记录。")
         else:
-            st.dataframe(view, hide_index=True, width="stretch", key="audit_table",
+            st.dataframe(display.table(view), hide_index=True, width="stretch", key="audit_table",
                          column_config={"时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
                                         "详情": st.column_config.TextColumn(width="large")})
             st.download_button("下载审计记录（CSV）", csv_bytes(view), file_name="审计记录.csv", mime="text/csv",

@@ -27,7 +27,7 @@ from etl import warehouse
 from metrics import warned as W
 from metrics.periods import Period
 from official import config, issue as I, log as notice_log, notice as N, writer
-from ui import auth, data
+from ui import auth, data, display
 from ui.cache import memo  # not st.cache_data: out of reach of the clear-cache message
 
 STATUS_ICON = {"待回复": "🔴 待回复", "已回复": "🟡 已回复", "已办结": "🟢 已办结", "已作废": "⚪ 已作废"}
@@ -338,9 +338,7 @@ def _log_tab(sel, log: pd.DataFrame, quarter: str) -> None:
         "收到回复": view["reply_received"], "办结日期": view["closed_on"], "状态": view["status"].map(STATUS_ICON),
         "备注": [f"作废：{r}" if isinstance(r, str) and r else (n if isinstance(n, str) else "")
                for r, n in zip(view["void_reason"], view["note"])]})
-    st.dataframe(table, hide_index=True, width="stretch", key="notice_log_table",
-                 column_config={"得分": st.column_config.NumberColumn(format="%.1f"),
-                                "排名": st.column_config.NumberColumn(format="%d")})
+    st.dataframe(display.table(table, {"得分": "{:.1f}"}), hide_index=True, width="stretch", key="notice_log_table")
     kept = view[view["status"] != "已作废"]
     if len(kept) and kept["file_path"].notna().any():
         st.caption("函件文件（网页或命令行印发的均在此下载）：")
@@ -435,6 +433,6 @@ def _follow_up_tab(sel, qp: Period) -> None:
         f"{qp.previous().label}得分": f["score"], "排名": f["rank"], f"{qp.label}得分": f["next_score"],
         "本季排名": f["next_rank"], "变化": f["change"], "退出预警名单": f["left_list"].map(yes),
         "有进步": f["improved"].map(yes)})
-    st.dataframe(table, hide_index=True, width="stretch", key="notice_follow_up",
-                 column_config={c: st.column_config.NumberColumn(format="%.1f")
-                                for c in (f"{qp.previous().label}得分", f"{qp.label}得分", "变化")})
+    st.dataframe(display.table(table, {c: "{:.1f}" for c in (f"{qp.previous().label}得分", f"{qp.label}得分", "变化")},
+                               display.NO_DATA),
+                 hide_index=True, width="stretch", key="notice_follow_up")
