@@ -72,6 +72,7 @@ def compare(mine: dict[str, pd.DataFrame], ref: dict[str, pd.DataFrame]) -> list
     for key, r in ref.items():
         m = mine[key]
         if key.startswith("indicators/"):
+            m = m[m["indicator"].isin(r["indicator"].unique())]  # the indicators the reference defines
             j = r.merge(m, on=["code", "indicator"], how="outer", suffixes=("_ref", ""), indicator=True)
             if (j["_merge"] != "both").any():
                 problems.append(f"{key}: rows differ ({(j['_merge'] != 'both').sum()})")

@@ -218,7 +218,8 @@ def score(d: Data, quarter: str, level: str, province: str) -> pd.DataFrame:
         t = target * (elapsed / 12 if prorate else 1)
         v = wide[ind]
         pts = points * (v / t).clip(0, 1)
-        items += pts.fillna(points if na == "full" else 0.0)
+        # §3: each item's points are published to one decimal and the score adds the published points
+        items += pd.Series(round_half_away(pts.fillna(points if na == "full" else 0.0)), index=wide.index)
     bonus = sum((points * wide[i].fillna(0)).clip(0, mx) for i, points, mx in BONUS)
     deduction = sum((points * wide[i].fillna(0)).clip(0, mx) for i, points, mx in DEDUCTIONS)
     raw = (items + bonus - deduction).clip(0, SCORE_MAX)
