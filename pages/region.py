@@ -41,7 +41,10 @@ focus = st.session_state.pop(state.FOCUS, None)
 asked = st.query_params.get("region")
 if asked is not None and asked == st.session_state.get(state.REGION_URL):
     asked = None   # the address only echoes the unit already chosen here
-for want, source in ((focus, "page"), (asked, "url"), (st.session_state.get("region_code"), "state")):
+# "state": the selectbox's value, or (its widget state is dropped while another page shows) the unit
+# this page last showed
+kept = st.session_state.get("region_code") or st.session_state.get(state.REGION_URL)
+for want, source in ((focus, "page"), (asked, "url"), (kept, "state")):
     if want is None:
         continue
     want = str(want).strip()

@@ -60,6 +60,11 @@ def test_region_in_the_address_round_trips(app, demo_db):
     assert at.query_params["region"] == code and at.title[0].value.startswith("区域分析")
     ok(at)
     assert at.selectbox(key="region_code").value == code
+    at.switch_page("pages/ranking.py")           # away and back: the same unit, still in the address
+    ok(at)
+    at.switch_page("pages/region.py")
+    ok(at)
+    assert at.selectbox(key="region_code").value == code and at.query_params["region"] == code
 
     at = app()                                   # a city's code at city level: no level change
     at.query_params["region"] = "330700"
