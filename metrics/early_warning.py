@@ -51,7 +51,7 @@ BASE_FEATURES = {
     "change": "得分较上季变化",
     "trend": "近4季度得分趋势（每季）",
     "rank_share": "同级排名位置",
-    "warned_recent": "近4季度进入提醒名单次数",
+    "warned_recent": "近4季度进入预警名单次数",
     "backlog": "逾期未整改重大隐患",
     "backlog_change": "逾期重大隐患较上季变化",
 }

@@ -257,8 +257,8 @@ def warning_robustness(sheet: pd.DataFrame, spec: ScoreSpec, rule: WarningRule, 
     pct = pd.Series(share * 100).map(lambda x: "" if np.isnan(x) else f"{x:.0f}%")
     verdict = np.select(
         [~assessed, is_warned & (share >= robust_share), is_warned, share >= 0.05],
-        ["", "稳健：" + pct + "的权重组合下仍在提醒名单",
-         "取决于权重：仅" + pct + "的权重组合下在提醒名单",
-         "临界：" + pct + "的权重组合下会进入提醒名单"], default="")
+        ["", "稳健：" + pct + "的权重组合下仍在预警名单",
+         "取决于权重：仅" + pct + "的权重组合下在预警名单",
+         "临界：" + pct + "的权重组合下会进入预警名单"], default="")
     out["verdict"] = verdict
     return out

@@ -106,15 +106,15 @@ class WarningRule:
 
     def describe_full(self) -> str:
         """The whole rule: both conditions, ties and the minimum number of peers."""
-        return (f"季度考评得分{self.condition()}的单位列入提醒名单（两项同时满足；与倒数第{self.last}名"
+        return (f"季度考评得分{self.condition()}的单位列入预警名单（两项同时满足；与倒数第{self.last}名"
                 f"并列的单位一并计入）。{self.no_list_rule()}")
 
     def no_list_rule(self) -> str:
-        return f"参评单位少于{self.min_peers}个时不设提醒名单。"
+        return f"参评单位少于{self.min_peers}个时不设预警名单。"
 
     def no_list_reason(self, peers: int, noun: str = "单位") -> str:
         """Why a peer group has no list."""
-        return f"参评{noun}{int(peers)}个，少于{self.min_peers}个，不设提醒名单"
+        return f"参评{noun}{int(peers)}个，少于{self.min_peers}个，不设预警名单"
 
     def warned_reason(self, score: float, from_bottom: int, peers: int) -> str:
         """Why this unit is warned: its published score and its place from the bottom."""

@@ -130,5 +130,5 @@ def whatif_score(sheet: pd.DataFrame, spec: ScoreSpec, rule: WarningRule, quarte
     out["moved"] = (out["rank_before"].astype("Float64") - out["rank_after"].astype("Float64")).astype("Int64")
     wb = out["warned_before"].fillna(False).astype(bool)
     wa = out["warned_after"].fillna(False).astype(bool)
-    out["change"] = np.select([wa & ~wb, wb & ~wa], ["新进入提醒名单", "移出提醒名单"], default="")
+    out["change"] = np.select([wa & ~wb, wb & ~wa], ["新进入预警名单", "移出预警名单"], default="")
     return out.sort_values(["group", "rank_after", "code"], na_position="last").reset_index(drop=True)

@@ -103,7 +103,7 @@ def test_fewer_than_four_assessed_units_have_no_warning_list():
     d.inspection("330100", d.enterprise(COUNTY_OF["330100"]), "2025-11-02")
     b = build_bulletin(d.memory(), "2025Q4", "city", "330000", SC)
     text = "\n".join(b.paragraphs())
-    assert "2025年第4季度参评设区市3个，少于4个，不设提醒名单。" in text
+    assert "2025年第4季度参评设区市3个，少于4个，不设预警名单。" in text
     assert b.frames["warned"].empty
     assert "全省3个设区市执法效能指数" in text
     assert any("本期无执法记录（无数据），不参与排名" in p for p in b.paragraphs())

@@ -44,7 +44,7 @@ def test_fewer_than_four_assessed_peers_no_list_and_unassessed_units_are_na():
     got = RULE.apply(frame([10.0, 20.0, 30.0, float("nan")]))
     assert not any(warned(got)) and pd.isna(got["warned"].iloc[3])
     assert got["peers"].iloc[0] == 3
-    assert got["reason"].iloc[0] == "参评单位3个，少于4个，不设提醒名单" == RULE.no_list_reason(3)
+    assert got["reason"].iloc[0] == "参评单位3个，少于4个，不设预警名单" == RULE.no_list_reason(3)
     assert got["reason"].iloc[3].startswith("无数据")
 
 

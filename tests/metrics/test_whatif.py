@@ -64,7 +64,7 @@ def test_score_points_are_rescaled_to_the_total(demo):
     out = whatif_score(sheets["county"], spec, scheme.warning, "2025Q3", points={"mobile_share": 40.0},
                        targets={"penalty_rate": 0.5})
     assert (out["score_after"] != out["score_before"]).any()
-    assert set(out["change"]) <= {"", "新进入提醒名单", "移出提醒名单"}
+    assert set(out["change"]) <= {"", "新进入预警名单", "移出预警名单"}
 
 
 def test_the_scheme_in_use_is_untouched(demo):
