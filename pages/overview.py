@@ -186,3 +186,11 @@ if not cap.empty and cap["value"].notna().any():
         st.caption(f"{sel.label}有报送周期未按期直报典型案例的{noun}（{len(who)} 个）："
                    + "、".join(f"{names_.get(c, c)}（{n}个周期）" for c, n in who.items())
                    + "。各单位明细见“区域分析”。")
+    # the province bureau's own case reporting (half-year windows) is assessed too
+    prov = data.capacity(sel.key, sel.period, "province", sel.province, sel.skey)
+    cad = prov[prov["indicator"] == "report_cadence"]
+    if len(cad) and cad["denominator"].iloc[0] > 0:
+        own = data.missed_windows(sel.key, sel.period, "province", sel.province, sel.skey)
+        st.caption(f"省厅本级案例报送（每半年一个周期）：{sel.label}已结束 {int(cad['denominator'].iloc[0])} 个周期，"
+                   f"按期直报 {int(cad['numerator'].iloc[0])} 个"
+                   + (f"；未按期：{'、'.join(own['window_name'])}。" if len(own) else "。"))
