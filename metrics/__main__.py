@@ -32,6 +32,7 @@ from etl import warehouse
 from etl.safe import safe_cell
 from metrics.periods import Period
 from metrics.provinces import ProvinceError
+from metrics.query import MartsMissing
 from metrics.scheme import Scheme, SchemeError, load_scheme
 
 
@@ -268,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_command(args.func, args)  # a full disk, a folder for a file: a message, exit 1
     except UsageError as e:
         p.error(str(e))
-    except (Refused, SchemeError, ProvinceError) as e:
+    except (Refused, SchemeError, ProvinceError, MartsMissing) as e:
         print(str(e), file=sys.stderr)
         return 1
     except duckdb.Error as e:

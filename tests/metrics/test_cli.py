@@ -152,3 +152,20 @@ def test_as_a_module_with_the_environment_variable(db):
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert p.stdout.splitlines()[0] == "code,name,index,rank,A,B,C,D,E,F,na_count"
+
+
+def test_a_warehouse_without_marts_is_refused_with_a_message(capsys, db, tmp_path):
+    """A warehouse built before the marts: exit 1 and the sentence saying what to run, no traceback."""
+    import shutil
+
+    import duckdb
+
+    from etl import marts
+
+    old = tmp_path / "old.duckdb"
+    shutil.copyfile(db, old)
+    con = duckdb.connect(str(old))
+    con.execute(f"DROP TABLE {marts.STATE}")
+    con.close()
+    code, out, err = run(capsys, "score", "--quarter", "2024Q1", "--db", str(old))
+    assert code == 1 and out == "" and "python -m etl marts" in err and "Traceback" not in err
