@@ -146,6 +146,13 @@ def notices(db=None, *, quarter: str | None = None, level: str | None = None, ye
     return df
 
 
+def version(db=None) -> tuple:
+    """Changes whenever a notice is issued, re-issued under another number or voided: for caches of
+    what names the numbers (the bulletin)."""
+    with store.connect(db) as ops:
+        return tuple(ops.execute("SELECT count(*), max(seq), max(year), count(voided_on) FROM notices").fetchone())
+
+
 # --- writing ------------------------------------------------------------------------------------
 def issue(
     db,

@@ -606,18 +606,26 @@ def bulletin(k: Key, period: str, level: str, province: str, skey: tuple[str, in
     """The period's 执法情况通报 (metrics.bulletin.Bulletin). It names every unit's figures, so
     only staff who may issue notices read it (a city user's scope covers its own units only)."""
     require("notices")
-    return _bulletin(k, period, level, province, skey)
+    return _bulletin(k, period, level, province, skey, _log_version(k))
 
 
 def bulletin_files(k: Key, period: str, level: str, province: str, skey: tuple[str, int],
                    issued_on: str) -> dict[str, bytes]:
     """The bulletin's .docx, its annex .xlsx and the one-page brief .docx: {'docx', 'xlsx', 'brief'}."""
     require("notices")
-    return _bulletin_files(k, period, level, province, skey, issued_on)
+    return _bulletin_files(k, period, level, province, skey, issued_on, _log_version(k))
+
+
+def _log_version(k: Key) -> tuple:
+    """Changes when a notice is issued or voided (the operational store, not the warehouse): the
+    bulletin names the notices' numbers, so its cache follows the log too."""
+    from official import log
+
+    return log.version(k[0])
 
 
 @memo(max_entries=8, show_spinner="正在生成通报（汇总全省数据，约需十余秒）…")
-def _bulletin(k: Key, period: str, level: str, province: str, skey: tuple[str, int]):
+def _bulletin(k: Key, period: str, level: str, province: str, skey: tuple[str, int], log_version: tuple = ()):
     from metrics.bulletin import build_bulletin
     from official.bulletin import notice_numbers
 
@@ -627,13 +635,13 @@ def _bulletin(k: Key, period: str, level: str, province: str, skey: tuple[str, i
 
 @memo(max_entries=8, show_spinner="正在排版通报…")
 def _bulletin_files(k: Key, period: str, level: str, province: str, skey: tuple[str, int],
-                    issued_on: str) -> dict[str, bytes]:
+                    issued_on: str, log_version: tuple = ()) -> dict[str, bytes]:
     import datetime as dt
 
     from metrics.bulletin import annex_xlsx
     from official.bulletin import brief_docx, render_docx
 
-    b = _bulletin(k, period, level, province, skey)
+    b = _bulletin(k, period, level, province, skey, log_version)
     on = dt.date.fromisoformat(issued_on)
     return {"docx": render_docx(b, issued_on=on), "xlsx": annex_xlsx(b), "brief": brief_docx(b, made_on=on)}
 
@@ -642,17 +650,18 @@ def brief_pdf(k: Key, period: str, level: str, province: str, skey: tuple[str, i
     """The one-page brief as PDF where LibreOffice is installed (a layout preview: the official
     fonts are substituted), else None."""
     require("notices")
-    return _brief_pdf(k, period, level, province, skey, issued_on)
+    return _brief_pdf(k, period, level, province, skey, issued_on, _log_version(k))
 
 
 @memo(max_entries=8, show_spinner="正在转换为 PDF（LibreOffice）…")
-def _brief_pdf(k: Key, period: str, level: str, province: str, skey: tuple[str, int], issued_on: str) -> bytes | None:
+def _brief_pdf(k: Key, period: str, level: str, province: str, skey: tuple[str, int], issued_on: str,
+               log_version: tuple = ()) -> bytes | None:
     import datetime as dt
 
     from official.bulletin import brief_docx, to_pdf_preview
     from official.writer import DocumentError
 
-    b = _bulletin(k, period, level, province, skey)
+    b = _bulletin(k, period, level, province, skey, log_version)
     try:   # the PDF says it is a layout preview
         return to_pdf_preview(brief_docx(b, made_on=dt.date.fromisoformat(issued_on), preview=True))
     except DocumentError:

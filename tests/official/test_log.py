@@ -172,3 +172,13 @@ def test_a_fresh_store_reads_as_empty(tmp_path):
     p = tmp_path / "new.duckdb"   # no warehouse yet: the store beside it starts empty
     assert log.notices(p).empty and log.find(p, "510100", "2024Q3", "city") is None
     assert store.path(p) == tmp_path / "new.duckdb.ops.sqlite" and store.path(p).exists()
+
+
+def test_version_follows_issue_and_void_not_replies(wh):
+    v0 = log.version(wh)
+    (n,) = issue(wh, [req("510100")])
+    v1 = log.version(wh)
+    log.mark_reply(wh, n.number, ON + dt.timedelta(days=3), actor="staff")
+    assert v0 != v1 == log.version(wh)          # a reply changes no number the bulletin shows
+    log.void(wh, n.number, "发错单位", actor="staff")
+    assert log.version(wh) != v1
