@@ -1,0 +1,91 @@
+"""ui.cache.memo, the app's own cache (issue 15 item 2): bounded, one computation per key across
+threads, a private copy per caller, exceptions not kept, `_`-parameters not part of the key — and
+Streamlit's own clear (what the clear-cache message runs) leaves it alone."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+from ui.cache import memo
+
+
+def test_bounded_least_recently_used():
+    calls = []
+
+    @memo(max_entries=2)
+    def f(x):
+        calls.append(x)
+        return x * 10
+
+    assert [f(1), f(2), f(1), f(3)] == [10, 20, 10, 30]  # 3 evicts 2 (1 was used last)
+    assert len(f) == 2 and f(1) == 10 and calls == [1, 2, 3]
+    f(2)
+    assert calls == [1, 2, 3, 2]
+
+
+def test_one_computation_per_key_across_threads():
+    calls = []
+
+    @memo()
+    def slow(x):
+        calls.append(x)
+        time.sleep(0.2)
+        return x
+
+    threads = [threading.Thread(target=slow, args=(7,)) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert calls == [7] and slow.hits == 5
+
+
+def test_each_caller_gets_its_own_copy_unless_shared():
+    @memo()
+    def frame(k):
+        return pd.DataFrame({"a": [1, 2]})
+
+    first = frame(1)
+    first["b"] = 0
+    assert list(frame(1).columns) == ["a"]
+
+    @memo(copy=False)
+    def resource(k):
+        return object()
+
+    assert resource(1) is resource(1)
+
+
+def test_exceptions_are_not_kept_and_underscore_arguments_are_not_keys():
+    n = {"calls": 0}
+
+    @memo()
+    def flaky(k, _unhashed=None):
+        n["calls"] += 1
+        if n["calls"] == 1:
+            raise RuntimeError("first")
+        return k
+
+    with pytest.raises(RuntimeError):
+        flaky(1, _unhashed=[1])
+    assert flaky(1, _unhashed={"x": []}) == 1 and flaky(1, _unhashed=object()) == 1 and n["calls"] == 2
+
+
+def test_streamlits_clear_does_not_reach_it():
+    import streamlit as st
+
+    calls = []
+
+    @memo()
+    def f(k):
+        calls.append(k)
+        return k
+
+    f(1)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    f(1)
+    assert calls == [1]
