@@ -79,6 +79,14 @@ def downloads(app) -> list[str]:
     return [d.label for d in app.get("download_button")]
 
 
+def _quarter(at) -> str:
+    """The quarter the 季度考评 page shows (its title says it: … · 2025年第4季度)."""
+    import re
+
+    m = re.search(r"(\d{4})年第(\d)季度", at.title[0].value)
+    return f"{m.group(1)}Q{m.group(2)}"
+
+
 def digest(p) -> tuple:
     return hashlib.sha256(Path(p).read_bytes()).hexdigest(), os.stat(p).st_mtime_ns
 
@@ -104,6 +112,17 @@ def test_placeholder_disables_issuing_until_notice_staff_fill_in_the_contact(db,
     assert (s.note, s.prefix, s.start_seq) == (CONTACT, "浙应执函", 7)
     trail = audit.audit_trail(None, db=db, action="notice.settings")
     assert list(trail["who"]) == ["科员甲"] and "“浙应执函”" in trail["detail"].iloc[0]
+
+    # what the command line issues shows in the app's log, with its file to download
+    from metrics.__main__ import main
+
+    unit, code = at.selectbox(key="notice_preview_unit").options[0], at.selectbox(key="notice_preview_unit").value
+    assert main(["--db", str(db), "notices", "--quarter", _quarter(at), "--out", str(db.parent / "cli"),
+                 "--unit", code]) == 0
+    run(at)
+    number = logged()["number"].iloc[0]
+    assert number.startswith("浙应执函〔") and number.endswith("〕7号")
+    assert number in downloads(at) and unit.split("（")[0] in set(frame_with(at, "文号")["单位"])
 
 
 def test_preview_issue_download_reply_close_void_and_follow_up(db, monkeypatch, calls):
