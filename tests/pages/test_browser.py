@@ -135,7 +135,7 @@ def test_overview(page, server):
     assert page.get_by_text("演示数据").first.is_visible()
     assert page.locator("[data-testid='stMetric']").count() == 5
     assert page.locator("[data-testid='stPlotlyChart']").count() == 2
-    page.wait_for_selector(".js-plotly-plot .maplibregl-canvas, .js-plotly-plot canvas", timeout=30_000)
+    page.wait_for_selector(".st-key-overview_map .js-plotly-plot .textpoint text", timeout=30_000)  # the map's unit names
     assert page.get_by_text("示意图").first.is_visible()
     assert page.get_by_text("预警名单").first.is_visible()
     assert page.locator("[data-testid='stSidebar']").get_by_text("评价对象").is_visible()
