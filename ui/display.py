@@ -116,12 +116,15 @@ def table(df: pd.DataFrame, formats: dict[str, str | Callable] | None = None, re
     if df.size > MAX_STYLED:
         return text
     st_ = style(text) if style is not None else text.style
+    kept_formats = {}
     for c in kept:
         f = _formatter(formats.get(c))
         if f is None and pd.api.types.is_numeric_dtype(df[c].dtype) and not pd.api.types.is_bool_dtype(df[c].dtype):
             f = _default
         if f is not None:
-            st_ = st_.format({c: f})
+            kept_formats[c] = f
+    if kept_formats:   # one call: Styler.format resets every column of its subset it is not given a format for
+        st_ = st_.format(kept_formats, subset=list(kept_formats))
     return st_
 
 

@@ -119,3 +119,13 @@ def test_display_marks_missing_cells_with_their_reason():
     assert display.plain(df[["指数"]], "不适用")["指数"].tolist() == [88.24, "— 不适用", "— 不适用"]
     assert display.legend(display.NO_DATA, display.HIDDEN) == (
         "“— 无数据”：本期无检查、隐患或立案记录，不参评；“— 未公开”：其他地区的明细数据，本账号不可查看。")
+
+
+def test_display_table_formats_every_complete_column():
+    """Styler.format resets the columns of its subset it is given no format for: each complete
+    column keeps its own format (排名 showed 84.600000 for all but the last)."""
+    from ui import display
+
+    df = pd.DataFrame({"a": [84.6, 61.2], "b": [3.14159, 2.0], "c": [None, 1.0]})
+    html = display.table(df, {"a": "{:.1f}", "b": "{:.1f}", "c": "{:.1f}"}).to_html()
+    assert ">84.6<" in html and ">3.1<" in html and "84.600000" not in html and "3.141590" not in html
