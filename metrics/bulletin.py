@@ -125,6 +125,11 @@ def money(x) -> str:
     return "—" if _na(x) else f"{round_half_away(float(x), 2):,.2f}"
 
 
+def money_exact(x) -> str:
+    """万元 to four decimals: exact to the yuan, so that a column of fines adds up to its total."""
+    return "—" if _na(x) else f"{round_half_away(float(x), 4):,.4f}"
+
+
 def one(x) -> str:
     return "—" if _na(x) else f"{round_half_away(float(x), 1):.1f}"
 
@@ -304,6 +309,37 @@ def headline_figures(con: duckdb.DuckDBPyConnection, period: Period, province: s
             row.update(value=None if _na(now) else float(now), **{a: None if _na(then) else float(then)},
                        **{col: None if _na(ch) else float(ch)}, **{f"{a}_exists": _has_records(totals[a])})
         rows.append(row)
+    return pd.DataFrame(rows)
+
+
+ADDITIVE = ["inspections", "hazards", "needing", "rectified", "major_hazards", "cases", "fines"]
+ANNEX_TOTALS_NOTE = ("合计为全省数据，与“一、总体情况”一致；“本级”为不属于任何一个所列单位的执法机构（省厅、"
+                     "及县级表中的市本级）的记录。检查企业为去重数，各行相加可多于合计。")
+
+
+def _annex_total_rows(con, period: Period, level: str, province: str, scheme: Scheme, ut: pd.DataFrame,
+                      ut_then: pd.DataFrame, year_ago_exists: bool) -> pd.DataFrame:
+    """The rows that make the per-unit annex add up to the headline: the records of bureaus above
+    the level (the province's own; at county level the cities' own too), and the province's total.
+    Each is a count or sum of records (the province's minus its units'), so every additive column
+    of the annex sums to the 合计 row, which is the headline (region_totals of the province)."""
+    rows = []
+    now, then = region_totals(con, period, province), region_totals(con, period.year_ago(), province)  # as the headline
+    rest = {k: (now.get(k) or 0) - float(ut[k].sum()) for k in ADDITIVE}
+    rest_then = {k: (then.get(k) or 0) - float(ut_then[k].sum()) for k in ADDITIVE}
+    rest["fines"], rest_then["fines"] = round(rest["fines"], 6), round(rest_then["fines"], 6)
+
+    def row(code, name, f, f_then, enterprises):
+        return dict(code=code, name=name, **{k: f.get(k) or 0 for k in ADDITIVE},
+                    rectification=(f["rectified"] / f["needing"]) if f.get("needing") else None,
+                    enterprises=enterprises,
+                    fines_yoy=growth(pd.Series([f["fines"] or 0.0]), pd.Series([f_then["fines"] or 0.0])).iloc[0]
+                    if year_ago_exists else None)
+
+    if any(abs(v) > 1e-9 for v in rest.values()):
+        rows.append(row("", "省本级" if level == "city" else "省、市本级", rest, rest_then, None))
+    ent = province_indicators(con, period, province, scheme, ["coverage"])["numerator"].iloc[0]
+    rows.append(row("", "合计", {k: now.get(k) for k in ADDITIVE}, {k: then.get(k) for k in ADDITIVE}, ent))
     return pd.DataFrame(rows)
 
 
@@ -666,6 +702,8 @@ def build_bulletin(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
     # --- 附件 ----------------------------------------------------------------------------------------------
     inds = compute_indicators(con, period, level, province, scheme, ["coverage"]).set_index("code")
     data = ut.assign(enterprises=ut["code"].map(inds["numerator"]))
+    data = pd.concat([data, _annex_total_rows(con, period, level, province, scheme, ut, ut_then, ya)],
+                     ignore_index=True)
     a_cols = {"name": "单位", "inspections": "检查次数", "enterprises": "检查企业", "hazards": "发现隐患",
               "major_hazards": "重大事故隐患", "rectification": "隐患整改率", "cases": "立案", "fines": "罚款（万元）",
               "fines_yoy": "罚款同比"}
@@ -673,8 +711,9 @@ def build_bulletin(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
     d1.insert(1, "代码", data["code"].to_numpy())
     annex1 = _table("units", f"各{noun}{period.label}主要执法数据", d1,
                     {"检查次数": count, "检查企业": count, "发现隐患": count, "重大事故隐患": count, "隐患整改率": pct,
-                     "立案": count, "罚款（万元）": money,
-                     "罚款同比": (lambda g: change_cell(g, "pct", True)) if ya else (lambda g: "无数据")})
+                     "立案": count, "罚款（万元）": money_exact,
+                     "罚款同比": (lambda g: change_cell(g, "pct", True)) if ya else (lambda g: "无数据")},
+                    note=ANNEX_TOTALS_NOTE)
     d2 = ix.sort_values(["rank", "code"], na_position="last")
     d2 = pd.DataFrame({"名次": d2["rank"], "单位": [named(c, n) for c, n in zip(d2["code"], d2["name"])],
                        "代码": d2["code"], spec.name: d2["index"],

@@ -6,6 +6,7 @@ import io
 
 import pytest
 
+from metrics.bulletin import ANNEX_TOTALS_NOTE as _NOTE
 from metrics.bulletin import (NO_YEAR_AGO, BulletinError, by_dimension, build_bulletin, change_words, per_thousand,
                               province_indicators, render_requirements)
 from metrics.kpis import region_totals
@@ -180,11 +181,13 @@ def test_demo_bulletin_figures_equal_the_command_line(demo_db, demo_q4):
     t = annex["units"]
     for row in t.rows:
         code = row[t.columns.index("代码")]
+        if not code:  # 本级 and 合计: test_demo_annex_adds_up_to_the_headline
+            continue
         assert _plain(row[t.columns.index("检查次数")]) == inds[(code, "plan_completion")]["numerator"]
         assert _plain(row[t.columns.index("检查企业")]) == inds[(code, "coverage")]["numerator"]
         assert _plain(row[t.columns.index("立案")]) == inds[(code, "penalty_rate")]["numerator"]
         assert _plain(row[t.columns.index("重大事故隐患")]) == inds[(code, "major_filing")]["denominator"]
-        assert _plain(row[t.columns.index("罚款（万元）")]) == f"{float(inds[(code, 'fines_total')]['value']):.2f}"
+        assert _plain(row[t.columns.index("罚款（万元）")]) == f"{float(inds[(code, 'fines_total')]['value']):.4f}"
         rect = inds[(code, "rectification")]["value"]
         assert row[t.columns.index("隐患整改率")] == f"{100 * float(rect):.1f}%"
     # the text names the first and the last by the command line's index
@@ -194,3 +197,25 @@ def test_demo_bulletin_figures_equal_the_command_line(demo_db, demo_q4):
     assert f"最低的是{ranked[-1]['name']}（{ranked[-1]['index']}）" in text
     assert [s.heading for s in b.sections] == ["一、总体情况", "二、主要指标分析", "三、各地排名", "四、预警与表扬",
                                                "五、存在问题", "六、工作要求"]
+
+
+@pytest.mark.parametrize("level", ["city", "county"])
+def test_demo_annex_adds_up_to_the_headline(demo_db, level):
+    """Every additive column of the per-unit annex, as printed, sums to its 合计 row, and 合计 is the
+    headline of 一、总体情况: the records of bureaus above the level have a row of their own."""
+    from decimal import Decimal
+
+    from etl import warehouse
+
+    with warehouse.connect_read(demo_db) as con:
+        b = build_bulletin(con, "2025Q4", level, None, SC)
+    t = {x.key: x for x in b.annexes}["units"]
+    names = [r[t.columns.index("单位")] for r in t.rows]
+    assert names[-1] == "合计" and names[-2] == ("省本级" if level == "city" else "省、市本级")
+    head = b.frames["headline"].set_index("key")
+    for col, key in (("检查次数", "inspections"), ("发现隐患", "hazards"), ("重大事故隐患", "major_hazards"),
+                     ("立案", "cases"), ("罚款（万元）", "fines")):
+        cells = [Decimal(_plain(r[t.columns.index(col)])) for r in t.rows]
+        assert sum(cells[:-1]) == cells[-1], col
+        assert abs(float(cells[-1]) - float(head.loc[key, "value"])) < 1e-4, col
+    assert t.note == _NOTE
