@@ -27,6 +27,7 @@ import duckdb
 import jinja2
 import pandas as pd
 
+from metrics.capacity import capacity_frame, missed_windows, target_summary
 from metrics.expr import sql_literal
 from metrics.kpis import kpi_tiles, region_totals, unit_totals
 from metrics.moves import movers, rank_moves
@@ -312,6 +313,40 @@ def headline_figures(con: duckdb.DuckDBPyConnection, period: Period, province: s
     return pd.DataFrame(rows)
 
 
+def _capacity_value(x, unit: str) -> str:
+    return pct(x) if unit == "%" else ("—" if _na(x) else f"{round_half_away(float(x), 1):g}")
+
+
+def capacity_sentences(con, period: Period, level: str, province: str, scheme: Scheme, noun: str) -> list[str]:
+    """The capacity and case-reporting paragraph (methodology §7): how many units meet each
+    published target (metrics.capacity.target_summary, as on the overview), the units whose own
+    bureau missed reporting windows, and the province bureau's own reporting. Empty when the
+    warehouse holds no roster and no reporting window for the period."""
+    cap = capacity_frame(con, period, level, province, scheme)
+    if cap.empty or not cap["value"].notna().any():
+        return []
+    out = []
+    parts = [f"{r.indicator_name}（目标{_capacity_value(r.target, r.unit)}）{r.meeting}个{noun}达到"
+             f"（有数据{r.units_with_data}个）" for r in target_summary(cap, scheme).itertuples() if r.units_with_data]
+    if parts:
+        out.append("对照公开目标：" + "；".join(parts) + "。")
+    missed = missed_windows(con, period, level, province, scheme)
+    if len(missed):
+        names = dict(zip(cap["code"], cap["name"]))
+        who = missed.groupby("code").size().sort_values(ascending=False)
+        out.append(f"有{len(who)}个{noun}本级未按期向应急管理部直报典型案例：" + names_list(
+            [f"{names.get(c, c)}（{n}个周期）" for c, n in who.head(MAX_NAMED).items()])
+            + ("等" if len(who) > MAX_NAMED else "") + "。")
+    prov = capacity_frame(con, period, "province", province, scheme)
+    cad = prov[prov["indicator"] == "report_cadence"]
+    if len(cad) and cad["denominator"].iloc[0] > 0:
+        own = missed_windows(con, period, "province", province, scheme)
+        out.append(f"省厅本级案例报送：{period.label}结束{int(cad['denominator'].iloc[0])}个半年周期，按期直报"
+                   f"{int(cad['numerator'].iloc[0])}个" + (f"，未按期：{names_list(list(own['window_name']))}。"
+                                                          if len(own) else "。"))
+    return out
+
+
 ADDITIVE = ["inspections", "hazards", "needing", "rectified", "major_hazards", "cases", "fines"]
 ANNEX_TOTALS_NOTE = ("合计为全省数据，与“一、总体情况”一致；“本级”为不属于任何一个所列单位的执法机构（省厅、"
                      "及县级表中的市本级）的记录。检查企业为去重数，各行相加可多于合计。")
@@ -535,10 +570,12 @@ def build_bulletin(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
     a4 = [f"现行数据规范未采集隐患类别，暂无法统计隐患类型分布；本期发现的隐患中，属于重点检查事项的"
           f"{count(pi.loc['key_matter_findings', 'value']) if 'key_matter_findings' in pi.index else '—'}项，"
           f"重大事故隐患{count(h.loc['major_hazards', 'value'])}项。"]
+    a5 = capacity_sentences(con, period, level, province, scheme, noun)
     s2 = Section("二、主要指标分析", [Block("h2", "（一）检查与隐患治理。")] + [Block("p", t) for t in a1]
                  + [Block("h2", "（二）分检查方式情况。")] + [Block("p", t) for t in a2] + [Block("table", table=type_table)]
                  + [Block("h2", "（三）分行业领域情况。")] + [Block("p", t) for t in a3] + [Block("table", table=ind_table)]
-                 + [Block("h2", "（四）隐患类型。")] + [Block("p", t) for t in a4])
+                 + [Block("h2", "（四）隐患类型。")] + [Block("p", t) for t in a4]
+                 + ([Block("h2", "（五）执法能力建设与案例报送。")] + [Block("p", t) for t in a5] if a5 else []))
 
     # --- 三、各地排名 ------------------------------------------------------------------------------------
     ix, detail = index_frames(con, period, level, province, scheme)

@@ -62,6 +62,25 @@ def capacity_table(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
     return out.reset_index()[["code", "name", *codes, *[f"{c}_band" for c in codes], "missed_windows"]]
 
 
+SUMMARY_COLUMNS = ["indicator", "indicator_name", "unit", "target", "units_with_data", "meeting", "improvement",
+                   "median"]
+
+
+def target_summary(cap: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
+    """How the units of a capacity_frame stand against each published target: per indicator with a
+    target, the units with a value, those meeting the target, those banded 需改进 (the scheme's
+    lowest band), and the median value. The overview's table and the bulletin's paragraph."""
+    rows = []
+    for code, g in cap[cap["target"].notna()].groupby("indicator", sort=False):
+        known = g[g["value"].notna()]
+        rows.append(dict(indicator=code, indicator_name=g["indicator_name"].iloc[0], unit=g["unit"].iloc[0],
+                         target=float(g["target"].iloc[0]), units_with_data=len(known),
+                         meeting=int((known["value"] >= known["target"]).sum()),
+                         improvement=int((known["band"] == scheme.bands.labels[2]).sum()),
+                         median=float(known["value"].median()) if len(known) else None))
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
 def missed_windows(con: duckdb.DuckDBPyConnection, period: str | Period, level: str = "city",
                    province: str | None = None, scheme: Scheme | None = None,
                    code: str | None = None) -> pd.DataFrame:

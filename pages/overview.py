@@ -6,10 +6,12 @@ this quarter's warning list."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import pandas as pd
 import streamlit as st
 
+from metrics.capacity import target_summary
 from metrics.moves import movers, rank_moves
 from metrics.periods import Period
 from ui import charts, data, gate, state
@@ -161,7 +163,7 @@ else:
         c3.markdown(f"第 {int(r.rank)} 名")
         with c4:
             cc1, cc2 = st.columns([4, 1])
-            cc1.markdown(f"<span style='color:#c62828'>{r.reason}</span>", unsafe_allow_html=True)
+            cc1.markdown(f"<span style='color:#c62828'>{html.escape(str(r.reason))}</span>", unsafe_allow_html=True)
             if scope.sees(r.code) and cc2.button("分析 ›", key=f"warn_go_{r.code}"):
                 st.session_state[state.FOCUS] = r.code
                 st.switch_page("pages/region.py")
@@ -171,13 +173,11 @@ cap = data.capacity(sel.key, sel.period, sel.level, sel.province, sel.skey)
 if not cap.empty and cap["value"].notna().any():
     st.subheader("能力建设与案例报送")
     rows = []
-    for ind_code, g in cap[cap["target"].notna()].groupby("indicator", sort=False):
-        ind = sc.indicators[ind_code]
-        known = g[g["value"].notna()]
-        rows.append({"指标": ind.name, "目标": value(g["target"].iloc[0], ind.unit, ind.decimals),
-                     "有数据单位": len(known), "达到目标": int((known["value"] >= known["target"]).sum()),
-                     f"{sc.bands.labels[2]}": int((known["band"] == sc.bands.labels[2]).sum()),
-                     "中位数": value(known["value"].median(), ind.unit, ind.decimals) if len(known) else "不适用"})
+    for r in target_summary(cap, sc).itertuples():
+        ind = sc.indicators[r.indicator]
+        rows.append({"指标": ind.name, "目标": value(r.target, ind.unit, ind.decimals),
+                     "有数据单位": r.units_with_data, "达到目标": r.meeting, f"{sc.bands.labels[2]}": r.improvement,
+                     "中位数": value(r.median, ind.unit, ind.decimals) if r.units_with_data else "不适用"})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="overview_capacity")
     missed = data.missed_windows(sel.key, sel.period, sel.level, sel.province, sel.skey)
     if len(missed):

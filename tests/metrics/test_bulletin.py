@@ -219,3 +219,20 @@ def test_demo_annex_adds_up_to_the_headline(demo_db, level):
         assert sum(cells[:-1]) == cells[-1], col
         assert abs(float(cells[-1]) - float(head.loc[key, "value"])) < 1e-4, col
     assert t.note == _NOTE
+
+
+def test_demo_bulletin_reports_capacity_against_the_targets_as_the_command_line_counts(demo_db, demo_q4):
+    """二（五）: for each published target, the number of cities meeting it equals a count over
+    `python -m metrics indicators`; the province bureau's own reporting is stated."""
+    [s2] = [s for s in demo_q4.sections if s.heading == "二、主要指标分析"]
+    texts = [b.text for b in s2.blocks if b.text]
+    assert "（五）执法能力建设与案例报送。" in texts
+    line = next(t for t in texts if t.startswith("对照公开目标："))
+    rows = _cli(demo_db, "indicators", "--period", "2025Q4")
+    for code, name in (("qualified_share", "专业执法人员占比"), ("tech_inspector_ratio", "技术检查员配比")):
+        target = SC.targets[code]
+        values = [float(r["value"]) for r in rows if r["indicator"] == code and r["value"] != ""]
+        meeting = sum(v >= target for v in values)
+        assert f"{SC.indicator(code).name}（目标" in line and SC.indicator(code).name == name
+        assert f"）{meeting}个设区市达到（有数据{len(values)}个）" in line.split(name, 1)[1].split("；", 1)[0]
+    assert any(t.startswith("省厅本级案例报送：") for t in texts)
