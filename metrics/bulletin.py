@@ -28,6 +28,7 @@ import jinja2
 import pandas as pd
 
 from metrics.capacity import capacity_frame, missed_windows, target_summary
+from metrics.warned import level_noun
 from metrics.expr import sql_literal
 from metrics.kpis import kpi_tiles, region_totals, unit_totals
 from metrics.moves import movers, rank_moves
@@ -46,7 +47,6 @@ NO_YEAR_AGO = "无上年同期数据"
 NO_PREVIOUS = "无上期数据"
 NOT_ISSUED = "未发文"
 MAX_NAMED = 10          # a sentence names at most this many units ("等" after)
-LEVEL_NOUNS = {"city": "市（州）", "county": "县（市、区）"}
 # the province indicators the analysis quotes (the scheme's definitions, whole province)
 ANALYSIS_INDICATORS = ["coverage", "key_coverage", "rectification", "major_on_time", "penalty_rate", "avg_fine",
                        "major_filing", "dual_penalty", "mobile_share", "key_matter_findings", "dual_penalty_cases",
@@ -174,22 +174,6 @@ def change_cell(change, kind: str, then_exists: bool) -> str:
 
 def names_list(names: list[str]) -> str:
     return "、".join(names)
-
-
-def level_noun(con, province: str, level: str) -> str:
-    """What a province calls its units: 设区市 where every city is a 市, 盟市 / 地市 / 市（州）
-    otherwise; counties are 县（市、区） (the notices' wording)."""
-    if level != "city":
-        return LEVEL_NOUNS.get(level, level)
-    names = [n for (n,) in con.execute("SELECT name FROM regions WHERE province_code = ? AND level = '市'",
-                                       [province]).fetchall()]
-    if names and all(n.endswith("市") for n in names):
-        return "设区市"
-    if any(n.endswith("盟") for n in names):
-        return "盟市"
-    if any(n.endswith("地区") for n in names) and not any(n.endswith("州") for n in names):
-        return "地市"
-    return "市（州）"
 
 
 # --- numbers defined here (nowhere else) -------------------------------------------------------------
@@ -583,7 +567,6 @@ def build_bulletin(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
     ranked = ix[ix["index"].notna()].sort_values(["rank", "code"])
     n_assessed = len(ranked)
     r3 = []
-    groups = [g.code for g in spec.groups]
     if n_assessed == 0:
         r3.append(f"{period.label}全省{noun}均无执法记录，不计算{spec.name}。")
     else:

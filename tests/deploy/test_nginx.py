@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import os
 import re
 import shutil
 import socket
@@ -22,7 +21,7 @@ import pytest
 
 from tests.pages.test_browser import (  # noqa: F401 (the browser fixtures: Debian chromium)
     CHROMIUM, browser_context_args, browser_type_launch_args, settle)
-from tests.security.conftest import serve
+from tests.server import free_port, serve
 from tests.security.wsclient import Client, sign_in
 from ui import auth
 
@@ -31,12 +30,6 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 CONF = ROOT / "deploy" / "nginx" / "enforcement.conf"
 
 pytestmark = pytest.mark.skipif(not Path(NGINX).exists(), reason="Debian nginx not installed (make browser)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def render_conf(app_ports: list[int], http_port: int, tls_port: int, cert: Path, key: Path) -> str:
@@ -68,7 +61,7 @@ def proxied(demo_db, tmp_path_factory):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
                     "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
                    check=True, capture_output=True)
-    http_port, tls_port = _free_port(), _free_port()
+    http_port, tls_port = free_port(), free_port()
     traces = [base / f"cache-trace-{i}.txt" for i in range(2)]
     with contextlib.ExitStack() as stack:
         # the two processes as deploy/systemd/enforcement@.service starts them: serve.py on 127.0.0.1

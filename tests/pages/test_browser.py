@@ -7,19 +7,15 @@ the whole page in test-artifacts/ (gitignored). Skipped when /usr/bin/chromium i
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.pages.conftest import APP, ARTIFACTS, ROOT
+from tests.server import serve as server_process
+
+from tests.pages.conftest import ARTIFACTS
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
@@ -42,45 +38,11 @@ def browser_context_args(browser_context_args):
             "accept_downloads": True}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def serve(db: Path, log_dir: Path):
     """`streamlit run app.py` on a free port with ENFORCEMENT_DB=db; the process is ended after."""
-    port = _free_port()
-    log = open(log_dir / "streamlit.log", "w+")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", APP, "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env={**os.environ, "ENFORCEMENT_DB": str(db)}, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                log.seek(0)
-                pytest.fail(f"streamlit did not start:\n{log.read()}")
-            time.sleep(0.3)
+    with server_process("app.py", log_dir, {"ENFORCEMENT_DB": str(db)}) as (url, _):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")
