@@ -620,6 +620,7 @@ def score_sheet(score: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
 def score_sheet_xlsx(score: pd.DataFrame, scheme: Scheme, title: str, target=None) -> bytes:
     """The Excel annex: a title row, the score sheet, every text cell formula-safe (etl.safe)."""
     from openpyxl import Workbook
+    from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.utils import get_column_letter
 
@@ -636,8 +637,12 @@ def score_sheet_xlsx(score: pd.DataFrame, scheme: Scheme, title: str, target=Non
     for cell in ws[2]:
         cell.font = Font(name="黑体", bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    at_score = list(sheet.columns).index("得分")
     for row in sheet.itertuples(index=False):
-        ws.append([_xl(v) for v in row])
+        # a missing figure says why (issue 12): the unit was not assessed, or the item has no denominator
+        why = MISSING_NO_DATA if _isna(row[at_score]) else MISSING_NOT_APPLICABLE
+        ws.append([why if _isna(v) else _xl(v) for v in row])
+    ws.cell(row=2, column=at_score + 1).comment = Comment(MISSING_LEGEND, "执法效能")
     for row in ws.iter_rows(min_row=2, max_row=ws.max_row, max_col=len(sheet.columns)):
         for cell in row:
             cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
@@ -650,6 +655,10 @@ def score_sheet_xlsx(score: pd.DataFrame, scheme: Scheme, title: str, target=Non
     if target is not None:
         Path(target).write_bytes(data)
     return data
+
+
+MISSING_NO_DATA, MISSING_NOT_APPLICABLE = "— 无数据", "— 不适用"
+MISSING_LEGEND = "“— 无数据”：本期无检查、隐患和立案记录，不参加考评；“— 不适用”：该项分母为0（无应计事项）。"
 
 
 def _xl(v):

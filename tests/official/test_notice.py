@@ -468,7 +468,8 @@ def test_excel_annex_guards_formulas():
     assert ws["A1"].value == "'=title"
     names = [ws.cell(row=r, column=3).value for r in (3, 4)]
     assert names == ["'=1+1", "'@SUM(A1)"]
-    assert ws.cell(row=4, column=4).value is None  # 无数据: no score
+    assert ws.cell(row=4, column=4).value == "— 无数据"  # not assessed: no score, and says why
+    assert "不参加考评" in ws.cell(row=2, column=4).comment.text
 
 
 def test_chinese_numerals_and_formats():
