@@ -196,6 +196,8 @@ def scheme_files(province: str | None = None) -> list[Path]:
             continue  # another province's scheme
         out.append(p)
     first = default_scheme_path(province)
+    if first not in out:  # the province's default is always offered, wherever it lives
+        out.append(first)
     default = SCHEME_DIR / "default.toml"
     return sorted(out, key=lambda p: (p != first, p != default, p.name))
 
