@@ -227,7 +227,12 @@ def load_files(
             draft.unlink(missing_ok=True)
         raise
     # the report is published once the load is: a failed load leaves none behind
-    report = draft.rename(draft.with_suffix("")) if draft else None
+    report = None
+    if draft is not None:
+        try:
+            report = draft.rename(draft.with_suffix(""))
+        except OSError:   # the load is in: keep the report under its draft name rather than fail
+            report = draft
     return RunResult(run_id, results, report, set_aside_rows[:SET_ASIDE_PREVIEW])
 
 

@@ -166,7 +166,10 @@ def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     """Row count and an order-free hash of every row of the tables the marts are made of."""
     sql = " UNION ALL ".join(f"SELECT '{t}' AS t, count(*) AS n, coalesce(sum(hash({t})), 0) AS h FROM {t}"
                              for t in FINGERPRINTED)
-    return ";".join(f"{t}:{n}:{h}" for t, n, h in con.execute(sql).fetchall())
+    # mart_report_windows keeps the windows that ended before the build date: a new month can
+    # close a window, so the month of the build is part of what the marts were made from
+    month = con.execute("SELECT strftime(date_trunc('month', current_date), '%Y-%m')").fetchone()[0]
+    return ";".join(f"{t}:{n}:{h}" for t, n, h in con.execute(sql).fetchall()) + f";month:{month}"
 
 
 def present(con: duckdb.DuckDBPyConnection) -> bool:

@@ -124,10 +124,14 @@ def _transcode(path: Path, encoding: str) -> Path:
     written piece by piece."""
     fd, tmp = tempfile.mkstemp(suffix=".csv")
     dec = codecs.getincrementaldecoder(encoding)()
-    with open(path, "rb") as fin, os.fdopen(fd, "w", encoding="utf-8", newline="") as fout:
-        while chunk := fin.read(CHUNK):
-            fout.write(dec.decode(chunk))
-        fout.write(dec.decode(b"", final=True))
+    try:
+        with open(path, "rb") as fin, os.fdopen(fd, "w", encoding="utf-8", newline="") as fout:
+            while chunk := fin.read(CHUNK):
+                fout.write(dec.decode(chunk))
+            fout.write(dec.decode(b"", final=True))
+    except BaseException:   # a full disk: no half-written copy left behind
+        os.unlink(tmp)
+        raise
     return Path(tmp)
 
 
@@ -260,12 +264,15 @@ def _check_xlsx_sizes(path: Path) -> None:
     except (zipfile.BadZipFile, OSError):
         return  # openpyxl says what is wrong with it, in read_excel's words
     limits.XLSX_TOTAL.check(sum(i.file_size for i in infos), path.name)
+    # by size, whatever a part is called: openpyxl finds the shared strings and the sheets through
+    # [Content_Types].xml and the relationships, so a renamed part is read all the same
+    largest_xml = max((i.file_size for i in infos if i.filename.lower().endswith(".xml")), default=0)
+    limits.SHEET_XML.check(largest_xml, path.name)
     for i in infos:
         name = i.filename.lower()
-        if name.endswith("sharedstrings.xml"):
-            limits.SHARED_STRINGS.check(i.file_size, path.name)
-        elif name.startswith("xl/worksheets/") and name.endswith(".xml"):
-            limits.SHEET_XML.check(i.file_size, path.name)
+        if name.endswith(".xml") and not name.startswith(("xl/worksheets/", "[content_types]")) \
+                and not name.endswith(".rels") and i.file_size > limits.SHARED_STRINGS.value:
+            limits.SHARED_STRINGS.check(i.file_size, path.name)   # any other part this large holds strings
 
 
 def _bounded_rows(rows, file_name: str) -> list[list]:

@@ -333,7 +333,7 @@ def capacity_sentences(con, period: Period, level: str, province: str, scheme: S
 
 ADDITIVE = ["inspections", "hazards", "needing", "rectified", "major_hazards", "cases", "fines"]
 ANNEX_TOTALS_NOTE = ("合计为全省数据，与“一、总体情况”一致；“本级”为不属于任何一个所列单位的执法机构（省厅、"
-                     "及县级表中的市本级）的记录。检查企业为去重数，各行相加可多于合计。")
+                     "县级表中的市本级，及省直管县）的记录。检查企业为去重数，各行相加可多于合计。")
 
 
 def _annex_total_rows(con, period: Period, level: str, province: str, scheme: Scheme, ut: pd.DataFrame,
@@ -356,7 +356,10 @@ def _annex_total_rows(con, period: Period, level: str, province: str, scheme: Sc
                     if year_ago_exists else None)
 
     if any(abs(v) > 1e-9 for v in rest.values()):
-        rows.append(row("", "省本级" if level == "city" else "省、市本级", rest, rest_then, None))
+        direct = con.execute("SELECT count(*) FROM regions WHERE province_code = ? AND level = '县' "
+                             "AND city_code IS NULL", [str(province)]).fetchone()[0]  # 省直管县 (仙桃 …)
+        label = ("省本级" if level == "city" else "省、市本级") + ("及省直管县" if level == "city" and direct else "")
+        rows.append(row("", label, rest, rest_then, None))
     ent = province_indicators(con, period, province, scheme, ["coverage"])["numerator"].iloc[0]
     rows.append(row("", "合计", {k: now.get(k) for k in ADDITIVE}, {k: then.get(k) for k in ADDITIVE}, ent))
     return pd.DataFrame(rows)

@@ -110,7 +110,7 @@ class Lockout:
             if until > now:
                 ops.execute("UPDATE login_names SET refused = refused + 1, first_refused = coalesce(first_refused, ?), "
                             "last_refused = ? WHERE name = ?", [now, now, key])
-                return Check(until - now, "name")
+                return Check(until - now, "name", tuple(summaries))
             if n["refused"] and n["locked_until"] <= now:   # the lock is over: hand its count back once
                 summaries.append({"what": "name", "refused": n["refused"], "first": _iso(n["first_refused"]),
                                   "last": _iso(n["last_refused"])})

@@ -164,7 +164,12 @@ def transaction(db: str | os.PathLike | None = None, *, durable: bool = True) ->
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-            con.execute("COMMIT")
+            try:
+                con.execute("COMMIT")
+            except BaseException:   # SQLite may keep the transaction (busy, I/O): never leave it holding the lock
+                with contextlib.suppress(sqlite3.Error):
+                    con.execute("ROLLBACK")
+                raise
         finally:
             if not durable:
                 con.execute("PRAGMA synchronous = FULL")

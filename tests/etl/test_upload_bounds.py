@@ -132,3 +132,21 @@ def test_set_aside_rows_go_to_the_report_all_of_them_and_to_memory_a_preview(loa
     with pytest.raises(RuntimeError):
         load(path, _fail_after=1, report_dir=tmp_path / "failed")
     assert not list((tmp_path / "failed").glob("*")) if (tmp_path / "failed").exists() else True
+
+
+def test_a_renamed_shared_strings_part_is_bounded_all_the_same(load, files):
+    """openpyxl finds the shared strings through [Content_Types].xml, whatever the part is called."""
+    import zipfile
+
+    bomb = files / "bomb.xlsx"
+    make_shared_strings_bomb(bomb, 70 << 20)
+    renamed = files / "检查.xlsx"
+    with zipfile.ZipFile(bomb) as zin, zipfile.ZipFile(renamed, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            name = "xl/s.xml" if item.filename == "xl/sharedStrings.xml" else item.filename
+            if item.filename in ("[Content_Types].xml", "xl/_rels/workbook.xml.rels"):
+                data = data.replace(b"sharedStrings.xml", b"s.xml")
+            zout.writestr(name, data)
+    [f] = load(renamed).files
+    assert f.refused and "共享字符串解压后的大小超过上限" in f.refused, f.refused
