@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.pages.test_browser import (  # noqa: F401 (the browser fixtures: Debian chromium, viewport)
-    CHROMIUM, browser_context_args, browser_type_launch_args, no_exception, serve, settle)
-from tests.pages.test_browser_access import tables_text
-from ui import auth
+    CHROMIUM, browser_context_args, browser_type_launch_args, no_exception, settle)
+from tests.pages.test_browser_access import city_server, tables_text  # noqa: F401 (the server: both users)
 
 pytestmark = [
     pytest.mark.browser,
@@ -20,24 +19,6 @@ pytestmark = [
 BAD = re.compile(r"\bNone\b|\bnan\b|\bNaN\b|\bNaT\b|<NA>")
 PAGES = ["总览", "排名", "区域分析", "分析工具", "季度考评", "方法说明"]
 USERS = {"prov": ("prov-pass-1", "省厅"), "jinhua": ("city-pass-1", "金华市应急管理局")}
-
-
-@pytest.fixture(scope="module")
-def two_user_server(demo_db, tmp_path_factory):
-    import shutil
-
-    base = tmp_path_factory.mktemp("browser-no-none")
-    db = base / "warehouse.duckdb"
-    shutil.copyfile(demo_db, db)
-    users = base / "users.toml"
-    auth.save_users(users, {
-        "jinhua": auth.User("jinhua", "金华市应急管理局", ("city",), auth.hash_password("city-pass-1", 4), "330700"),
-        "prov": auth.User("prov", "省厅", ("province",), auth.hash_password("prov-pass-1", 4)),
-    })
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ENFORCEMENT_USERS", str(users))
-        with serve(db, base) as url:
-            yield url
 
 
 def sign_in(page, url: str, user: str) -> None:
@@ -56,8 +37,8 @@ def bad_words(text: str) -> list[str]:
 
 
 @pytest.mark.parametrize("user", list(USERS))
-def test_no_none_nan_nat_on_any_page(page, two_user_server, user):
-    sign_in(page, two_user_server, user)
+def test_no_none_nan_nat_on_any_page(page, city_server, user):
+    sign_in(page, city_server["url"], user)
     found, tables = [], 0
     for title in PAGES + (["通报"] if user == "prov" else []):
         page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=title).click()
