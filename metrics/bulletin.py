@@ -10,7 +10,7 @@ file) → 附件 (per-unit tables). Renderers (official/bulletin.py, the 通报 
 Every sentence with a number is built here from the warehouse through the functions that define
 the number: the headline totals and their changes are metrics.kpis' (the overview's tiles), the
 index and score are compute_index / compute_score / commendations, per-unit figures are
-compute_indicators' and unit_totals', growth is metrics.yoy.growth. What has no definition
+compute_indicators' and unit_totals', growth is metrics.growth.growth. What has no definition
 elsewhere is defined here once: the whole province's indicators (the scheme's numerator and
 denominator over every agency of the province), counts by inspection type and by industry, and
 rates per 1,000 inspections.
@@ -39,7 +39,7 @@ from metrics.query import ensure_marts, parts_frame, run
 from metrics.rounding import round_half_away
 from metrics.scheme import Scheme, load_scheme
 from metrics.sources import placed_sql
-from metrics.yoy import growth
+from metrics.growth import growth
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_REQUIREMENTS = HERE / "bulletin_requirements.txt"

@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from metrics.expr import sql_literal
+from metrics.growth import growth_of
 from metrics.periods import Period
 from metrics.query import ACTIVITY_PARTS, parts_frame, run
 from metrics.scheme import Part, Scheme, load_scheme
@@ -126,9 +127,7 @@ def _change(now, then, kind: str):
         return None
     if kind == "pp":
         return (now - then) * 100.0
-    if not then:
-        return None
-    return (now - then) / then
+    return growth_of(now, then)   # the one definition of growth (NA when then = 0)
 
 
 def kpi_tiles(con, period: Period | str, code: str, against: str = "previous",

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from metrics import expr
+from metrics.growth import growth
 from metrics.periods import Period
 from metrics.scheme import Part, Scheme
 from metrics.sources import ACTIVITY, SOURCES, placed_sql, units_sql
@@ -255,8 +256,8 @@ def _with_growth(con: duckdb.DuckDBPyConnection, periods: list[Period], level: s
     """indicator_frame where some codes are year-on-year growth of other indicators
     (``growth = "fines_total"``): the other indicators are compiled for the periods and the same
     periods a year earlier in one query; a growth row has numerator = the other indicator's value
-    now, denominator = its value a year earlier, value = (now − then) / then, NA where then is 0 or
-    either is NA (methodology §4)."""
+    now, denominator = its value a year earlier, value = metrics.growth.growth (methodology §4: NA where
+    then is 0 or either is NA)."""
     inds = {c: scheme.indicator(c) for c in codes}
     bases = list(dict.fromkeys(i.growth_of for i in inds.values() if i.growth_of))
     plain = [c for c in codes if not inds[c].growth_of]
@@ -275,7 +276,7 @@ def _with_growth(con: duckdb.DuckDBPyConnection, periods: list[Period], level: s
         then = pd.MultiIndex.from_arrays([g["period"].map(ago), g["code"], g["indicator"]])
         den = pd.Series(value.reindex(then).to_numpy(dtype=float), index=g.index)
         g["numerator"], g["denominator"] = num, den
-        g["value"] = ((num - den) / den.where(den != 0)).where(num.notna() & den.notna())
+        g["value"] = growth(num, den)
         g["indicator"], g["indicator_name"], g["unit"] = c, inds[c].name, inds[c].unit
         frames.append(g)
     out = pd.concat(frames, ignore_index=True)
