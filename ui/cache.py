@@ -145,9 +145,10 @@ def stats() -> dict[str, dict[str, int]]:
 
 
 def _in_run() -> bool:
+    """Streamlit runs this code (app, AppTest), not a plain import: Streamlit's own check."""
     try:
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
+        import streamlit as st
 
-        return get_script_run_ctx(suppress_warning=True) is not None
+        return st.runtime.exists()
     except Exception:
         return False

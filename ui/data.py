@@ -146,9 +146,8 @@ def _current_key() -> Key:
 
 
 def _in_run() -> bool:
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    return get_script_run_ctx(suppress_warning=True) is not None
+    """Streamlit runs this code (app, AppTest), not a plain import: Streamlit's own check."""
+    return st.runtime.exists()
 
 
 @memo(copy=False, max_entries=2, show_spinner=False)

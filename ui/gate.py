@@ -109,9 +109,10 @@ def config() -> tuple[str, dict[str, auth.User], str | None]:
 
 
 def _has_session() -> bool:
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    return get_script_run_ctx() is not None
+    """Whether Streamlit runs this code (``streamlit run``, st.App, AppTest) rather than a plain
+    Python import (bare mode): Streamlit's own check, ``streamlit.runtime.exists()``. The app's
+    code runs only in script runs, so that is a session."""
+    return st.runtime.exists()
 
 
 def current() -> Access:
@@ -394,6 +395,7 @@ def require(permission: str | None, what: str = "此页面") -> Access:
 
 # --- the navigation, from ui.pages_registry -----------------------------------------------------------
 _framed = threading.local()   # per script thread: the frame (app.py) is about to run a page
+_LEGACY_PASS = "_legacy_pages_pass"   # session_state: page() has just left the legacy pages-folder mode
 
 
 def _st_page(d: pages_registry.PageDecl):
@@ -430,20 +432,18 @@ def page(file: str) -> Access:
     """First thing in every page (``gate.page(__file__)``): the page's declaration decides the
     permission it needs.
 
-    Streamlit runs an entrypoint with a pages/ folder beside it in its legacy pages-folder mode
-    until some run calls st.navigation (a fresh server's first run; every AppTest run, as AppTest
-    resets the mode), and that mode runs a page file alone when the URL names it. Such a page runs
-    the frame (app.main) here, whose st.navigation ends the mode and runs this page inside it, then
-    ends this pass. The frame runs under the main script's hash so its sidebar widgets keep the ids
-    of every other run: the one Streamlit internal left (ScriptRunContext.run_with_active_hash);
-    Streamlit 1.67 has no option to turn the mode off while pages/ sits beside app.py."""
+    A page file runs outside the frame only when Streamlit's legacy pages-folder mode ran it alone:
+    an entrypoint with a pages/ folder beside it starts in that mode until some run calls
+    st.navigation (a fresh server's first run; every AppTest run), and the mode runs the page
+    file the URL names by itself. Such a page runs the frame (app.main) here: its st.navigation
+    ends the mode for the process and runs this page inside it (a button pressed on the page
+    still counts: no rerun), then this pass ends. The frame's sidebar widgets then have other
+    widget ids than in a run of app.py; ui.state.apply_requests keeps their values through
+    session_state, Streamlit's documented way. Only public API (tests/ui/test_streamlit_public.py)."""
     d = pages_registry.by_file(file)
     if _has_session() and not getattr(_framed, "on", False):
         import app
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-        ctx = get_script_run_ctx()
-        with ctx.run_with_active_hash(ctx.pages_manager.main_script_hash):
-            app.main()
+        app.main()
         st.stop()
     return require(d.permission, d.title)

@@ -26,11 +26,23 @@ def request_level(level: str) -> None:
     st.session_state[LEVEL_REQUEST] = level
 
 
+SIDEBAR = (PROVINCE, LEVEL, KIND, PERIOD, SCHEME)   # the frame's widgets' keys
+
+
 def apply_requests() -> None:
-    """Called by the frame before it draws the sidebar."""
-    level = st.session_state.pop(LEVEL_REQUEST, None)
+    """Called by the frame before it draws the sidebar.
+
+    Each sidebar widget's value is written back under its key first: a widget's id includes the
+    page Streamlit is running, and the frame runs under another one when the legacy pages-folder
+    mode ran a page alone (ui.gate.page); a value held in session_state under the key survives
+    that (Streamlit's documented way to keep widget values across pages)."""
+    ss = st.session_state
+    for k in SIDEBAR:
+        if k in ss:
+            ss[k] = ss[k]
+    level = ss.pop(LEVEL_REQUEST, None)
     if level in ("city", "county"):
-        st.session_state[LEVEL] = level
+        ss[LEVEL] = level
 
 
 @dataclass(frozen=True)

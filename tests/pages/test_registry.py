@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.pages.conftest import ROOT, ok
+from tests.pages.conftest import ROOT, ok, texts
 from ui import auth, gate, pages_registry
 
 
@@ -72,3 +72,36 @@ def test_region_in_the_address_round_trips(app, demo_db):
     at.switch_page("pages/region.py")
     ok(at)
     assert at.title[0].value == f"区域分析 · {names['330700']}" and at.radio(key="level").value == "city"
+
+
+def test_sidebar_values_and_buttons_survive_the_legacy_pages_mode(app):
+    """Every AppTest run starts in Streamlit's legacy pages-folder mode, which runs a page file
+    alone (a fresh server's first run does the same); the frame then runs inside the page
+    (ui.gate.page). The sidebar keeps what was chosen on another page, and a button pressed on a
+    page still acts."""
+    at = ok(app())
+    at.radio(key="level").set_value("county")
+    ok(at)
+    at.radio(key="period_kind").set_value("year")
+    ok(at)
+    at.selectbox(key="period").set_value("2024")
+    ok(at)
+    for page in ("pages/ranking.py", "pages/region.py", "pages/ranking.py"):
+        at.switch_page(page)
+        ok(at)
+        assert (at.radio(key="level").value, at.radio(key="period_kind").value, at.selectbox(key="period").value) \
+            == ("county", "year", "2024"), page
+        assert "2024" in at.title[0].value or "2024" in texts(at), page
+    at.radio(key="level").set_value("city")          # changed on a page, kept on the next
+    ok(at)
+    at.switch_page("pages/region.py")
+    ok(at)
+    assert at.radio(key="level").value == "city" and at.selectbox(key="period").value == "2024"
+    at.radio(key="period_kind").set_value("quarter")
+    at.switch_page("pages/overview.py")
+    ok(at)
+    button = next(b for b in at.button if b.key and b.key.startswith("warn_go_"))
+    code = button.key.removeprefix("warn_go_")       # a press on a page (not the root) still counts
+    button.click()
+    ok(at)
+    assert at.title[0].value.startswith("区域分析") and at.selectbox(key="region_code").value == code
