@@ -37,6 +37,11 @@ def main() -> None:
         [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after {
             content: "选择文件"; }
         [data-testid="stFileUploaderDropzoneInstructions"] { display: none; }
+        /* while a file is dragged over it, the dropzone shows an overlay (its only div holding a span)
+           reading "Drag and drop files here": hidden, the Chinese in its place */
+        [data-testid="stFileUploaderDropzone"] > div > span { visibility: hidden; font-size: 0; }
+        [data-testid="stFileUploaderDropzone"] > div > span::after {
+            content: "将文件拖放到此处"; visibility: visible; font-size: .875rem; }
         </style>""",
         unsafe_allow_html=True,
     )

@@ -1,6 +1,7 @@
 """Real browser: the overview's map labels and 同比 tiles; every page, for a province user and a
-city user, free of Streamlit's built-in English ("Page not found", the uploader's texts, "Choose
-an option") and of untranslated codes ("password"). Screenshots in test-artifacts/."""
+city user, free of Streamlit's built-in English ("Page not found", the uploader's texts, also while
+a file is dragged over it, "Choose an option") and of untranslated codes ("password").
+Screenshots in test-artifacts/."""
 from __future__ import annotations
 
 import shutil
@@ -52,6 +53,22 @@ def english(page) -> list[str]:
     return [s for s in ENGLISH if s in body]
 
 
+def drag_over_uploader(page) -> list[str]:
+    """Drag a file over the uploader (the events a browser sends): the English found while its
+    drop overlay shows, and a complaint if the overlay does not read Chinese."""
+    zone = page.locator("[data-testid='stFileUploaderDropzone']").first
+    dt = page.evaluate_handle("() => { const d = new DataTransfer();"
+                              " d.items.add(new File(['a,b'], '检查.csv', {type: 'text/csv'})); return d; }")
+    zone.dispatch_event("dragenter", {"dataTransfer": dt})
+    zone.dispatch_event("dragover", {"dataTransfer": dt})
+    overlay = zone.locator(":scope > div > span")
+    overlay.wait_for(state="attached", timeout=5_000)   # the drop overlay is up
+    found = english(page)
+    shown = overlay.evaluate("s => getComputedStyle(s, '::after').content")
+    zone.dispatch_event("dragleave", {"dataTransfer": dt})
+    return found + ([] if "将文件拖放到此处" in shown else [f"the drop overlay reads {shown!r}, not 将文件拖放到此处"])
+
+
 @pytest.mark.parametrize("username", ["prov", "jinhua"])
 def test_no_builtin_english_on_any_page(page, signed_server, username):
     url = signed_server["url"]
@@ -68,6 +85,8 @@ def test_no_builtin_english_on_any_page(page, signed_server, username):
         no_exception(page)
         assert page.locator("h1").first.inner_text() != "执法效能 · 登录"
         found = english(page)
+        if d.name == "import":
+            found += drag_over_uploader(page)
         if d.name == "import":   # the audit tab (its grid's 方式 密码 is checked in tests/etl/test_audit_journal.py)
             page.locator("[role='tab']", has_text="审计").first.click()
             settle(page)
