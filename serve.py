@@ -13,16 +13,27 @@ ASGI ``st.App``, with two rules in front of Streamlit's own routes:
 
 A reverse proxy cannot filter what travels inside the websocket (Streamlit's clear-cache
 message): the app's figures live in ui.cache, which that message does not reach.
+
+**Warm before serving** (``lifespan``): the app's modules are imported and the figures of the first
+visit to each page are computed (ui.warmup) for the province the sidebar opens on before the server
+accepts a connection, and for the other provinces in a background thread, so the first visitor
+after a start waits no longer than the next one. ``ENFORCEMENT_WARMUP=0`` turns it off.
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import threading
+import time
 
 import streamlit as st
 from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
 
 METRICS_ENV = "ENFORCEMENT_METRICS"
+WARMUP_ENV = "ENFORCEMENT_WARMUP"
+log = logging.getLogger("enforcement.serve")
 
 
 def _client_is_local(scope) -> bool:
@@ -67,4 +78,32 @@ class Guard:
         await self.app(scope, receive, send)
 
 
-app = st.App("app.py", middleware=[Middleware(Guard)])
+def warm_up() -> dict:
+    """The first province's first visits now (before the server answers), the others in the
+    background; {province: seconds} of the first."""
+    from ui import data, warmup
+
+    t = time.perf_counter()
+    k = data.pin_key()
+    status = data._status(k)
+    provinces = [c for c, _ in status.get("provinces", [])]
+    done = warmup.warm(k, provinces[:1])
+    log.info("warm-up: %s in %.1f s", done, time.perf_counter() - t)
+    if len(provinces) > 1:
+        threading.Thread(target=warmup.warm, args=(k, provinces[1:]), name="warm-up", daemon=True).start()
+    return done
+
+
+@contextlib.asynccontextmanager
+async def lifespan(_app):
+    if os.environ.get(WARMUP_ENV, "1") != "0":
+        import anyio
+
+        try:
+            await anyio.to_thread.run_sync(warm_up)
+        except Exception:  # noqa: BLE001 — a warm-up that fails leaves the figures to the first visit
+            log.warning("warm-up failed", exc_info=True)
+    yield
+
+
+app = st.App("app.py", middleware=[Middleware(Guard)], lifespan=lifespan)

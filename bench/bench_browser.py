@@ -107,6 +107,7 @@ class PageError(RuntimeError):
 class Server(str):
     """A served app's URL that also knows the server's process id (for its CPU time)."""
     pid: int
+    started: float  # seconds from launch until /_stcore/health answered
 
 
 def browser_cpu_seconds() -> float:
@@ -159,21 +160,24 @@ def ensure_warehouse(db: Path | None, log=print) -> Path:
 
 
 @contextlib.contextmanager
-def serve(db: Path, port: int, log_path: Path, root: Path = common.ROOT):
-    """`streamlit run app.py` on 127.0.0.1:port over `db`, open mode (no users file); yields its URL
-    once /_stcore/health answers, and ends the process after."""
+def serve(db: Path, port: int, log_path: Path, root: Path = common.ROOT, entry: str = "serve.py"):
+    """`streamlit run serve.py` (what `make run` and the deployment start: app.py behind serve.py's
+    middleware, warmed up before it answers) on 127.0.0.1:port over `db`, open mode (no users file);
+    yields its URL once /_stcore/health answers (the start's seconds in ``url.started``), and ends the
+    process after. ``entry="app.py"`` serves the bare app (no warm-up), as before 2026-12-02."""
     env = {k: v for k, v in os.environ.items() if k != "ENFORCEMENT_USERS"}
     env["ENFORCEMENT_DB"] = str(db)
     if (root / "data" / "users.toml").exists():
         raise PageError(f"{root / 'data' / 'users.toml'} exists: the benchmark measures the open app; move it away")
     fh = open(log_path, "w+")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", str(root / entry), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
          "--browser.gatherUsageStats", "false"],
         cwd=root, env=env, stdout=fh, stderr=subprocess.STDOUT)
     url = Server(f"http://127.0.0.1:{port}")
     url.pid = proc.pid
+    t0 = time.time()
     try:
         deadline = time.time() + 90
         while True:
@@ -187,6 +191,7 @@ def serve(db: Path, port: int, log_path: Path, root: Path = common.ROOT):
                 fh.seek(0)
                 raise PageError(f"streamlit did not start on port {port}:\n{fh.read()[-3000:]}")
             time.sleep(0.1)
+        url.started = time.time() - t0
         yield url
     finally:
         proc.terminate()
@@ -289,10 +294,11 @@ def switch_unit(page, avoid: set[str]) -> tuple[float, str]:
     return _finish(page, t0, pred, f"unit {name}"), name
 
 
-def repetition(browser, db: Path, port: int, work: Path, switches: int = 2) -> dict:
+def repetition(browser, db: Path, port: int, work: Path, switches: int = 2, entry: str = "serve.py") -> dict:
     """One repetition: a fresh server, a cold session, then a warm session's visits (seconds)."""
     out: dict = {"load": {}, "cpu": {}, "browser_cpu": {}, "ws_bytes": {}}
-    with serve(db, port, work / f"streamlit-{port}.log") as url:
+    with serve(db, port, work / f"streamlit-{port}.log", entry=entry) as url:
+        out["server_start"] = url.started
         def step(key, fn, *args):
             out["load"][key] = common.loadavg()
             c0, b0, w0 = cpu_seconds(url.pid), browser_cpu_seconds(), WS_RECEIVED["bytes"]
@@ -322,7 +328,7 @@ def repetition(browser, db: Path, port: int, work: Path, switches: int = 2) -> d
 
 
 def run(db: Path | None = None, reps: int = 3, port: int | None = None, label: str | None = None,
-        switches: int = 2, save: bool = True, log=print) -> dict:
+        switches: int = 2, save: bool = True, log=print, entry: str = "serve.py") -> dict:
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -341,10 +347,11 @@ def run(db: Path | None = None, reps: int = 3, port: int | None = None, label: s
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
             for r in range(reps):
-                x = repetition(browser, db, port or free_port(), Path(work), switches)
+                x = repetition(browser, db, port or free_port(), Path(work), switches, entry)
                 runs.append(x)
                 log(f"  rep {r + 1}: " + ", ".join(
-                    f"{k} {_fmt(x[k])}" for k, _, _ in STEPS) + f" (load {x['load']['cold_overview']:.2f})")
+                    f"{k} {_fmt(x[k])}" for k, _, _ in STEPS)
+                    + f" (server start {x['server_start']:.1f}s, load {x['load']['cold_overview']:.2f})")
         finally:
             browser.close()
     steps = {}
@@ -361,7 +368,8 @@ def run(db: Path | None = None, reps: int = 3, port: int | None = None, label: s
                       "server_cpu_median": common.median(cpu), "browser_cpu_seconds": bcpu,
                       "browser_cpu_median": common.median(bcpu), "websocket_bytes": wsb,
                       "websocket_bytes_median": common.median(wsb)}
-    result = {"benchmark": "browser", "label": label, "db": str(db), "records": records, "reps": reps,
+    result = {"benchmark": "browser", "label": label, "entry": entry, "db": str(db), "records": records, "reps": reps,
+              "server_start_seconds": [x["server_start"] for x in runs],
               "viewport": VIEWPORT, "chromium": CHROMIUM, "steps": steps,
               "units_switched_to": [x["units"] for x in runs], "loads": [x["load"] for x in runs],
               "uptime": _uptime(), "commit": _commit()}
@@ -408,9 +416,11 @@ def main(argv=None) -> int:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--port", type=int, default=None, help="the server's port (default: a free one)")
     ap.add_argument("--label", default=None, help="results file bench/out/results/browser-LABEL.json")
+    ap.add_argument("--entry", default="serve.py", choices=["serve.py", "app.py"],
+                    help="what the server runs: serve.py (make run, the deployment) or the bare app.py")
     args = ap.parse_args(argv)
     try:
-        r = run(Path(args.db) if args.db else None, args.reps, args.port, args.label)
+        r = run(Path(args.db) if args.db else None, args.reps, args.port, args.label, entry=args.entry)
     except PageError as e:
         print(f"bench_browser: {e}", file=sys.stderr)
         return 1

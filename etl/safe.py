@@ -19,8 +19,14 @@ def safe_frame(df):
     (numbers, dates and blanks untouched)."""
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == object or str(out[col].dtype).startswith(("string", "str")):
-            out[col] = out[col].map(safe_cell).astype(object)
+        s = out[col]
+        if s.dtype == object or str(s.dtype).startswith(("string", "str")):
+            try:  # vectorised: most columns hold no risky cell and are left as they are
+                risky = bool(s.str.startswith(FORMULA_STARTS, na=False).any())
+            except (AttributeError, TypeError):  # an object column without text (dates, mixed)
+                risky = True
+            if risky:
+                out[col] = s.map(safe_cell).astype(object)
     out.columns = [safe_cell(str(c)) if isinstance(c, str) else c for c in out.columns]
     return out
 

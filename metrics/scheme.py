@@ -629,15 +629,28 @@ def province_schemes(province: str | None, directory: Path = SCHEME_DIR) -> list
     """The scheme files in `directory` that name `province` in their own ``provinces`` list."""
     if not province:
         return []
-    out = []
-    for p in sorted(Path(directory).glob("*.toml")):
-        try:
-            own = tomllib.loads(p.read_text(encoding="utf-8-sig")).get("provinces", [])
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            continue  # a broken file is refused when it is loaded, not here
-        if isinstance(own, list) and str(province) in own:
-            out.append(p)
-    return out
+    return [p for p, own in _provinces_named(Path(directory)) if str(province) in own]
+
+
+_NAMED: dict[tuple, list[tuple[Path, list[str]]]] = {}
+
+
+def _provinces_named(directory: Path) -> list[tuple[Path, list[str]]]:
+    """(file, its ``provinces`` list) for every scheme file, parsed again only when a file changed
+    (every page asks for its province's default scheme on every run)."""
+    files = sorted(directory.glob("*.toml"))
+    sig = (str(directory), *((p.name, st.st_mtime_ns, st.st_size) for p in files for st in [p.stat()]))
+    if sig not in _NAMED:
+        found = []
+        for p in files:
+            try:
+                own = tomllib.loads(p.read_text(encoding="utf-8-sig")).get("provinces", [])
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue  # a broken file is refused when it is loaded, not here
+            found.append((p, [str(c) for c in own] if isinstance(own, list) else []))
+        _NAMED.clear()
+        _NAMED[sig] = found
+    return _NAMED[sig]
 
 
 def default_scheme_path(province: str | None = None) -> Path:

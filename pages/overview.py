@@ -123,8 +123,9 @@ else:
         if len(scored) > 24:
             shown = pd.concat([scored.head(12), scored.tail(12)])
             title += "（前 12 名与后 12 名）"
-        st.plotly_chart(charts.ranking_bar(shown, "index", "band", colours, title), key="overview_ranking",
-                        config={"displayModeBar": False})
+        bar = charts.ranking_bar(shown, "index", "band", colours, title)
+        with st.container(key="overview_ranking"):
+            st.vega_lite_chart(spec=bar, width="stretch", height=bar["height"])
         if len(scored) > 24:
             st.caption(f"共 {len(scored)} 个{noun}参与排名，完整排名见“排名”页。")
     with right:
@@ -132,7 +133,8 @@ else:
         if shapes["units"]:
             fig = charts.band_map(ix, shapes, "band", colours, f"{noun}执法效能指数分档（示意图）",
                                   height=max(520, min(760, 26 * len(ix.head(24)) + 80)))
-            st.plotly_chart(fig, key="overview_map", config={"displayModeBar": False, "scrollZoom": False})
+            with st.container(key="overview_map"):
+                st.vega_lite_chart(spec=fig, width="stretch", height=fig["height"])
         else:
             st.info("未找到本省的行政区划边界，无法绘制地图。")
     unassessed = ix[ix["index"].isna()]

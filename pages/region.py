@@ -142,8 +142,9 @@ with t1:
     med = hist.groupby("period")["index"].median().reindex(periods).rename("median").reset_index()
     h = med.merge(h, on="period", how="left")
     h["period"] = h["period"].map(short_label)
-    st.plotly_chart(charts.trend(h, "period", {"index": name, "median": "同级中位数"}, f"{spec.name}走势"),
-                    key="region_index_trend", config={"displayModeBar": False})
+    with st.container(key="region_index_trend"):
+        st.vega_lite_chart(spec=charts.trend(h, "period", {"index": name, "median": "同级中位数"}, f"{spec.name}走势"),
+                           width="stretch", height=320)
 with t2:
     quarters = [q for q in sel.status["quarters"] if q <= sel.quarter][-12:]
     sh = data.history(data.score, sel.key, quarters, sel.level, sel.province, sel.skey)
@@ -151,10 +152,10 @@ with t2:
     smed = sh.groupby("period")["score"].median().reindex(quarters).rename("median").reset_index()
     s = smed.merge(s, on="period", how="left")
     s["period"] = s["period"].map(short_label)
-    fig = charts.trend(s, "period", {"score": name, "median": "同级中位数"}, "季度考评得分走势", y_range=(0, 106))
-    fig.add_hline(y=sc.warning.threshold, line_dash="dot", line_color="#c62828",
-                  annotation_text=sc.warning.threshold_label(), annotation_position="bottom right")
-    st.plotly_chart(fig, key="region_score_trend", config={"displayModeBar": False})
+    fig = charts.trend(s, "period", {"score": name, "median": "同级中位数"}, "季度考评得分走势", y_range=(0, 106),
+                       rule=(sc.warning.threshold, sc.warning.threshold_label()))
+    with st.container(key="region_score_trend"):
+        st.vega_lite_chart(spec=fig, width="stretch", height=320)
 
 # --- sub-indices against the peer median, and where the points went -----------------------------------
 left, right = st.columns([1, 1])
@@ -165,8 +166,8 @@ with left:
         "unit": [row[g.code] for g in spec.groups],
         "median": [medians.get(g.code) for g in spec.groups],
     })
-    st.plotly_chart(charts.versus_median(comp, "一级指标与同级中位数"), key="region_vs_median",
-                    config={"displayModeBar": False})
+    with st.container(key="region_vs_median"):
+        st.vega_lite_chart(spec=charts.versus_median(comp, "一级指标与同级中位数"), width="stretch", height=320)
 with right:
     st.markdown("**主要失分**")
     detail = data.index_detail(sel.key, sel.period, sel.level, sel.province, sel.skey)
@@ -356,15 +357,20 @@ def drill_down() -> None:
                  column_config={"罚款(万元)": st.column_config.NumberColumn(format="%.2f")})
     top = ents.head(500)
     ent_names = dict(zip(top["enterprise_id"], top["name"]))
-    ent = st.selectbox("查看企业的记录", [""] + top["enterprise_id"].tolist(), key="drill_enterprise",
+    c1, c2 = st.columns([3, 2])
+    ent = c1.selectbox("查看企业的记录", [""] + top["enterprise_id"].tolist(), key="drill_enterprise",
                        format_func=lambda e: "全部企业" if not e else f"{ent_names[e]}（{e}）", placeholder="请选择")
-    tabs = st.tabs(["执法检查", "隐患", "处罚案件"])
-    for tab, kind in zip(tabs, ("inspections", "hazards", "cases")):
-        with tab:
-            recs = data.records(sel.key, sel.period, target, kind, ent or None)
-            st.caption(f"{len(recs):,} 条")
-            st.dataframe(labelled(recs), hide_index=True, width="stretch", key=f"drill_records_{kind}",
-                         height=min(38 + 35 * max(len(recs), 1), 320))
+    # one list at a time, when asked: the three lists of a city's quarter weigh ~150 KB, which every
+    # visit and every unit switch used to send (the page's largest part)
+    kinds = {"inspections": "执法检查", "hazards": "隐患", "cases": "处罚案件"}
+    kind = c2.segmented_control("列出记录", list(kinds), format_func=kinds.get, key="drill_kind")
+    if not kind:
+        c2.caption("选择要列出的记录。")
+        return
+    recs = data.records(sel.key, sel.period, target, kind, ent or None)
+    st.caption(f"{kinds[kind]}：{len(recs):,} 条")
+    st.dataframe(labelled(recs), hide_index=True, width="stretch", key=f"drill_records_{kind}",
+                 height=min(38 + 35 * max(len(recs), 1), 320))
 
 
 drill_down()

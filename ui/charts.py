@@ -1,108 +1,166 @@
-"""Plotly figures for the pages (presentation only: frames in, figures out)."""
+"""The pages' charts as Vega-Lite specs (presentation only: frames in, specs out).
+
+Vega-Lite, not plotly: the KPI tiles' sparklines (st.metric) already load Streamlit's Vega
+bundle, so the overview and 区域分析 need no second chart library in the browser (plotly.js is
+4.7 MB of JavaScript a new session had to fetch and compile), and a spec is a small dict built in
+about a millisecond where a plotly figure took 30–300 ms on the server. Every chart carries its
+data inline in its layers (the spec is the whole chart: a test reads it as JSON). Charts render
+as SVG, so a map's labels are text in the page.
+"""
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
-import plotly.graph_objects as go
 
-from ui import geo
 from ui.style import BAND_COLORS, PRIMARY
 
-FONT = dict(family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif", size=13)
+FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
+PALETTE = [PRIMARY, "#e07b00", "#6a8caf", "#8e44ad"]
+MAP_NOTE = "示意图 · 边界仅供参考，不作为权属依据"
 
 
-def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:
-    kw.setdefault("margin", dict(l=8, r=8, t=36, b=8))
-    fig.update_layout(height=height, font=FONT, plot_bgcolor="white", paper_bgcolor="white", **kw)
-    return fig
+def _title(text: str, subtitle: str | None = None) -> dict:
+    t = {"text": text, "anchor": "start", "fontSize": 15, "font": FONT, "subtitleFont": FONT}
+    if subtitle:
+        t |= {"subtitle": subtitle, "subtitleFontSize": 11, "subtitleColor": "#555"}
+    return t
+
+
+def _base(title: dict, height: int) -> dict:
+    return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "title": title, "height": height,
+            "config": {"font": FONT, "view": {"stroke": None}, "axis": {"labelFontSize": 12, "titleFontSize": 12},
+                       "legend": {"labelFontSize": 12}}}
+
+
+def _num(v) -> float | None:
+    return None if v is None or pd.isna(v) else float(v)
+
+
+def _band_colour(colours: dict[str, str], shown: list[str]) -> dict:
+    """The band colour encoding: every band keeps its colour; the legend lists the bands shown."""
+    return {"field": "band", "type": "nominal", "scale": {"domain": list(colours), "range": list(colours.values())},
+            "legend": {"orient": "bottom", "title": None, "direction": "horizontal",
+                       "values": [b for b in colours if b in set(shown)]}}
 
 
 def ranking_bar(df: pd.DataFrame, value: str, band_col: str, colours: dict[str, str], title: str,
-                value_label: str = "指数", max_value: float = 100) -> go.Figure:
+                value_label: str = "指数", max_value: float = 100) -> dict:
     """Horizontal bars, best at the top, coloured by band; NA units listed at the bottom."""
-    d = df.copy()
-    d["_v"] = d[value].astype(float)
-    d = d.sort_values("_v", ascending=True, na_position="first")
-    d["_label"] = d["_v"].map(lambda v: "无数据" if pd.isna(v) else f"{v:.1f}")
-    fig = px.bar(d, x="_v", y="name", orientation="h", color=band_col, color_discrete_map=colours,
-                 text="_label", category_orders={band_col: list(colours)},
-                 labels={"_v": value_label, "name": "", band_col: "分档"},
-                 hover_data={"_v": ":.1f", band_col: True, "name": False, "_label": False})
-    fig.update_traces(textposition="outside", cliponaxis=False)
-    fig.update_xaxes(range=[0, max_value * 1.08], showgrid=True, gridcolor="#eeeeee")
-    fig.update_yaxes(type="category", categoryorder="array", categoryarray=d["name"].tolist())
-    _layout(fig, max(260, 26 * len(d) + 110), title=dict(text=title, font=dict(size=15)),
-            legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0, title=None),
-            bargap=0.25, margin=dict(l=8, r=8, t=36, b=60))
-    return fig
+    d = df.assign(v_=df[value].astype(float)).sort_values("v_", ascending=False, na_position="last")
+    rows = [{"name": name, "v": _num(v), "x": _num(v) or 0.0, "label": "无数据" if pd.isna(v) else f"{v:.1f}",
+             "band": "无数据" if pd.isna(band) else band}
+            for name, v, band in zip(d["name"], d["v_"], d[band_col])]
+    y = {"field": "name", "type": "nominal", "sort": [r["name"] for r in rows], "title": None,
+         "axis": {"labelLimit": 160}}
+    spec = _base(_title(title), max(260, 26 * len(rows) + 110))  # the whole chart: title, axis and legend too
+    spec["layer"] = [
+        {"data": {"values": rows}, "mark": {"type": "bar", "cornerRadiusEnd": 2},
+         "encoding": {"y": y,
+                      "x": {"field": "v", "type": "quantitative", "title": value_label,
+                            "scale": {"domain": [0, max_value * 1.08]}, "axis": {"gridColor": "#eeeeee"}},
+                      "color": _band_colour(colours, [r["band"] for r in rows]),
+                      "tooltip": [{"field": "name", "title": "单位"}, {"field": "label", "title": value_label},
+                                  {"field": "band", "title": "分档"}]}},
+        {"data": {"values": rows}, "mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 12},
+         "encoding": {"y": y, "x": {"field": "x", "type": "quantitative"}, "text": {"field": "label"}}},
+    ]
+    return spec
 
 
 def band_map(df: pd.DataFrame, shapes: dict, band_col: str, colours: dict[str, str], title: str,
-             value: str = "index", value_label: str = "指数", height: int = 560) -> go.Figure:
+             value: str = "index", value_label: str = "指数", height: int = 560) -> dict:
     """The province's units filled with their band's colour (the bars' colours), each labelled
-    with its name, the value and rank on hover; fitted to the province's bounds. Plain SVG
-    shapes (ui.geo.outlines): no map tiles, fonts or network; marked 示意图."""
+    with its name; the value, rank and band on hover. The projection is fitted to the units
+    (Vega-Lite fits it to the data: nothing is cut off). Simplified outlines (ui.geo.outlines),
+    no tiles, fonts or network; marked 示意图."""
     units = shapes["units"]
-    d = df[df["code"].isin(units)].copy()
-    d[band_col] = d[band_col].fillna("无数据")
-    fig = go.Figure()
-    for band_label, colour in colours.items():      # one trace per band: the legend is the bands
-        part = d[d[band_col] == band_label]
-        first = True
-        for r in part.itertuples():
-            u = units[r.code]
-            v = getattr(r, value)
-            shown = "无数据" if pd.isna(v) else f"{v:.1f}"
-            rank = getattr(r, "rank", None)
-            hover = f"{u['name']}<br>{value_label}：{shown}" + ("" if pd.isna(rank) else f"<br>第 {int(rank)} 名") \
-                + f"<br>{band_label}"
-            fig.add_trace(go.Scatter(x=u["x"], y=u["y"], fill="toself", fillcolor=colour, mode="lines",
-                                     line=dict(color="white", width=1), name=band_label, legendgroup=band_label,
-                                     showlegend=first, hoveron="fills", text=hover, hoverinfo="text"))
-            first = False
-    fig.add_trace(go.Scatter(x=[units[c]["lon"] for c in d["code"]], y=[units[c]["lat"] for c in d["code"]],
-                             mode="text", text=[units[c]["name"] for c in d["code"]], hoverinfo="skip",
-                             textfont=dict(size=12 if len(d) <= 30 else 9, color="#1a1a1a"), showlegend=False,
-                             name="labels"))
-    x0, y0, x1, y1 = shapes["bounds"]
-    pad_x, pad_y = (x1 - x0) * 0.03, (y1 - y0) * 0.03
-    fig.update_xaxes(range=[x0 - pad_x, x1 + pad_x], visible=False, fixedrange=True)
-    fig.update_yaxes(range=[y0 - pad_y, y1 + pad_y], visible=False, fixedrange=True,
-                     scaleanchor="x", scaleratio=geo.aspect(shapes["bounds"]))
-    _layout(fig, height, title=dict(text=title, font=dict(size=15)),
-            legend=dict(orientation="h", yanchor="top", y=-0.02, xanchor="left", x=0, title=None),
-            margin=dict(l=8, r=8, t=36, b=40))
-    fig.add_annotation(text="示意图 · 边界仅供参考，不作为权属依据", xref="paper", yref="paper", x=1, y=0,
-                       xanchor="right", showarrow=False, font=dict(size=11, color="#555"))
-    return fig
+    d = df[df["code"].isin(units)]
+    features, labels = [], []
+    for r in d.itertuples():
+        u = units[r.code]
+        v = getattr(r, value)
+        rank = getattr(r, "rank", None)
+        band = getattr(r, band_col)
+        features.append({"type": "Feature", "id": r.code, "geometry": u["geometry"],
+                         "properties": {"name": u["name"], "band": "无数据" if pd.isna(band) else band,
+                                        "shown": "无数据" if pd.isna(v) else f"{v:.1f}",
+                                        "rank": "—" if rank is None or pd.isna(rank) else f"第 {int(rank)} 名"}})
+        labels.append({"name": u["name"], "lon": u["lon"], "lat": u["lat"]})
+    spec = _base(_title(title, MAP_NOTE), height)
+    spec["projection"] = {"type": "mercator"}
+    spec["layer"] = [
+        {"data": {"values": features, "format": {"type": "json"}},
+         "mark": {"type": "geoshape", "stroke": "white", "strokeWidth": 1},
+         "encoding": {"color": _band_colour(colours, [f["properties"]["band"] for f in features])
+                      | {"field": "properties.band"},
+                      "tooltip": [{"field": "properties.name", "title": "单位"},
+                                  {"field": "properties.shown", "title": value_label},
+                                  {"field": "properties.rank", "title": "名次"},
+                                  {"field": "properties.band", "title": "分档"}]}},
+        {"data": {"values": labels},
+         "mark": {"type": "text", "fontSize": 12 if len(labels) <= 30 else 9, "color": "#1a1a1a"},
+         "encoding": {"longitude": {"field": "lon", "type": "quantitative"},
+                      "latitude": {"field": "lat", "type": "quantitative"}, "text": {"field": "name"}}},
+    ]
+    return spec
 
 
 def trend(df: pd.DataFrame, x: str, series: dict[str, str], title: str, y_range=(0, 105), height: int = 320,
-          y_label: str = "") -> go.Figure:
-    """Lines over periods: series = {column: label}."""
-    fig = go.Figure()
-    palette = [PRIMARY, "#e07b00", "#6a8caf", "#8e44ad"]
-    for i, (col, label) in enumerate(series.items()):
-        fig.add_trace(go.Scatter(x=df[x], y=df[col], name=label, mode="lines+markers",
-                                 line=dict(color=palette[i % len(palette)], width=2.5),
-                                 hovertemplate="%{x}<br>" + label + "：%{y:.1f}<extra></extra>"))
-    fig.update_yaxes(range=list(y_range) if y_range else None, gridcolor="#eeeeee", title=y_label)
-    fig.update_xaxes(type="category")
-    return _layout(fig, height, title=dict(text=title, font=dict(size=15)),
-                   legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+          y_label: str = "", rule: tuple[float, str] | None = None) -> dict:
+    """Lines over periods: series = {column: label}; ``rule`` = (y, label) draws a dotted line
+    (the warning threshold)."""
+    order = list(df[x])
+    rows = [{"x": str(r[x]), "series": label, "y": _num(r[col])}
+            for _, r in df.iterrows() for col, label in series.items()]
+    labels = list(series.values())
+    y = {"field": "y", "type": "quantitative", "title": y_label or None, "axis": {"gridColor": "#eeeeee"}}
+    if y_range:
+        y["scale"] = {"domain": list(y_range)}
+    enc = {"x": {"field": "x", "type": "ordinal", "sort": order, "title": None, "axis": {"labelAngle": 0}},
+           "y": y,
+           "color": {"field": "series", "type": "nominal", "sort": labels,
+                     "scale": {"domain": labels, "range": PALETTE[:len(labels)]},
+                     "legend": {"orient": "top", "title": None}},
+           "tooltip": [{"field": "x", "title": "期间"}, {"field": "series", "title": "对象"},
+                       {"field": "y", "title": "值", "format": ".1f"}]}
+    spec = _base(_title(title), height)
+    spec["layer"] = [{"data": {"values": rows}, "mark": {"type": "line", "point": True, "strokeWidth": 2.5},
+                      "encoding": enc}]
+    if rule:
+        spec["layer"] += [
+            {"data": {"values": [{"y": rule[0], "label": rule[1]}]},
+             "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#c62828"},
+             "encoding": {"y": {"field": "y", "type": "quantitative"}}},
+            {"data": {"values": [{"y": rule[0], "label": rule[1]}]},
+             "mark": {"type": "text", "align": "right", "baseline": "top", "dy": 3, "x": "width",
+                      "color": "#c62828", "fontSize": 11},
+             "encoding": {"y": {"field": "y", "type": "quantitative"}, "text": {"field": "label"}}},
+        ]
+    return spec
 
 
-def versus_median(df: pd.DataFrame, title: str, height: int = 320) -> go.Figure:
+def versus_median(df: pd.DataFrame, title: str, height: int = 320) -> dict:
     """Grouped bars: the unit's first-level sub-indices against the peers' median.
     df columns: label, unit, median."""
-    fig = go.Figure()
-    fig.add_trace(go.Bar(x=df["label"], y=df["unit"], name="本单位", marker_color=PRIMARY,
-                         text=df["unit"].map(lambda v: "" if pd.isna(v) else f"{v:.1f}"), textposition="outside"))
-    fig.add_trace(go.Bar(x=df["label"], y=df["median"], name="同级中位数", marker_color="#b0bec5",
-                         text=df["median"].map(lambda v: "" if pd.isna(v) else f"{v:.1f}"), textposition="outside"))
-    fig.update_yaxes(range=[0, 112], gridcolor="#eeeeee")
-    return _layout(fig, height, title=dict(text=title, font=dict(size=15)), barmode="group",
-                   legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+    rows = [{"label": r.label, "who": who, "v": _num(v), "text": "" if _num(v) is None else f"{v:.1f}"}
+            for r in df.itertuples() for who, v in (("本单位", r.unit), ("同级中位数", r.median))]
+    who = ["本单位", "同级中位数"]
+    enc = {"x": {"field": "label", "type": "nominal", "sort": list(df["label"]), "title": None,
+                 "axis": {"labelAngle": 0, "labelLimit": 120}},
+           "xOffset": {"field": "who", "sort": who},
+           "y": {"field": "v", "type": "quantitative", "title": None, "scale": {"domain": [0, 112]},
+                 "axis": {"gridColor": "#eeeeee"}}}
+    spec = _base(_title(title), height)
+    spec["layer"] = [
+        {"data": {"values": rows}, "mark": {"type": "bar"},
+         "encoding": enc | {"color": {"field": "who", "type": "nominal", "sort": who,
+                                      "scale": {"domain": who, "range": [PRIMARY, "#b0bec5"]},
+                                      "legend": {"orient": "top", "title": None}},
+                            "tooltip": [{"field": "label", "title": "指标"}, {"field": "who", "title": "对象"},
+                                        {"field": "text", "title": "分值"}]}},
+        {"data": {"values": rows}, "mark": {"type": "text", "dy": -6, "fontSize": 11},
+         "encoding": enc | {"text": {"field": "text"}}},
+    ]
+    return spec
 
 
 def band_legend_html(colours: dict[str, str]) -> str:

@@ -74,11 +74,23 @@ class Access:
 
 
 # --- configuration ------------------------------------------------------------------------------------
+_OIDC: list = [None, None, False]  # (secrets files' signature, the st.secrets object, the answer)
+
+
 def _oidc_configured() -> bool:
-    try:
-        return "auth" in st.secrets
-    except Exception:  # no secrets file, or one that does not parse
-        return False
+    """An [auth] section in the secrets. Asked on every run; without a secrets file Streamlit
+    searches for one on every access, so the answer is kept until a secrets file changes (or
+    st.secrets is another object: a test's own secrets)."""
+    sig = tuple((p, os.stat(p).st_mtime_ns if os.path.exists(p) else None)
+                for p in st.get_option("secrets.files"))
+    secrets = st.secrets
+    if _OIDC[0] != sig or _OIDC[1] is not secrets:
+        try:
+            found = "auth" in secrets
+        except Exception:  # no secrets file, or one that does not parse
+            found = False
+        _OIDC[:] = [sig, secrets, found]
+    return _OIDC[2]
 
 
 def _load_users(path: Path) -> dict[str, auth.User]:

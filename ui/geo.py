@@ -107,34 +107,25 @@ def view(gj: dict, width_px: int = 700, height_px: int = 520) -> tuple[dict, flo
 
 @functools.lru_cache(maxsize=16)
 def outlines(level: str, province: str) -> dict:
-    """The province's units as outlines for a plain (SVG) plotly map, made once per process:
-    {"units": {code: {"name", "x": [lon…], "y": [lat…], "lon", "lat"}}, "bounds": (x0, y0, x1, y1)}
-    with rings separated by None, simplified further than boundaries() (MAP_TOLERANCE) and
-    rounded to MAP_DECIMALS. Callers must not change the result (it is shared)."""
+    """The province's units for the overview's map, made once per process:
+    {"units": {code: {"name", "geometry", "lon", "lat"}}, "bounds": (x0, y0, x1, y1)} where geometry
+    is a GeoJSON Polygon or MultiPolygon of the outer rings (no holes: a sketch), simplified further
+    than boundaries() (MAP_TOLERANCE) and rounded to MAP_DECIMALS. Callers must not change the
+    result (it is shared)."""
     from shapely.geometry import shape
+    from shapely.geometry.polygon import orient
 
     gj = boundaries(level, province)
     units = {}
     for f in gj["features"]:
         geom = shape(f["geometry"]).simplify(MAP_TOLERANCE, preserve_topology=True)
-        polys = list(getattr(geom, "geoms", [geom]))
-        xs: list = []
-        ys: list = []
-        for poly in polys:
-            if poly.is_empty or not hasattr(poly, "exterior"):
-                continue
-            for x, y in poly.exterior.coords:
-                xs.append(round(x, MAP_DECIMALS))
-                ys.append(round(y, MAP_DECIMALS))
-            xs.append(None)
-            ys.append(None)
-        if xs:
-            units[f["id"]] = {"name": f["properties"]["name"], "x": xs[:-1], "y": ys[:-1],
+        # clockwise outer rings: d3-geo (Vega's projection) reads an anticlockwise ring as the
+        # whole globe minus the unit
+        rings = [[[round(x, MAP_DECIMALS), round(y, MAP_DECIMALS)] for x, y in orient(poly, -1.0).exterior.coords]
+                 for poly in getattr(geom, "geoms", [geom]) if not poly.is_empty and hasattr(poly, "exterior")]
+        if rings:
+            geometry = ({"type": "Polygon", "coordinates": rings} if len(rings) == 1
+                        else {"type": "MultiPolygon", "coordinates": [[r] for r in rings]})
+            units[f["id"]] = {"name": f["properties"]["name"], "geometry": geometry,
                               "lon": f["properties"]["lon"], "lat": f["properties"]["lat"]}
     return {"units": units, "bounds": bounds(gj) if gj["features"] else (0.0, 0.0, 1.0, 1.0)}
-
-
-def aspect(bounds_: tuple[float, float, float, float]) -> float:
-    """Degrees of latitude per degree of longitude on screen at the province's middle latitude
-    (an equirectangular sketch looks right when the y axis is stretched by 1 / cos(lat))."""
-    return 1.0 / math.cos(math.radians((bounds_[1] + bounds_[3]) / 2))

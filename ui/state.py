@@ -94,18 +94,25 @@ class Selection:
 def selection() -> Selection:
     ss = st.session_state
     k = data.key()
-    status = data.status(k)
+    return choose(k, data.status(k), ss.get(PROVINCE), ss.get(LEVEL), ss.get(KIND), ss.get(PERIOD), ss.get(SCHEME))
+
+
+def choose(k: data.Key, status: dict, province: str | None = None, level: str | None = None,
+           kind: str | None = None, period: str | None = None, scheme: str | None = None) -> Selection:
+    """The selection made of the sidebar's values, each one missing taking its default: the first
+    province, city level, the latest complete quarter (or latest year), the province's scheme.
+    (ui.warmup computes the defaults' figures before anyone asks.)"""
     provinces = dict(status.get("provinces", []))
-    province = ss.get(PROVINCE) or next(iter(provinces), "")
-    kind = ss.get(KIND, "quarter")
+    province = province or next(iter(provinces), "")
+    kind = kind or "quarter"
     default = status.get("latest_quarter") if kind == "quarter" else (status.get("years") or [""])[-1]
     return Selection(
         key=k,
         province=province,
         province_name=provinces.get(province, province),
-        level=ss.get(LEVEL, "city"),
+        level=level or "city",
         kind=kind,
-        period=ss.get(PERIOD) or default or "",
-        skey=data.scheme_key(ss.get(SCHEME), province),
+        period=period or default or "",
+        skey=data.scheme_key(scheme, province),
         status=status,
     )

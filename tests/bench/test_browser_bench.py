@@ -45,7 +45,7 @@ def test_an_exception_on_the_page_fails_the_benchmark(tiny_db, tmp_path):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=bench_browser.CHROMIUM, args=bench_browser.ARGS, headless=True)
         try:
-            with bench_browser.serve(tiny_db, bench_browser.free_port(), tmp_path / "log.txt", root=root) as url:
+            with bench_browser.serve(tiny_db, bench_browser.free_port(), tmp_path / "log.txt", root=root, entry="app.py") as url:
                 with pytest.raises(bench_browser.PageError, match="boom"):
                     bench_browser.open_overview(browser, url)
         finally:

@@ -57,11 +57,21 @@ def table(at, *columns: str, without: tuple[str, ...] = (), nth: int = 0):
     return found[nth]
 
 
-def plot(at, key: str) -> dict:
-    """A plotly chart's figure (as JSON) by its key."""
+def table_or_none(at, *columns: str):
+    """The first dataframe showing all of ``columns``, or None."""
+    found = [d.value for d in at.dataframe if set(columns) <= set(d.value.columns)]
+    return found[0] if found else None
+
+
+def charts(at) -> list[dict]:
+    """Every Vega-Lite chart's spec (ui.charts: the data travel inside the spec)."""
     import json
 
-    for el in at.get("plotly_chart"):
-        if getattr(el, "key", None) == key or key in (el.proto.id or ""):
-            return json.loads(el.proto.spec)
-    raise KeyError(key)
+    return [json.loads(el.proto.spec) for el in at.get("vega_lite_chart")]
+
+
+def chart(at, title: str) -> dict:
+    """The Vega-Lite spec of the chart whose title contains ``title``."""
+    found = [c for c in charts(at) if title in c.get("title", {}).get("text", "")]
+    assert found, f"no chart titled {title!r} (charts: {[c.get('title', {}).get('text') for c in charts(at)]})"
+    return found[0]

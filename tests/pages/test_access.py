@@ -219,7 +219,7 @@ def test_nobody_signed_in_sees_only_the_login_form(monkeypatch):
     assert [t.value for t in at.title] == ["执法效能 · 登录"]
     assert {w.key for w in at.text_input} == {"login_username", "login_password"}
     assert [b.key for b in at.button] == ["login_go"]
-    assert not at.dataframe and not at.metric and not at.get("plotly_chart") and not at.get("download_button")
+    assert not at.dataframe and not at.metric and not at.get("vega_lite_chart") and not at.get("download_button")
     assert not at.sidebar.selectbox and not at.sidebar.radio and not at.sidebar.caption
     assert not any(i.get("script_path") for i in at._registered_pages.values()), "only the sign-in screen"
     at.query_params["region"] = CITY          # a deep link changes nothing
@@ -295,7 +295,9 @@ def test_city_user_sees_its_city_in_full_and_others_only_as_ranks_on_every_page(
     assert set(counties) == {names[c] for c in own - {CITY}}
     indicators = [d.value for d in at.dataframe if "分子" in d.value.columns][0]
     assert len(indicators) > 10 and indicators["分子"].astype(str).str.strip().ne("").all()
-    for kind in ("inspections", "hazards", "cases"):
+    for kind in ("inspections", "hazards", "cases"):  # the record lists, one at a time when asked for
+        at.segmented_control(key="drill_kind").set_value(kind)
+        ok(at)
         recs = next(a for n, a, out in reversed(spy) if n == "records" and a[3] == kind)
         assert recs[2] in own
     at.selectbox(key="drill_county").set_value(sorted(own - {CITY})[0])
@@ -382,7 +384,7 @@ def test_city_user_cannot_reach_another_city_by_state_url_or_helper(geo, access_
     def refused(at, code):
         assert at.title[0].value == "区域分析", texts(at)
         assert any("无权查看" in e.value and code in e.value for e in at.error)
-        assert not at.dataframe and not at.metric and not at.get("plotly_chart")
+        assert not at.dataframe and not at.metric and not at.get("vega_lite_chart")
 
     # session state: the region selector's key, the page-to-page focus
     at = login("jinhua")

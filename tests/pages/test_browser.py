@@ -96,8 +96,9 @@ def test_overview(page, server):
     assert "执法效能总览" in h1(page)
     assert page.get_by_text("演示数据").first.is_visible()
     assert page.locator("[data-testid='stMetric']").count() == 5
-    assert page.locator("[data-testid='stPlotlyChart']").count() == 2
-    page.wait_for_selector(".st-key-overview_map .js-plotly-plot .textpoint text", timeout=30_000)  # the map's unit names
+    assert page.locator("[data-testid='stVegaLiteChart']").count() == 2
+    assert page.locator("[data-testid='stPlotlyChart']").count() == 0
+    page.wait_for_selector(".st-key-overview_map svg text", timeout=30_000)  # the map's unit names
     assert page.get_by_text("示意图").first.is_visible()
     assert page.get_by_text("预警名单").first.is_visible()
     assert page.locator("[data-testid='stSidebar']").get_by_text("评价对象").is_visible()
@@ -122,7 +123,7 @@ def test_region(page, server):
     assert h1(page).startswith("区域分析 · ")
     for text in ("主要失分", "指标明细", "追溯记录：指标背后的数据", "逐级下钻"):
         assert page.get_by_text(text).first.is_visible()
-    assert page.locator("[data-testid='stPlotlyChart']").count() == 3
+    assert page.locator("[data-testid='stVegaLiteChart']").count() == 3 and page.locator("[data-testid='stPlotlyChart']").count() == 0
     shoot(page, "03-region")
 
 

@@ -114,7 +114,7 @@ def test_overview_map_labels_and_tiles_year_on_year(page, signed_server):
     chart = page.locator(".st-key-overview_map")
     chart.scroll_into_view_if_needed()
     page.wait_for_timeout(1500)
-    labels = page.locator(".st-key-overview_map .textpoint text").all_inner_texts()
+    labels = page.locator(".st-key-overview_map svg text").all_inner_texts()
     assert set(cities) <= set(labels), (cities, labels)
     body = page.inner_text("body")
     n = yoy.loc["inspections", "change"]

@@ -7,7 +7,7 @@ import pytest
 
 from metrics.scheme import load_scheme
 from metrics.score import compute_score
-from tests.pages.conftest import ok, plot, table, texts
+from tests.pages.conftest import chart, charts, ok, table, table_or_none, texts
 
 PAGES = ["pages/overview.py", "pages/ranking.py", "pages/region.py", "pages/assessment.py",
          "pages/data_import.py", "pages/method.py"]
@@ -67,25 +67,23 @@ def test_overview_kpis_ranking_map_and_warnings(app, facts):
     for name in ("执法检查", "发现隐患", "隐患整改率", "行政处罚案件", "罚款金额（万元）"):
         assert name in labels
     assert all(m.delta is not None for m in at.metric if m.label != "隐患整改率") or True
-    assert len(at.get("plotly_chart")) == 2, "ranking bar and map expected"
-    fig = plot(at, "overview_map")
-    assert "示意图" in fig["layout"]["title"]["text"]
-    assert any("示意图" in a["text"] for a in fig["layout"]["annotations"])
-    shapes = [t for t in fig["data"] if t.get("fill") == "toself"]
-    labels = next(t for t in fig["data"] if t.get("mode") == "text")
-    assert len(shapes) == 11 and len(labels["text"]) == 11 and "金华市" in labels["text"]
-    # the map's colours are the bars' bands, unit by unit; the index is on hover
-    bar = plot(at, "overview_ranking")
-    bar_colour = {y: t["marker"]["color"] for t in bar["data"] for y in t["y"]}
-    for t in shapes:
-        name = t["text"].split("<br>")[0]
-        assert t["fillcolor"] == bar_colour[name], name
-        assert "指数：" in t["text"]
-    # fitted: every outline inside the axes' ranges (nothing cut off, west included)
-    xs = [x for t in shapes for x in t["x"] if x is not None]
-    ys = [y for t in shapes for y in t["y"] if y is not None]
-    (x0, x1), (y0, y1) = fig["layout"]["xaxis"]["range"], fig["layout"]["yaxis"]["range"]
-    assert x0 <= min(xs) and max(xs) <= x1 and y0 <= min(ys) and max(ys) <= y1
+    assert not at.get("plotly_chart"), "the overview loads no plotly.js (ui.charts: Vega-Lite only)"
+    assert len(charts(at)) == 2, "ranking bar and map expected"
+    fig = chart(at, "示意图")
+    assert "示意图" in fig["title"]["subtitle"]
+    shapes, labels = (layer["data"]["values"] for layer in fig["layer"])
+    assert len(shapes) == 11 and len(labels) == 11 and "金华市" in {r["name"] for r in labels}
+    # the map's colours are the bars' bands, unit by unit (one colour scale); the index is on hover
+    bar = chart(at, "排名")
+    band_of_bar = {r["name"]: r["band"] for r in bar["layer"][0]["data"]["values"]}
+    assert fig["layer"][0]["encoding"]["color"]["scale"] == bar["layer"][0]["encoding"]["color"]["scale"]
+    for f in shapes:
+        assert f["properties"]["band"] == band_of_bar[f["properties"]["name"]], f["properties"]["name"]
+        assert f["properties"]["shown"] == next(r["label"] for r in bar["layer"][0]["data"]["values"]
+                                                if r["name"] == f["properties"]["name"])
+    assert {"field": "properties.shown", "title": "指数"} in fig["layer"][0]["encoding"]["tooltip"]
+    # fitted: the projection has no fixed scale or centre (Vega-Lite fits it to the units: west included)
+    assert set(fig["projection"]) == {"type"}
     page = texts(at)
     assert "领先" in page and "靠后" in page
     for name in facts["warned"]:
@@ -101,13 +99,13 @@ def test_overview_period_and_level_change_the_output(app, facts):
     after = metric_values(at)
     assert after != before
     assert "2025年第2季度" in at.caption[0].value or facts["quarters"][-3] != "2025Q2"
-    bar_city = plot(at, "overview_ranking")
+    bar_city = chart(at, "排名")
     at.radio(key="level").set_value("county")
     ok(at)
-    bar_county = plot(at, "overview_ranking")
-    names = [y for trace in bar_county["data"] for y in trace["y"]]
+    bar_county = chart(at, "排名")
+    names = [r["name"] for r in bar_county["layer"][0]["data"]["values"]]
     assert bar_county != bar_city and any(n.endswith("区") for n in names)
-    assert len(next(t for t in plot(at, "overview_map")["data"] if t.get("mode") == "text")["text"]) == 90
+    assert len(chart(at, "示意图")["layer"][1]["data"]["values"]) == 90
 
 
 def test_overview_warning_button_opens_the_region(app, facts):
@@ -169,7 +167,10 @@ def test_region_defaults_to_the_last_ranked_and_switches_region(app, demo_db, fa
     assert at.title[0].value == f"区域分析 · {last['name']}"
     labels = [m.label for m in at.metric]
     assert {"执法效能指数", "季度考评得分", "执法检查", "隐患整改率"} <= set(labels)
-    assert len(at.get("plotly_chart")) == 3  # index trend, score trend, sub-indices vs median
+    assert len(charts(at)) == 3 and not at.get("plotly_chart")  # index trend, score trend, sub-indices vs median
+    trend = chart(at, "考评得分走势")
+    assert {r["series"] for r in trend["layer"][0]["data"]["values"]} == {last["name"], "同级中位数"}
+    assert trend["layer"][1]["data"]["values"][0]["y"] == load_scheme().warning.threshold  # the warning line
     ind = table(at, "指标", "标准化得分")
     assert {"指标", "指标值", "分子", "分母", "标准化得分", "分档", "同比"} <= set(ind.columns)
     assert "主要失分" in texts(at)
@@ -212,6 +213,9 @@ def test_region_drill_down_city_to_county_to_enterprise_records(app, demo_db, fa
     ok(at)
     county_ents = table(at, "期末未整改隐患", "所属区县")
     assert 0 < len(county_ents) < city_ents
+    assert table_or_none(at, "隐患编号", "整改状态") is None  # the record lists are sent when asked for
+    at.segmented_control(key="drill_kind").set_value("hazards")
+    ok(at)
     all_hazards = len(table(at, "隐患编号", "整改状态"))
     at.selectbox(key="drill_enterprise").set_value(ent)
     ok(at)

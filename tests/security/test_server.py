@@ -190,4 +190,4 @@ def test_the_app_itself_refuses_open_mode_to_another_machine(security_db, tmp_pa
         finally:
             remote.close()
     assert auth.OPEN_REMOTE in run.text()
-    assert not run.of("metric") and not run.of("arrow_data_frame") and not run.of("plotly_chart")
+    assert not run.of("metric") and not run.of("arrow_data_frame") and not run.of("vega_lite_chart")
