@@ -20,9 +20,17 @@ the write's transaction, in the new file, before the atomic swap (etl.warehouse.
 ``refresh``), so every write keeps them right — corrections included: a re-loaded inspection with
 a new agency or date takes its hazards with it, because the hazards are re-stamped from it.
 A fingerprint of the record tables skips the rebuild when a write changed no record (a notice).
+
+Last comes the panel (metrics.query.build_panel): every part of the installed schemes (the
+numerators and denominators of metrics/schemes/*.toml, the KPI tiles' and activity counts) for
+every unit of every level — additive counts and sums by month, the others (distinct counts,
+filters naming the period's end) per quarter and year, computed by the compiler itself — so that
+reads sum a few panel rows instead of scanning records. The fingerprint names the installed parts
+too: a write after a scheme file changed rebuilds the panel with the new parts.
 """
 from __future__ import annotations
 
+import hashlib
 import time
 
 import duckdb
@@ -169,7 +177,15 @@ def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     # mart_report_windows keeps the windows that ended before the build date: a new month can
     # close a window, so the month of the build is part of what the marts were made from
     month = con.execute("SELECT strftime(date_trunc('month', current_date), '%Y-%m')").fetchone()[0]
-    return ";".join(f"{t}:{n}:{h}" for t, n, h in con.execute(sql).fetchall()) + f";month:{month}"
+    return (";".join(f"{t}:{n}:{h}" for t, n, h in con.execute(sql).fetchall()) + f";month:{month}"
+            + f";parts:{_parts_digest()}")
+
+
+def _parts_digest() -> str:
+    """The installed parts the panel holds (a scheme edited since the last build changes it)."""
+    from metrics.query import installed_parts, part_key
+
+    return hashlib.sha1(" ".join(sorted(part_key(p) for p in installed_parts())).encode()).hexdigest()[:16]
 
 
 def present(con: duckdb.DuckDBPyConnection) -> bool:
@@ -191,9 +207,12 @@ def fresh(con: duckdb.DuckDBPyConnection) -> bool:
 def build(con: duckdb.DuckDBPyConnection) -> float:
     """(Re)build every mart from the record tables; seconds taken. Runs in the caller's
     transaction (a load's), so the marts and the records swap in together."""
+    from metrics.query import build_panel
+
     t0 = time.perf_counter()
     for name, sql in MARTS.items():
         con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+    build_panel(con)
     seconds = time.perf_counter() - t0
     con.execute(f"CREATE OR REPLACE TABLE {STATE} (fingerprint VARCHAR, built_at TIMESTAMP, seconds DOUBLE)")
     con.execute(f"INSERT INTO {STATE} VALUES (?, current_timestamp::TIMESTAMP, ?)", [fingerprint(con), seconds])

@@ -13,7 +13,11 @@ it is compiled once per period in a CASE).
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
+import hashlib
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -23,7 +27,7 @@ from metrics import expr
 from metrics.growth import growth
 from metrics.periods import Period
 from metrics.scheme import Part, Scheme
-from metrics.sources import ACTIVITY, SOURCES, placed_sql, units_sql
+from metrics.sources import ACTIVITY, SOURCES, placed_sql, unit_column, units_sql
 
 COLUMNS = ["code", "name", "indicator", "value", "numerator", "denominator", "indicator_name", "unit", "assessed"]
 
@@ -162,6 +166,26 @@ def _bounds(part: Part, periods: list[Period]) -> str:
     return f"{d} BETWEEN {expr.sql_literal(lo)} AND {hi}"
 
 
+def _conjuncts(node: expr.Node) -> list[expr.Node]:
+    if isinstance(node, expr.Binary) and node.op == "and":
+        return _conjuncts(node.left) + _conjuncts(node.right)
+    return [node]
+
+
+def _prefilter(members: list[Part]) -> str:
+    """A WHERE that keeps every record some member could count: the OR of each member's filter
+    conjuncts that name no period variable. Applied before the join to the periods, so that an
+    as-of part over many periods (the backlog of major hazards) joins only its candidates."""
+    alts = []
+    for p in members:
+        static = [c for c in (_conjuncts(p.where) if p.where is not None else [])
+                  if not (_names(c) & set(expr.PERIOD_VARIABLES))]
+        if not static:
+            return "TRUE"
+        alts.append(" AND ".join(expr.compile_sql(c, SOURCES[p.table].columns, _column, {}) for c in static))
+    return "(" + " OR ".join(dict.fromkeys(alts)) + ")"
+
+
 def parts_sql(parts: list[Part], periods: list[Period], level: str, province: str, *,
               units: str | None = None, unit_col: str | None = None, only: str | None = None,
               by: str | None = None) -> tuple[str, dict[Part, str]]:
@@ -193,7 +217,7 @@ def parts_sql(parts: list[Part], periods: list[Period], level: str, province: st
         extra = (by,) if by else ()
         src = placed_sql(first.table, level, province, extra, unit_col=unit_col, only=only)
         ctes.append(f"g{g} AS (SELECT {key} AS k, q.pid, {', '.join(cols)} "
-                    f"FROM ({src} AND {_bounds(first, periods)}) s {join} GROUP BY ALL)")
+                    f"FROM ({src} AND {_bounds(first, periods)} AND {_prefilter(members)}) s {join} GROUP BY ALL)")
         selects.append((g, [alias[p] for p in members]))
     if by:
         keys = " UNION ".join(f"SELECT k, pid FROM g{g}" for g, _ in selects)
@@ -210,11 +234,265 @@ def parts_sql(parts: list[Part], periods: list[Period], level: str, province: st
 
 def parts_frame(con: duckdb.DuckDBPyConnection, parts: list[Part], periods: list[Period], level: str,
                 province: str, **how) -> tuple[pd.DataFrame, dict[Part, str]]:
-    """``parts_sql`` run: the wide frame (code, name, pid, a column per part) and the columns."""
+    """The wide frame (code, name, pid, a column per part) and the columns: the parts the panel
+    mart holds for these periods are read from it, the others compiled over the stamped facts
+    (``parts_sql``); the same frame either way."""
     ensure_marts(con)
     parts = list(dict.fromkeys(parts))
-    sql, alias = parts_sql(parts, periods, level, province, **how)
-    return run(con, sql), alias
+    served = panel_serves(con, parts, periods, level, **how)
+    if not served:
+        sql, alias = parts_sql(parts, periods, level, province, **how)
+        return run(con, sql), alias
+    how = {k: v for k, v in how.items() if k != "by"}
+    sql, alias = panel_sql(served, periods, level, province, **how)
+    wide = run(con, sql)
+    rest = [p for p in parts if p not in alias]
+    if rest:
+        sql, more = parts_sql(rest, periods, level, province, **how)
+        facts = run(con, sql)
+        if not (facts["code"].equals(wide["code"]) and facts["pid"].equals(wide["pid"])):
+            raise AssertionError("panel and facts frames disagree on their units")  # same base, same order
+        for p in rest:
+            alias[p] = f"f{len(alias)}"
+            wide[alias[p]] = facts[more[p]].to_numpy()
+    return wide, alias
+
+
+# --- the panel mart: a unit × period panel of every installed part's value ------------------------
+# Built with the other marts in every write (etl.marts.build calls build_panel). Two kinds of part:
+# - additive (a count or a sum whose filter and amount name no period variable): one row per
+#   unit × month of the part's date (undated, window "all": one row, month NULL); any period's value
+#   is the sum over its months, so every period of every kind is exact;
+# - the others (distinct counts, filters naming period_end …): the compiler's own value for every
+#   quarter and year from the first to the last year holding activity (PANEL_PERIODS lists them);
+#   other periods (months, years beyond the data) are compiled from the stamped facts.
+# A placement is the mart column a record is placed by: each level's unit, or the whole province
+# (province_code: the KPI tiles and the bulletin's province totals).
+PANEL, PANEL_EXACT, PANEL_PARTS, PANEL_PERIODS = "mart_panel", "mart_panel_exact", "mart_panel_parts", "mart_panel_periods"
+PANEL_TABLES = (PANEL, PANEL_EXACT, PANEL_PARTS, PANEL_PERIODS)
+PLACEMENTS = {"province_unit": "province", "city_unit": "city", "county_unit": "county", "province_code": "province"}
+_PANEL_ON = contextvars.ContextVar("panel_on", default=True)
+
+
+@contextlib.contextmanager
+def facts_only():
+    """Compile every part over the stamped facts, ignoring the panel mart (tests, benchmarks)."""
+    token = _PANEL_ON.set(False)
+    try:
+        yield
+    finally:
+        _PANEL_ON.reset(token)
+
+
+def part_key(part: Part) -> str:
+    """A stable name for a part's definition: its table, aggregate, window and the SQL of its
+    filter and amount (so the same definition written twice, or in another scheme, is one part)."""
+    cols = SOURCES[part.table].columns
+
+    def sql(node):
+        return None if node is None else expr.compile_sql(node, cols, _column, _SENTINELS[0])
+
+    date = part.date if part.window != "all" else None
+    text = repr((part.table, part.agg, part.column, part.window, date, sql(part.where), sql(part.amount)))
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def additive(part: Part) -> bool:
+    """A count or sum whose filter and amount name no period variable: the sum of its months."""
+    uses = set()
+    for node in (part.where, part.amount):
+        if node is not None:
+            uses |= _names(node)
+    return part.agg in ("count", "sum") and not (uses & set(expr.PERIOD_VARIABLES))
+
+
+_INSTALLED: dict[tuple, list[Part]] = {}
+
+
+def installed_parts(directory: Path | None = None) -> list[Part]:
+    """Every part of the installed schemes (each metrics/schemes/*.toml that loads), the KPI tiles'
+    and the activity counts: the parts the panel mart holds. Cached on the files' times."""
+    from metrics.scheme import SCHEME_DIR, SchemeError, load_scheme
+
+    files = sorted(Path(directory or SCHEME_DIR).glob("*.toml"))
+    stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    if stamp not in _INSTALLED:
+        parts = list(ACTIVITY_PARTS)
+        for f in files:
+            try:
+                scheme = load_scheme(f)
+            except SchemeError:
+                continue  # not a whole scheme (indicators.toml) or a broken one: refused when used
+            parts += [p for i in scheme.indicators.values() for p in (i.numerator, i.denominator) if p is not None]
+        keyed = {}
+        for p in parts:
+            keyed.setdefault(part_key(p), p)
+        _INSTALLED.clear()
+        _INSTALLED[stamp] = list(keyed.values())
+    return _INSTALLED[stamp]
+
+
+def _exact_periods(con: duckdb.DuckDBPyConnection) -> list[Period]:
+    """Every quarter and year from the first to the last year holding an inspection, hazard or case."""
+    years = " UNION ALL ".join(f"SELECT min({SOURCES[t].date}) AS lo, max({SOURCES[t].date}) AS hi "
+                               f"FROM {SOURCES[t].mart}" for t in ACTIVITY)
+    lo, hi = con.execute(f"SELECT year(min(lo)), year(max(hi)) FROM ({years})").fetchone()
+    if lo is None:
+        return []
+    return [p for y in range(lo, hi + 1) for p in (*(Period(y, "quarter", q) for q in range(1, 5)), Period(y))]
+
+
+def build_panel(con: duckdb.DuckDBPyConnection, parts: list[Part] | None = None) -> None:
+    """(Re)build the panel mart from the stamped marts just built (etl.marts.build, in the write's
+    transaction): ``mart_panel`` (additive parts by month), ``mart_panel_exact`` (the others, per
+    quarter and year), ``mart_panel_parts`` and ``mart_panel_periods`` (what they hold)."""
+    parts = installed_parts() if parts is None else parts
+    keyed = {part_key(p): p for p in parts}
+    add = {k: p for k, p in keyed.items() if additive(p)}
+    exact = {k: p for k, p in keyed.items() if not additive(p)}
+    # additive: one pass per (table, date) over its mart, grouped by the four unit columns × month,
+    # then summed per placement and unpivoted to (placement, province, unit, month, part, value)
+    groups: dict[tuple, dict[str, Part]] = {}
+    for k, p in add.items():
+        groups.setdefault((p.table, p.date if p.window != "all" else None), {})[k] = p
+    ctes, selects = [], []
+    for g, ((table, date), members) in enumerate(groups.items()):
+        cols = []
+        for k, p in members.items():
+            cond = _per_period(p.where, table, [Period(2000)], "TRUE")
+            agg = "count(*)" if p.agg == "count" else f"sum({_per_period(p.amount, table, [Period(2000)], '0')})"
+            cols.append(f'{agg} FILTER (WHERE {cond}) AS "{k}"')
+        month = f"CAST(date_trunc('month', s.\"{date}\") AS DATE)" if date else "CAST(NULL AS DATE)"
+        dated = f's."{date}" IS NOT NULL' if date else "TRUE"
+        ctes.append(f"f{g} AS MATERIALIZED (SELECT s.province_code, s.province_unit, s.city_unit, s.county_unit, "
+                    f"{month} AS month, {', '.join(cols)} FROM {SOURCES[table].mart} s "
+                    f"WHERE s.province_code IS NOT NULL AND {dated} GROUP BY ALL)")
+        sums = ", ".join(f'sum("{k}") AS "{k}"' for k in members)
+        names = ", ".join(f'"{k}"' for k in members)
+        for placement in PLACEMENTS:
+            per = (f"SELECT province_code, {placement} AS unit, month, {sums} FROM f{g} "
+                   f"WHERE {placement} IS NOT NULL GROUP BY ALL")
+            selects.append(f"SELECT '{placement}' AS placement, province_code, part, unit, month, "
+                           f"CAST(value AS DOUBLE) AS value FROM (UNPIVOT ({per}) ON {names} "
+                           f"INTO NAME part VALUE value) WHERE value <> 0")
+    cols = ("placement VARCHAR, province_code VARCHAR, part VARCHAR, unit VARCHAR, month DATE, value DOUBLE")
+    if selects:
+        con.execute(f"CREATE OR REPLACE TABLE {PANEL} AS WITH {', '.join(ctes)} "
+                    f"{' UNION ALL '.join(selects)} ORDER BY placement, province_code, part, unit, month")
+    else:
+        con.execute(f"CREATE OR REPLACE TABLE {PANEL} ({cols})")
+    # the others: the compiler's own numbers, every province at once, per placement
+    periods = _exact_periods(con) if exact else []
+    con.execute(f"CREATE OR REPLACE TABLE {PANEL_EXACT} (placement VARCHAR, province_code VARCHAR, part VARCHAR, "
+                f"unit VARCHAR, period VARCHAR, value DOUBLE)")
+    if periods:
+        names = {i: str(p) for i, p in enumerate(periods)}
+        pids = "VALUES " + ", ".join(f"({i}, {expr.sql_literal(n)})" for i, n in names.items())
+        for placement, level in PLACEMENTS.items():
+            sql, alias = parts_sql(list(exact.values()), periods, level, None, unit_col=placement)
+            if placement == "province_code":  # the whole province: one unit per province
+                sql, alias = parts_sql(list(exact.values()), periods, level, None, unit_col=placement,
+                                       units="SELECT code, name FROM regions WHERE level = '省'")
+            on = ", ".join(f'{alias[p]} AS "{k}"' for k, p in exact.items())
+            con.execute(f"""INSERT INTO {PANEL_EXACT}
+                WITH w AS ({sql}), n(pid, period) AS ({pids})
+                SELECT '{placement}', r.province_code, part, w.code, n.period, value
+                FROM (UNPIVOT (SELECT code, pid, {on} FROM w) ON {', '.join(f'"{k}"' for k in exact)}
+                      INTO NAME part VALUE value) w
+                JOIN n USING (pid) JOIN regions r ON r.code = w.code
+                WHERE value <> 0""")
+        con.execute(f"CREATE OR REPLACE TABLE {PANEL_EXACT} AS SELECT * FROM {PANEL_EXACT} "
+                    f"ORDER BY placement, province_code, part, period, unit")
+    con.execute(f"CREATE OR REPLACE TABLE {PANEL_PARTS} (part VARCHAR, additive BOOLEAN, definition VARCHAR)")
+    if keyed:
+        con.executemany(f"INSERT INTO {PANEL_PARTS} VALUES (?, ?, ?)",
+                        [[k, k in add, repr(p.text or (p.table, p.agg, p.window))] for k, p in keyed.items()])
+    con.execute(f"CREATE OR REPLACE TABLE {PANEL_PERIODS} AS SELECT unnest(?::VARCHAR[]) AS period",
+                [[str(p) for p in periods]])
+
+
+def panel_serves(con: duckdb.DuckDBPyConnection, parts: list[Part], periods: list[Period], level: str, *,
+                 units: str | None = None, unit_col: str | None = None, only: str | None = None,
+                 by: str | None = None) -> list[Part]:
+    """The parts the panel mart answers for these periods: held in it (the installed schemes' at
+    the last write) and, for a non-additive part, every period materialised. None when grouped by
+    another column (the drill-down's enterprises), placed otherwise, or the panel is absent
+    (a warehouse built before it: everything is compiled from the facts)."""
+    if not _PANEL_ON.get() or by or not parts or not periods:
+        return []
+    if (unit_col or unit_column(level)) not in PLACEMENTS:
+        return []
+    cur = con.cursor()
+    try:
+        rows = cur.execute(f"SELECT part, additive, (SELECT list(period) FROM {PANEL_PERIODS}) FROM {PANEL_PARTS}"
+                           ).fetchall()
+    except duckdb.CatalogException:
+        return []
+    finally:
+        cur.close()
+    held = {k: a for k, a, _ in rows}
+    have = set(rows[0][2] or []) if rows else set()
+    every = all(str(p) in have for p in periods)
+    out = []
+    for p in parts:
+        k = part_key(p)
+        if k in held and (held[k] or every):
+            out.append(p)
+    return out
+
+
+_MONTHS = {"period": "m.month BETWEEN q.period_start AND q.period_end",
+           "year_to_date": "m.month BETWEEN q.year_start AND q.period_end",
+           "as_of": "m.month <= q.period_end", "all": "m.month IS NULL"}
+
+
+def panel_sql(parts: list[Part], periods: list[Period], level: str, province: str, *,
+              units: str | None = None, unit_col: str | None = None, only: str | None = None
+              ) -> tuple[str, dict[Part, str]]:
+    """``parts_sql``'s frame read from the panel mart (the parts ``panel_serves`` names): an
+    additive part sums its months in the window, another reads its period's row."""
+    placement = unit_col or unit_column(level)
+    rows = ", ".join(f"({i}, {expr.sql_literal(str(p))}, {expr.sql_literal(p.start)}, {expr.sql_literal(p.end)}, "
+                     f"{expr.sql_literal(p.year_start)})" for i, p in enumerate(periods))
+    ctes = [f"periods(pid, name, period_start, period_end, year_start) AS (VALUES {rows})",
+            f"units AS ({units or units_sql(level, province)})",
+            "base AS (SELECT u.code, u.name, q.pid FROM units u CROSS JOIN periods q)"]
+
+    def where(t: str) -> str:
+        return (f"{t}.placement = {expr.sql_literal(placement)} AND {t}.province_code = {expr.sql_literal(str(province))}"
+                + (f" AND {t}.unit = {expr.sql_literal(str(only))}" if only is not None else ""))
+
+    alias: dict[Part, str] = {}
+    add = [p for p in parts if additive(p)]
+    ex = [p for p in parts if not additive(p)]
+    joins, cols = [], []
+    if add:
+        aggs = []
+        for p in add:
+            alias[p] = f"c{len(alias)}"
+            aggs.append(f"sum(m.value) FILTER (WHERE m.part = '{part_key(p)}' AND {_MONTHS[p.window]}) AS {alias[p]}")
+        keys = ", ".join(f"'{part_key(p)}'" for p in add)
+        ctes.append(f"pm AS (SELECT m.unit AS k, q.pid, {', '.join(aggs)} FROM {PANEL} m "
+                    f"JOIN periods q ON m.month IS NULL OR m.month <= q.period_end "
+                    f"WHERE {where('m')} "
+                    f"AND m.part IN ({keys}) GROUP BY ALL)")
+        joins.append("LEFT JOIN pm ON pm.k = b.code AND pm.pid = b.pid")
+        cols += [f"CAST(coalesce(pm.{alias[p]}, 0) AS DOUBLE) AS {alias[p]}" for p in add]
+    if ex:
+        aggs = []
+        for p in ex:
+            alias[p] = f"c{len(alias)}"
+            aggs.append(f"max(e.value) FILTER (WHERE e.part = '{part_key(p)}') AS {alias[p]}")
+        keys = ", ".join(f"'{part_key(p)}'" for p in ex)
+        ctes.append(f"pe AS (SELECT e.unit AS k, q.pid, {', '.join(aggs)} FROM {PANEL_EXACT} e "
+                    f"JOIN periods q ON e.period = q.name "
+                    f"WHERE {where('e')} "
+                    f"AND e.part IN ({keys}) GROUP BY ALL)")
+        joins.append("LEFT JOIN pe ON pe.k = b.code AND pe.pid = b.pid")
+        cols += [f"CAST(coalesce(pe.{alias[p]}, 0) AS DOUBLE) AS {alias[p]}" for p in ex]
+    sql = (f"WITH {', '.join(ctes)}\nSELECT b.code, b.name, b.pid, {', '.join(cols)} FROM base b {' '.join(joins)} "
+           f"ORDER BY b.pid, b.code")
+    return sql, alias
 
 
 def indicator_frame(con: duckdb.DuckDBPyConnection, periods: list[Period], level: str, province: str,

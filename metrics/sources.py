@@ -107,18 +107,19 @@ def unit_column(level: str) -> str:
     return UNIT_COLUMNS[LEVEL_OF_CHINESE[level_name(level)]]
 
 
-def placed_sql(table: str, level: str, province: str, extra: tuple[str, ...] = (), *,
+def placed_sql(table: str, level: str, province: str | None, extra: tuple[str, ...] = (), *,
                unit_col: str | None = None, only: str | None = None) -> str:
     """SELECT unit, <the source's columns> (+ ``extra`` mart columns): the table's records that
-    count for a unit of ``level`` in ``province``. A filter on the stamped marts, no join.
+    count for a unit of ``level`` in ``province`` (None: every province, as the panel mart is
+    built). A filter on the stamped marts, no join.
     ``unit_col`` names the mart column to place by instead (``province_code``: everything of the
     province, as the KPI tiles of a province count); ``only`` keeps one unit's records."""
     src = SOURCES[table]
     unit = unit_col or unit_column(level)
     cols = ", ".join(f's."{c}"' for c in dict.fromkeys([*src.columns, *extra]))
     one = f" AND s.{unit} = {sql_literal(str(only))}" if only is not None else ""
-    return (f"SELECT s.{unit} AS unit, {cols} FROM {src.mart} s "
-            f"WHERE s.province_code = {sql_literal(str(province))} AND s.{unit} IS NOT NULL{one}")
+    where = f"s.province_code = {sql_literal(str(province))}" if province is not None else "s.province_code IS NOT NULL"
+    return f"SELECT s.{unit} AS unit, {cols} FROM {src.mart} s WHERE {where} AND s.{unit} IS NOT NULL{one}"
 
 
 # A unit "has records" in a period (and is assessed) when it inspected, found a hazard or filed a case.
@@ -134,10 +135,10 @@ def level_name(level: str) -> str:
     raise ValueError(f"unknown level {level!r}: use city, county or province")
 
 
-def units_sql(level: str, province: str) -> str:
-    """Every region of the level in the province: a row each, records or not."""
-    return (f"SELECT code, name FROM regions WHERE level = {sql_literal(level_name(level))} "
-            f"AND province_code = {sql_literal(province)}")
+def units_sql(level: str, province: str | None) -> str:
+    """Every region of the level in the province (None: in every province): a row each, records or not."""
+    one = f" AND province_code = {sql_literal(province)}" if province is not None else ""
+    return f"SELECT code, name FROM regions WHERE level = {sql_literal(level_name(level))}{one}"
 
 
 def city_of_sql(province: str) -> str:
