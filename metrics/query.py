@@ -188,13 +188,14 @@ def _prefilter(members: list[Part]) -> str:
 
 def parts_sql(parts: list[Part], periods: list[Period], level: str, province: str, *,
               units: str | None = None, unit_col: str | None = None, only: str | None = None,
-              by: str | None = None) -> tuple[str, dict[Part, str]]:
+              by: str | tuple[str, ...] | None = None) -> tuple[str, dict[Part, str]]:
     """One query: a row per unit × period (code, name, pid) with a column per part.
 
     The units are those of ``level`` in ``province`` (every one, records or not), or the rows of
     ``units`` (a SELECT code, name). ``unit_col``/``only`` place records otherwise (see
     metrics.sources.placed_sql). ``by`` groups by that mart column instead of the unit (the
-    drill-down's enterprises): then the rows are the values that have a record in some part."""
+    drill-down's enterprises): then the rows are the values that have a record in some part
+    (several columns: ``code`` is a struct of them, as the panel mart is built)."""
     names = list(expr.PERIOD_VARIABLES)
     rows = ", ".join("(" + ", ".join([str(i)] + [expr.sql_literal(period_variables(p)[n]) for n in names]) + ")"
                      for i, p in enumerate(periods))
@@ -204,7 +205,10 @@ def parts_sql(parts: list[Part], periods: list[Period], level: str, province: st
         groups.setdefault((p.table, p.window, p.date if p.window != "all" else None), []).append(p)
     alias: dict[Part, str] = {}
     q = {n: f"q.{n}" for n in ("period_start", "period_end", "year_start")}
-    key = f's."{by}"' if by else "s.unit"
+    if isinstance(by, tuple):
+        key = "struct_pack(" + ", ".join(f'{c} := s."{c}"' for c in by) + ")"
+    else:
+        key = f's."{by}"' if by else "s.unit"
     selects = []
     for g, members in enumerate(groups.values()):
         first = members[0]
@@ -214,7 +218,7 @@ def parts_sql(parts: list[Part], periods: list[Period], level: str, province: st
             cols.append(f"{_aggregate(p, periods)} AS {alias[p]}")
         win = _window_sql(first, q)
         join = "CROSS JOIN periods q" if win == "TRUE" else f"JOIN periods q ON {win}"
-        extra = (by,) if by else ()
+        extra = (by if isinstance(by, tuple) else (by,)) if by else ()
         src = placed_sql(first.table, level, province, extra, unit_col=unit_col, only=only)
         ctes.append(f"g{g} AS (SELECT {key} AS k, q.pid, {', '.join(cols)} "
                     f"FROM ({src} AND {_bounds(first, periods)} AND {_prefilter(members)}) s {join} GROUP BY ALL)")
@@ -381,26 +385,42 @@ def build_panel(con: duckdb.DuckDBPyConnection, parts: list[Part] | None = None)
                     f"{' UNION ALL '.join(selects)} ORDER BY placement, province_code, part, unit, month")
     else:
         con.execute(f"CREATE OR REPLACE TABLE {PANEL} ({cols})")
-    # the others: the compiler's own numbers, every province at once, per placement
+    # the others: the compiler's own numbers for every quarter and year, every province at once.
+    # Counts and sums add up across units: compiled once per agency's unit columns, then summed per
+    # placement; distinct counts do not: compiled per placement.
     periods = _exact_periods(con) if exact else []
     con.execute(f"CREATE OR REPLACE TABLE {PANEL_EXACT} (placement VARCHAR, province_code VARCHAR, part VARCHAR, "
                 f"unit VARCHAR, period VARCHAR, value DOUBLE)")
     if periods:
-        names = {i: str(p) for i, p in enumerate(periods)}
-        pids = "VALUES " + ", ".join(f"({i}, {expr.sql_literal(n)})" for i, n in names.items())
+        names = "VALUES " + ", ".join(f"({i}, {expr.sql_literal(str(p))})" for i, p in enumerate(periods))
+        summed = {k: p for k, p in exact.items() if p.agg != "distinct"}
+        distinct = {k: p for k, p in exact.items() if p.agg == "distinct"}
+        inserts = []
+        if summed:
+            grain = ("province_code", *(c for c in PLACEMENTS if c != "province_code"))
+            sql, alias = parts_sql(list(summed.values()), periods, "province", None, unit_col="province_code",
+                                   by=grain)
+            on = ", ".join(f'{alias[p]} AS "{k}"' for k, p in summed.items())
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _panel_fine AS SELECT code.*, pid, {on} FROM ({sql})")
+            sums = ", ".join(f'sum("{k}") AS "{k}"' for k in summed)
+            for placement in PLACEMENTS:
+                inserts.append((f"SELECT {placement} AS code, pid, {sums} FROM _panel_fine "
+                                f"WHERE {placement} IS NOT NULL GROUP BY ALL", placement, list(summed)))
         for placement, level in PLACEMENTS.items():
-            sql, alias = parts_sql(list(exact.values()), periods, level, None, unit_col=placement)
-            if placement == "province_code":  # the whole province: one unit per province
-                sql, alias = parts_sql(list(exact.values()), periods, level, None, unit_col=placement,
-                                       units="SELECT code, name FROM regions WHERE level = '省'")
-            on = ", ".join(f'{alias[p]} AS "{k}"' for k, p in exact.items())
+            if not distinct:
+                break
+            units = "SELECT code, name FROM regions WHERE level = '省'" if placement == "province_code" else None
+            sql, alias = parts_sql(list(distinct.values()), periods, level, None, unit_col=placement, units=units)
+            on = ", ".join(f'{alias[p]} AS "{k}"' for k, p in distinct.items())
+            inserts.append((f"SELECT code, pid, {on} FROM ({sql})", placement, list(distinct)))
+        for sql, placement, keys in inserts:
             con.execute(f"""INSERT INTO {PANEL_EXACT}
-                WITH w AS ({sql}), n(pid, period) AS ({pids})
-                SELECT '{placement}', r.province_code, part, w.code, n.period, value
-                FROM (UNPIVOT (SELECT code, pid, {on} FROM w) ON {', '.join(f'"{k}"' for k in exact)}
-                      INTO NAME part VALUE value) w
+                WITH n(pid, period) AS ({names})
+                SELECT '{placement}', r.province_code, part, w.code, n.period, CAST(value AS DOUBLE)
+                FROM (UNPIVOT ({sql}) ON {', '.join(f'"{k}"' for k in keys)} INTO NAME part VALUE value) w
                 JOIN n USING (pid) JOIN regions r ON r.code = w.code
                 WHERE value <> 0""")
+        con.execute("DROP TABLE IF EXISTS _panel_fine")
         con.execute(f"CREATE OR REPLACE TABLE {PANEL_EXACT} AS SELECT * FROM {PANEL_EXACT} "
                     f"ORDER BY placement, province_code, part, period, unit")
     con.execute(f"CREATE OR REPLACE TABLE {PANEL_PARTS} (part VARCHAR, additive BOOLEAN, definition VARCHAR)")

@@ -1,7 +1,7 @@
 """The marts against the raw records: on random small warehouses, the indicators, index, scores and
-warnings read from the stamped marts equal a straightforward pandas computation from the raw
-tables (bench/pandas_reference.py, written from the spec, not from metrics' code) — before and
-after a correction that moves an inspection to another agency and date."""
+warnings read from the panel mart, and read from the stamped facts, both equal a straightforward
+pandas computation from the raw tables (bench/pandas_reference.py, written from the spec, not from
+metrics' code) — before and after a correction that moves an inspection to another agency and date."""
 import datetime as dt
 
 import numpy as np
@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from bench import pandas_reference as ref
 from metrics.index import compute_index
 from metrics.indicators import compute_indicators
+from metrics.periods import Period
+from metrics.query import additive, ensure_marts, facts_only, panel_serves
 from metrics.score import compute_score, warnings
 from tests.metrics.metrics_data import Data
 from tests.metrics.test_properties import AGENCIES, SCHEME, warehouses
@@ -36,6 +38,19 @@ def _reference_warned(score: pd.DataFrame) -> set[str]:
 
 
 def _check(con, quarter: str, level: str) -> None:
+    """The reference's numbers, read from the panel mart and from the stamped facts."""
+    parts = [p for i in SCHEME.indicators.values() for p in (i.numerator, i.denominator) if p is not None]
+    ensure_marts(con)  # as every read does first: the marts and the panel follow the records
+    served = panel_serves(con, parts, [Period.parse(quarter)], level)
+    assert {p for p in parts if additive(p)} <= set(served)  # the panel answers (all of it when
+    if con.execute("SELECT count(*) FROM mart_panel_periods").fetchone()[0]:  # a year holds activity)
+        assert served == parts
+    _check_against_reference(con, quarter, level)
+    with facts_only():
+        _check_against_reference(con, quarter, level)
+
+
+def _check_against_reference(con, quarter: str, level: str) -> None:
     d = ref.Data(con)
     long = ref.indicators(d, quarter, level, "330000")
     want = long.set_index(["code", "indicator"]).sort_index()

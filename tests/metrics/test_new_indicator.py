@@ -59,3 +59,20 @@ def test_they_compile_to_a_filter_on_the_stamped_records_without_a_join():
     raw = r"\b(FROM|JOIN)\s+(hazards|inspections|enterprises|penalties|plans)\b"
     assert re.search(raw, sql) is None, sql
     assert sql.count("FROM regions") == 1  # the list of peers (a row per unit, records or not), not a placing
+
+
+def test_a_scheme_not_installed_at_the_last_write_is_computed_from_the_stamped_records():
+    """Its parts are not in the panel mart: read from the stamped records (the activity counts of
+    the same query from the panel), with the same numbers once a write puts them in the panel."""
+    from metrics.query import ACTIVITY_PARTS, build_panel, ensure_marts, installed_parts, panel_serves
+
+    con = _data().memory()
+    ensure_marts(con)
+    new = [SCHEME.indicator(c).numerator for c in ("key_unit_major", "chem_firms_inspected")]
+    q = [Period.parse("2024Q2")]
+    assert panel_serves(con, new + ACTIVITY_PARTS, q, "county") == ACTIVITY_PARTS
+    before = {c: _values(con, "2024Q2", "county", c) for c in ("330102", "330105")}
+    assert before["330105"] == {"key_unit_major": 1, "chem_firms_inspected": 2}
+    build_panel(con, installed_parts() + new)  # what a write does once the file is installed
+    assert panel_serves(con, new + ACTIVITY_PARTS, q, "county") == new + ACTIVITY_PARTS
+    assert {c: _values(con, "2024Q2", "county", c) for c in ("330102", "330105")} == before
