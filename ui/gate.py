@@ -407,7 +407,6 @@ def require(permission: str | None, what: str = "此页面") -> Access:
 
 # --- the navigation, from ui.pages_registry -----------------------------------------------------------
 _framed = threading.local()   # per script thread: the frame (app.py) is about to run a page
-_LEGACY_PASS = "_legacy_pages_pass"   # session_state: page() has just left the legacy pages-folder mode
 
 
 def _st_page(d: pages_registry.PageDecl):
