@@ -81,11 +81,12 @@ class Guard:
 def warm_up() -> dict:
     """The first province's first visits now (before the server answers), the others in the
     background; {province: seconds} of the first."""
-    from ui import data, warmup
+    from ui import cache, data, warmup
 
     t = time.perf_counter()
-    k = data.pin_key()
-    status = data._status(k)
+    with cache.outside_session():   # the server's own work: no session state, no spinner (ui.cache.in_run)
+        k = data.pin_key()
+        status = data._status(k)
     provinces = [c for c, _ in status.get("provinces", [])]
     done = warmup.warm(k, provinces[:1])
     log.info("warm-up: %s in %.1f s", done, time.perf_counter() - t)

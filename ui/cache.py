@@ -24,6 +24,7 @@ that sends the clear-cache message reads it to see what a rerun computed again.
 """
 from __future__ import annotations
 
+import contextlib
 import copy as _copy
 import functools
 import inspect
@@ -108,7 +109,7 @@ class Memo:
         return self._out(value)
 
     def _compute(self, args, kwargs):
-        if self.show_spinner and _in_run():
+        if self.show_spinner and in_run():
             import streamlit as st
 
             text = self.show_spinner if isinstance(self.show_spinner, str) else "正在计算…"
@@ -144,11 +145,30 @@ def stats() -> dict[str, dict[str, int]]:
     return {m.name: {"entries": len(m), "hits": m.hits, "misses": m.misses} for m in _registry}
 
 
-def _in_run() -> bool:
-    """Streamlit runs this code (app, AppTest), not a plain import: Streamlit's own check."""
+_outside = threading.local()   # per thread: server work outside any session (outside_session())
+
+
+def in_run() -> bool:
+    """Whether this code runs in a session's script run (app.py, a page, a fragment, AppTest):
+    Streamlit runs in this process (``streamlit.runtime.exists()``, its documented raw-mode check)
+    and this thread is not the server's own work outside a session (serve.py's warm-up declares
+    itself with outside_session()). Public API only: tests/ui/test_streamlit_public.py."""
+    if getattr(_outside, "depth", 0):
+        return False
     try:
         import streamlit as st
 
         return st.runtime.exists()
     except Exception:
         return False
+
+
+@contextlib.contextmanager
+def outside_session():
+    """Mark this thread's work as the server's, outside any session (the warm-up): in_run() is
+    False, so no session state is read or written and no spinner is drawn for it."""
+    _outside.depth = getattr(_outside, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _outside.depth -= 1

@@ -48,7 +48,7 @@ from etl import warehouse
 from metrics import catalog, drill, kpis
 from metrics.periods import Period
 from ui import auth
-from ui.cache import memo
+from ui.cache import in_run, memo
 
 Key = tuple[str, tuple | None]
 SCHEME_DIR = Path(__file__).resolve().parents[1] / "metrics" / "schemes"
@@ -146,8 +146,7 @@ def _current_key() -> Key:
 
 
 def _in_run() -> bool:
-    """Streamlit runs this code (app, AppTest), not a plain import: Streamlit's own check."""
-    return st.runtime.exists()
+    return in_run()
 
 
 @memo(copy=False, max_entries=2, show_spinner=False)

@@ -121,10 +121,11 @@ def config() -> tuple[str, dict[str, auth.User], str | None]:
 
 
 def _has_session() -> bool:
-    """Whether Streamlit runs this code (``streamlit run``, st.App, AppTest) rather than a plain
-    Python import (bare mode): Streamlit's own check, ``streamlit.runtime.exists()``. The app's
-    code runs only in script runs, so that is a session."""
-    return st.runtime.exists()
+    """Whether a session's script run is running this code, not a plain Python import (bare mode)
+    nor the server's own work (ui.cache.in_run)."""
+    from ui import cache
+
+    return cache.in_run()
 
 
 def current() -> Access:

@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 
-from ui import analysis_data, data, geo, state
+from ui import analysis_data, cache, data, geo, state
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,13 @@ def _first_indicator(sel: state.Selection) -> str | None:
 def warm(k: data.Key | None = None, provinces: list[str] | None = None, budget: float | None = None) -> dict:
     """Compute the first visits' figures for ``provinces`` (default: every province with records,
     the one the sidebar opens on first); stop starting new ones after ``budget`` seconds.
-    Returns {province: seconds}. A figure that fails is left for its page to report."""
+    Returns {province: seconds}. A figure that fails is left for its page to report. Runs
+    outside any session (ui.cache.outside_session): no session state, no spinner."""
+    with cache.outside_session():
+        return _warm(k, provinces, budget)
+
+
+def _warm(k: data.Key | None, provinces: list[str] | None, budget: float | None) -> dict:
     k = k or data.pin_key()
     status = data._status(k)
     if not status.get("has_data"):

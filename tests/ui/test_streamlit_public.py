@@ -85,3 +85,28 @@ def test_the_check_finds_what_it_forbids():
     ok = ("import streamlit as st\nst.navigation([]); st.switch_page('x'); st.runtime.exists()\n"
           "st.session_state['a'] = 1\nst.context.headers\n")
     assert problems(ok) == []
+
+
+def test_in_run_is_a_session_s_script_run_only(monkeypatch):
+    """ui.cache.in_run: False in a plain import; True where Streamlit runs (its raw-mode check),
+    except in the server's own work outside a session (the warm-up), nested or not, per thread."""
+    import threading
+
+    import streamlit as st
+
+    from ui import cache
+
+    assert cache.in_run() is False                      # pytest: no Streamlit runtime
+    monkeypatch.setattr(st.runtime, "exists", lambda: True)
+    assert cache.in_run() is True
+    with cache.outside_session():
+        assert cache.in_run() is False
+        with cache.outside_session():
+            assert cache.in_run() is False
+        assert cache.in_run() is False
+        seen = []
+        t = threading.Thread(target=lambda: seen.append(cache.in_run()))   # another thread: a session's
+        t.start()
+        t.join()
+        assert seen == [True]
+    assert cache.in_run() is True
