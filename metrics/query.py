@@ -186,6 +186,50 @@ def _prefilter(members: list[Part]) -> str:
     return "(" + " OR ".join(dict.fromkeys(alts)) + ")"
 
 
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}
+_NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "=": None}
+
+
+def _implied(node: expr.Node, table: str) -> set[str]:
+    """Conditions on the periods join implied by one filter conjunct that compares a date column
+    with period_start or period_end (period_start <= period_end): "the date is on or before the
+    period's end" (a deadline due by then) or "the date is empty or on or after the period's start"
+    (a hazard still open at the period's start). A record failing them cannot count."""
+    negated = isinstance(node, expr.Unary) and node.op == "not"
+    cmp = node.arg if negated else node
+    if not (isinstance(cmp, expr.Binary) and cmp.op in _FLIP):
+        return set()
+    left, right, op = cmp.left, cmp.right, cmp.op
+    if isinstance(left, expr.Name) and left.name in ("period_start", "period_end"):
+        left, right, op = right, left, _FLIP[op]
+    cols = SOURCES[table].columns
+    if not (isinstance(left, expr.Name) and cols.get(left.name) == expr.DATE and isinstance(right, expr.Name)
+            and right.name in ("period_start", "period_end")):
+        return set()
+    col = _column(left.name)
+    if negated:
+        op = _NEGATE[op]  # NOT coalesce(col op var, FALSE): col empty, or the opposite comparison
+        if op in (">", ">="):
+            return {f"({col} IS NULL OR {col} >= q.period_start)"}
+        return set()
+    if op in ("<", "<=", "="):
+        return {f"{col} <= q.period_end"}
+    return {f"({col} IS NULL OR {col} >= q.period_start)"}  # col > / >= a bound ≥ the start: weaker
+
+
+def _join_bounds(members: list[Part]) -> list[str]:
+    """The conditions every member's filter implies (``_implied``), added to the periods join:
+    an as-of part over many periods (the hazards still to be rectified) then joins a record only
+    to the periods it can count in, not to every period after its date."""
+    common = None
+    for p in members:
+        got = set().union(*(_implied(c, p.table) for c in _conjuncts(p.where))) if p.where is not None else set()
+        common = got if common is None else common & got
+        if not common:
+            return []
+    return sorted(common or ())
+
+
 def parts_sql(parts: list[Part], periods: list[Period], level: str, province: str, *,
               units: str | None = None, unit_col: str | None = None, only: str | None = None,
               by: str | tuple[str, ...] | None = None) -> tuple[str, dict[Part, str]]:
@@ -217,7 +261,8 @@ def parts_sql(parts: list[Part], periods: list[Period], level: str, province: st
             alias[p] = f"c{len(alias)}"
             cols.append(f"{_aggregate(p, periods)} AS {alias[p]}")
         win = _window_sql(first, q)
-        join = "CROSS JOIN periods q" if win == "TRUE" else f"JOIN periods q ON {win}"
+        on = " AND ".join(c for c in (win, *_join_bounds(members)) if c != "TRUE")
+        join = f"JOIN periods q ON {on}" if on else "CROSS JOIN periods q"
         extra = (by if isinstance(by, tuple) else (by,)) if by else ()
         src = placed_sql(first.table, level, province, extra, unit_col=unit_col, only=only)
         ctes.append(f"g{g} AS (SELECT {key} AS k, q.pid, {', '.join(cols)} "
@@ -413,16 +458,14 @@ def build_panel(con: duckdb.DuckDBPyConnection, parts: list[Part] | None = None)
             sql, alias = parts_sql(list(distinct.values()), periods, level, None, unit_col=placement, units=units)
             on = ", ".join(f'{alias[p]} AS "{k}"' for k, p in distinct.items())
             inserts.append((f"SELECT code, pid, {on} FROM ({sql})", placement, list(distinct)))
-        for sql, placement, keys in inserts:
-            con.execute(f"""INSERT INTO {PANEL_EXACT}
-                WITH n(pid, period) AS ({names})
-                SELECT '{placement}', r.province_code, part, w.code, n.period, CAST(value AS DOUBLE)
-                FROM (UNPIVOT ({sql}) ON {', '.join(f'"{k}"' for k in keys)} INTO NAME part VALUE value) w
-                JOIN n USING (pid) JOIN regions r ON r.code = w.code
-                WHERE value <> 0""")
+        selects = [f"""SELECT '{placement}' AS placement, r.province_code, part, w.code AS unit, n.period,
+                              CAST(value AS DOUBLE) AS value
+                       FROM (UNPIVOT ({sql}) ON {', '.join(f'"{k}"' for k in keys)} INTO NAME part VALUE value) w
+                       JOIN n USING (pid) JOIN regions r ON r.code = w.code
+                       WHERE value <> 0""" for sql, placement, keys in inserts]
+        con.execute(f"CREATE OR REPLACE TABLE {PANEL_EXACT} AS WITH n(pid, period) AS ({names}) "
+                    f"{' UNION ALL '.join(selects)} ORDER BY placement, province_code, part, period, unit")
         con.execute("DROP TABLE IF EXISTS _panel_fine")
-        con.execute(f"CREATE OR REPLACE TABLE {PANEL_EXACT} AS SELECT * FROM {PANEL_EXACT} "
-                    f"ORDER BY placement, province_code, part, period, unit")
     con.execute(f"CREATE OR REPLACE TABLE {PANEL_PARTS} (part VARCHAR, additive BOOLEAN, definition VARCHAR)")
     if keyed:
         con.executemany(f"INSERT INTO {PANEL_PARTS} VALUES (?, ?, ?)",
