@@ -210,11 +210,12 @@ def _implied(node: expr.Node, table: str) -> set[str]:
     if negated:
         op = _NEGATE[op]  # NOT coalesce(col op var, FALSE): col empty, or the opposite comparison
         if op in (">", ">="):
-            return {f"({col} IS NULL OR {col} >= q.period_start)"}
+            return {f"coalesce({col}, DATE '9999-12-31') >= q.period_start"}
         return set()
     if op in ("<", "<=", "="):
         return {f"{col} <= q.period_end"}
-    return {f"({col} IS NULL OR {col} >= q.period_start)"}  # col > / >= a bound ≥ the start: weaker
+    return {f"coalesce({col}, DATE '9999-12-31') >= q.period_start"}  # col > / >= a bound ≥ the start
+    # (the empty date as the last day: a plain inequality, so the join stays a range join)
 
 
 def _join_bounds(members: list[Part]) -> list[str]:

@@ -123,3 +123,21 @@ def test_a_corrected_inspection_moves_its_panel_values(con):
     with facts_only():
         want = compute_indicators(con, "2024Q1", "city", "330000", SCHEME).set_index(["code", "indicator"])
     pd.testing.assert_frame_equal(after, want)
+
+
+def test_the_periods_join_is_bounded_by_what_every_filter_implies():
+    from metrics import expr
+    from metrics.scheme import Part
+
+    def part(where):
+        return Part("hazards", "count", where=expr.parse(where), window="as_of", date="found_date")
+
+    overdue, due = SCHEME.indicator("overdue_major").numerator, SCHEME.indicator("rectification_due").denominator
+    still_open = "coalesce(s.\"rectified_date\", DATE '9999-12-31') >= q.period_start"
+    assert query._join_bounds([overdue, due]) == [still_open, 's."deadline" <= q.period_end']
+    assert query._join_bounds([part("period_end > deadline")]) == ['s."deadline" <= q.period_end']
+    assert query._join_bounds([part("rectified_date > period_end")]) == [still_open]
+    # nothing implied: no bound (an equality negated, a shifted date, a disjunction, one member without)
+    for where in ("NOT deadline = period_end", "deadline + 10 <= period_end", "is_major OR deadline <= period_end"):
+        assert query._join_bounds([part(where)]) == [], where
+    assert query._join_bounds([overdue, part("is_major")]) == []
