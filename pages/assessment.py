@@ -114,9 +114,14 @@ with st.expander("计分规则"):
            "- 详见“方法说明”页。"]))
 
 fills = {i: WARN_FILL for i, w in enumerate(warned_flag) if w}
-xlsx = export.to_excel({"考评得分表": display.plain(view, reasons)}, fills={"考评得分表": fills},
-                       notes=[("省份", sel.province_name), ("季度", qp.label), ("评价对象", noun), ("方案", sc.name),
-                              ("预警规则", rule.describe_full())])
+
+
+def xlsx() -> bytes:  # made when the button is clicked, not on every run
+    return export.to_excel({"考评得分表": display.plain(view, reasons)}, fills={"考评得分表": fills},
+                           notes=[("省份", sel.province_name), ("季度", qp.label), ("评价对象", noun),
+                                  ("方案", sc.name), ("预警规则", rule.describe_full())])
+
+
 st.download_button("导出考评得分表（Excel）", xlsx, file_name=f"{sel.province_name}{qp.label}{noun}{spec.name}得分表.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="assessment_export")
 

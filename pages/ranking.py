@@ -26,7 +26,7 @@ ix = data.index(sel.key, sel.period, sel.level, sel.province, sel.skey)
 prev = sel.previous()
 prev_ix = data.index(sel.key, prev, sel.level, sel.province, sel.skey) if prev else None
 periods = sel.recent(8)
-hist = data.history(data.index, sel.key, periods, sel.level, sel.province, sel.skey)
+hist = data.history("index", sel.key, periods, sel.level, sel.province, sel.skey)
 
 c1, c2, c3 = st.columns([2, 2, 3])
 search = c1.text_input("查找单位", key="ranking_search", placeholder="输入名称，如：金华")
@@ -99,12 +99,15 @@ with st.expander("一级指标说明"):
 
 excel_view = display.plain(view.drop(columns=["趋势"]).assign(**{
     f"{p}": table["code"].map(trend[p]) for p in periods}), reasons)
-xlsx = export.to_excel(
-    {"排名": excel_view},
-    notes=[("省份", sel.province_name), ("期间", sel.label), ("评价对象", noun), ("方案", sc.name),
-           ("说明", f"指数与一级指标保留一位小数；名次按指数，并列同名次；右侧各列为近{len(periods)}期指数。")],
-    fills={"排名": {}},
-)
+def xlsx() -> bytes:  # made when the button is clicked, not on every run
+    return export.to_excel(
+        {"排名": excel_view},
+        notes=[("省份", sel.province_name), ("期间", sel.label), ("评价对象", noun), ("方案", sc.name),
+               ("说明", f"指数与一级指标保留一位小数；名次按指数，并列同名次；右侧各列为近{len(periods)}期指数。")],
+        fills={"排名": {}},
+    )
+
+
 st.download_button("导出 Excel", xlsx, file_name=f"{sel.province_name}{sel.label}{noun}执法效能指数排名.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="ranking_export",
                    type="primary")

@@ -19,6 +19,10 @@ from ui import charts, data, display, gate, state
 from ui.style import (COLUMN_LABELS, LEVEL_NOUN, amount, band_of, change, fill_map, integer, is_flat, isna, labelled,
                       num, pct, style_cells, truthy, value)
 
+# rows a record list shows on the page (a city's quarter holds thousands: every visit and unit switch
+# sent them all, ~350 KB; the first 100 rows ~30 KB); the download button next to each list holds every row
+SHOWN = 100
+
 acc = gate.page(__file__)
 sel = state.selection()
 sc = sel.scheme
@@ -137,7 +141,7 @@ def short_label(p: str) -> str:
 t1, t2 = st.columns(2)
 with t1:
     periods = sel.recent(12)
-    hist = data.history(data.index, sel.key, periods, sel.level, sel.province, sel.skey)
+    hist = data.history("index", sel.key, periods, sel.level, sel.province, sel.skey)
     h = hist[hist["code"] == code][["period", "index"]]
     med = hist.groupby("period")["index"].median().reindex(periods).rename("median").reset_index()
     h = med.merge(h, on="period", how="left")
@@ -147,7 +151,7 @@ with t1:
                            width="stretch", height=320)
 with t2:
     quarters = [q for q in sel.status["quarters"] if q <= sel.quarter][-12:]
-    sh = data.history(data.score, sel.key, quarters, sel.level, sel.province, sel.skey)
+    sh = data.history("score", sel.key, quarters, sel.level, sel.province, sel.skey)
     s = sh[sh["code"] == code][["period", "score"]]
     smed = sh.groupby("period")["score"].median().reindex(quarters).rename("median").reset_index()
     s = smed.merge(s, on="period", how="left")
@@ -313,10 +317,11 @@ def behind_the_number() -> None:
     how = (f"（按不同{COLUMN_LABELS.get(p_.column, p_.column)}计数，共涉及 {len(recs):,} 条记录）" if p_.agg == "distinct"
            else f"（“计入金额/数量”列之和）：{len(recs):,} 条记录" if p_.agg == "sum" else f"：{len(recs):,} 条记录")
     st.caption(f"{name} · {sel.label} · {ind.name}的{'分子' if part == 'numerator' else '分母'} = "
-               f"{amount(number, ind.unit)}{how}。{ind.description}")
-    st.dataframe(labelled(recs), hide_index=True, width="stretch", key="explain_records",
-                 height=min(38 + 35 * max(len(recs), 1), 320))
-    st.download_button("下载这些记录（CSV）", csv_bytes(labelled(recs)),
+               f"{amount(number, ind.unit)}{how}。{ind.description}"
+               + (f"下表列出前 {SHOWN} 条，全部 {len(recs):,} 条请下载。" if len(recs) > SHOWN else ""))
+    st.dataframe(labelled(recs.head(SHOWN)), hide_index=True, width="stretch", key="explain_records",
+                 height=min(38 + 35 * max(min(len(recs), SHOWN), 1), 320))
+    st.download_button("下载这些记录（CSV）", lambda: csv_bytes(labelled(recs)),  # made when clicked
                        file_name=f"{name}-{sel.period}-{ind.name}-{'分子' if part == 'numerator' else '分母'}.csv",
                        mime="text/csv", key="explain_download")
 
@@ -348,13 +353,18 @@ def drill_down() -> None:
         if pick in kid_names:
             target, target_name = pick, kid_names[pick]
     ents = data.enterprises(sel.key, sel.period, target)
-    st.markdown(f"**{target_name}：{sel.label}有记录的企业**（{len(ents):,} 家，按逾期重大隐患、未整改隐患排序）")
+    st.markdown(f"**{target_name}：{sel.label}有记录的企业**（{len(ents):,} 家，按逾期重大隐患、未整改隐患排序"
+                + (f"，列出前 {SHOWN} 家" if len(ents) > SHOWN else "") + "）")
     if ents.empty:
         st.info("本期没有记录。")
         return
-    st.dataframe(labelled(ents.drop(columns=["county_code"])), hide_index=True, width="stretch",
-                 key="drill_enterprises", height=min(38 + 35 * len(ents), 320),
+    listed = labelled(ents.drop(columns=["county_code"]))
+    st.dataframe(listed.head(SHOWN), hide_index=True, width="stretch",
+                 key="drill_enterprises", height=min(38 + 35 * min(len(ents), SHOWN), 320),
                  column_config={"罚款(万元)": st.column_config.NumberColumn(format="%.2f")})
+    if len(ents) > SHOWN:
+        st.download_button(f"下载全部 {len(ents):,} 家企业（CSV）", lambda: csv_bytes(listed),
+                           file_name=f"{target_name}-{sel.period}-企业.csv", mime="text/csv", key="drill_enterprises_csv")
     top = ents.head(500)
     ent_names = dict(zip(top["enterprise_id"], top["name"]))
     c1, c2 = st.columns([3, 2])
@@ -367,10 +377,13 @@ def drill_down() -> None:
     if not kind:
         c2.caption("选择要列出的记录。")
         return
-    recs = data.records(sel.key, sel.period, target, kind, ent or None)
-    st.caption(f"{kinds[kind]}：{len(recs):,} 条")
-    st.dataframe(labelled(recs), hide_index=True, width="stretch", key=f"drill_records_{kind}",
-                 height=min(38 + 35 * max(len(recs), 1), 320))
+    recs = labelled(data.records(sel.key, sel.period, target, kind, ent or None))
+    st.caption(f"{kinds[kind]}：{len(recs):,} 条" + (f"，列出前 {SHOWN} 条" if len(recs) > SHOWN else ""))
+    st.dataframe(recs.head(SHOWN), hide_index=True, width="stretch", key=f"drill_records_{kind}",
+                 height=min(38 + 35 * max(min(len(recs), SHOWN), 1), 320))
+    if len(recs) > SHOWN:
+        st.download_button(f"下载全部 {len(recs):,} 条（CSV）", lambda: csv_bytes(recs), mime="text/csv",
+                           file_name=f"{target_name}-{sel.period}-{kinds[kind]}.csv", key=f"drill_records_{kind}_csv")
 
 
 drill_down()

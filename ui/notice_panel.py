@@ -262,11 +262,15 @@ def _issue_tab(sel, qp: Period, notices, logged, settings, template, s, sheet) -
 
     files = _file_buttons(logged, "notice_file") if len(logged) else []
     noun = level_noun(sel.key, sel.province, sel.level)
-    annex = N.score_sheet_xlsx(sheet, sel.scheme, N.annex_title(qp, sel.province_name, sel.level, s, noun))
+    title = N.annex_title(qp, sel.province_name, sel.level, s, noun)
+
+    def annex() -> bytes:  # the downloads below are made when clicked, not on every run
+        return N.score_sheet_xlsx(sheet, sel.scheme, title)
+
     annex_file = N.annex_name(qp, sel.level)
     z1, z2 = st.columns(2)
     if files:
-        z1.download_button("下载全部函件及得分表（ZIP）", I.zip_notices(files, (annex_file, annex)),
+        z1.download_button("下载全部函件及得分表（ZIP）", lambda: I.zip_notices(files, (annex_file, annex())),
                            file_name=f"{quarter}-提醒敦促函.zip", mime="application/zip", key="notice_zip")
     else:
         z1.caption("发函后可在此下载全部函件（ZIP）。")

@@ -193,6 +193,7 @@ def assert_no_leak(calls, own: set[str]) -> int:
 # --- downloads: the bytes given to download buttons -----------------------------------------------------
 @pytest.fixture
 def downloads(monkeypatch):
+    from streamlit.runtime.media_file_manager import MediaFileManager
     from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
     got: list[tuple[str | None, str, bytes]] = []
@@ -203,7 +204,14 @@ def downloads(monkeypatch):
             got.append((filename, mimetype, path_or_data))
         return original(self, path_or_data, mimetype, kind, filename)
 
+    def capture_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        data = data_callable()  # what a click would download (the pages make big files only then)
+        got.append((file_name, mimetype, data.encode("utf-8") if isinstance(data, str) else data))
+        return original_deferred(self, data_callable, mimetype, coordinates, file_name, **kw)
+
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", capture)
+    original_deferred = MediaFileManager.add_deferred
+    monkeypatch.setattr(MediaFileManager, "add_deferred", capture_deferred)
     return got
 
 

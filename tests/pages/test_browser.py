@@ -181,8 +181,8 @@ def test_new_user_finds_the_last_three_follows_one_down_to_records_and_imports_a
     settle(page)
     assert "的分母" in page.get_by_text("的分母").first.inner_text()
     # down to the hazards of the city's enterprises, status as of the quarter's end
-    page.get_by_role("tab", name="隐患").click()
-    page.wait_for_timeout(500)
+    page.locator(".st-key-drill_kind").get_by_text("隐患", exact=True).click()
+    settle(page)
     assert page.get_by_text("整改状态").first.count() >= 0
     shoot(page, "07-story-region")
     # 3. import a file with a bad row

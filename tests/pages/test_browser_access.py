@@ -93,9 +93,9 @@ def test_city_user_walks_every_page_and_sees_no_other_city_in_records(page, city
     # 区域分析: indicators, the records behind a number, counties, enterprises, each kind of record
     texts = tables_text(page)
     assert len(texts) >= 4 and any("婺城区" in t for t in texts)
-    for tab in ("隐患", "处罚案件"):
-        page.get_by_role("tab", name=tab).click()
-        page.wait_for_timeout(500)
+    for kind in ("执法检查", "隐患", "处罚案件"):  # the record lists, sent when asked for
+        page.locator(".st-key-drill_kind").get_by_text(kind, exact=True).click()
+        settle(page)
         texts += tables_text(page)
     assert_no_other_city(texts, "区域分析")
     shoot(page, "10-access-city-region")

@@ -2,12 +2,16 @@
 what it shows. The app reads the session's demo warehouse (tests/conftest.py: demo_db)."""
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pytest
 
 from metrics.scheme import load_scheme
 from metrics.score import compute_score
 from tests.pages.conftest import chart, charts, ok, table, table_or_none, texts
+
+SHOWN = 100  # pages/region.py: rows a record list shows
 
 PAGES = ["pages/overview.py", "pages/ranking.py", "pages/region.py", "pages/assessment.py",
          "pages/data_import.py", "pages/method.py"]
@@ -187,12 +191,28 @@ def test_region_records_behind_a_number(app):
     ok(at)
     at.selectbox(key="explain_indicator").set_value("rectification")
     ok(at)
-    numerator = len(table(at, "隐患编号", without=("整改状态",)))
+    numerator = _listed(at)
     at.radio(key="explain_part").set_value("denominator")
     ok(at)
-    denominator = len(table(at, "隐患编号", without=("整改状态",)))
+    denominator = _listed(at)
     assert denominator >= numerator and denominator > 0
     assert "发现日期" in table(at, "隐患编号", without=("整改状态",)).columns
+    # the coverage's records: a city's quarter holds more than the page lists; the caption counts them all
+    at.selectbox(key="explain_indicator").set_value("coverage")
+    at.radio(key="explain_part").set_value("numerator")
+    ok(at)
+    shown = table(at, "检查编号")
+    total = int(re.search(r"共涉及 ([\d,]+) 条记录", texts(at)).group(1).replace(",", ""))
+    assert len(shown) == min(total, SHOWN) and total > 0
+    if total > SHOWN:
+        assert f"全部 {total:,} 条请下载" in texts(at)
+
+
+def _listed(at) -> int:
+    """The records 追溯记录 counts (its caption), which the list shows up to SHOWN of."""
+    n = int(re.search(r"：([\d,]+) 条记录", texts(at)).group(1).replace(",", ""))
+    assert len(table(at, "隐患编号", without=("整改状态",))) == min(n, SHOWN)
+    return n
 
 
 def test_region_drill_down_city_to_county_to_enterprise_records(app, demo_db, facts):
