@@ -153,8 +153,10 @@ def test_route_cookie_keeps_a_browser_on_one_process_and_spreads_browsers(proxie
         _get(proxied["tls_port"], "/_stcore/health", proxied["ctx"], {"Cookie": f"enforcement_route={cookie}"})
     for i in range(24):
         _get(proxied["tls_port"], "/_stcore/health", proxied["ctx"], {"Cookie": f"enforcement_route=browser-{i}"})
-    time.sleep(0.3)
-    rows = [line.split("|") for line in log.read_text().splitlines() if "/_stcore/health" in line]
+    deadline = time.time() + 10
+    while len(rows := [line.split("|") for line in log.read_text().splitlines() if "/_stcore/health" in line]) < 32:
+        assert time.time() < deadline, f"nginx logged {len(rows)} of the 32 requests"
+        time.sleep(0.05)  # nginx writes each log line after its response has gone out
     mine = {r[1] for r in rows if r[0] == f"enforcement_route={cookie}"}
     others = {r[1] for r in rows if r[0].startswith("enforcement_route=browser-")}
     assert len(mine) == 1, mine
@@ -193,8 +195,12 @@ def test_a_clear_cache_message_through_the_proxy_leaves_the_figures_warm(proxied
     (the same route cookie); the user's next run computes nothing again and shows the same figures."""
     route = "enforcement_route=clear-cache-test"
     status, _, _ = _get(proxied["tls_port"], "/_stcore/health", proxied["ctx"], {"Cookie": route})
-    log = (proxied["prefix"] / "logs" / "access.log").read_text().splitlines()
-    port = int([line for line in log if line.startswith(route)][-1].split("|")[1].rsplit(":", 1)[1])
+    log = proxied["prefix"] / "logs" / "access.log"
+    deadline = time.time() + 10
+    while not (lines := [line for line in log.read_text().splitlines() if line.startswith(route)]):
+        assert time.time() < deadline, "nginx never logged the request"
+        time.sleep(0.05)  # nginx writes the log line after the response has gone out
+    port = int(lines[-1].split("|")[1].rsplit(":", 1)[1])
     trace = proxied["traces"][port]
 
     def client() -> Client:
