@@ -629,25 +629,25 @@ def province_schemes(province: str | None, directory: Path = SCHEME_DIR) -> list
     """The scheme files in `directory` that name `province` in their own ``provinces`` list."""
     if not province:
         return []
-    return [p for p, own in _provinces_named(Path(directory)) if str(province) in own]
+    return [p for p, own in named_provinces(Path(directory)).items() if str(province) in own]
 
 
-_NAMED: dict[tuple, list[tuple[Path, list[str]]]] = {}
+_NAMED: dict[tuple, dict[Path, list[str]]] = {}
 
 
-def _provinces_named(directory: Path) -> list[tuple[Path, list[str]]]:
-    """(file, its ``provinces`` list) for every scheme file, parsed again only when a file changed
-    (every page asks for its province's default scheme on every run)."""
+def named_provinces(directory: Path = SCHEME_DIR) -> dict[Path, list[str]]:
+    """{file: its ``provinces`` list} for every scheme file that parses, read again only when a file
+    changed (every page asks for its province's default scheme on every run)."""
     files = sorted(directory.glob("*.toml"))
     sig = (str(directory), *((p.name, st.st_mtime_ns, st.st_size) for p in files for st in [p.stat()]))
     if sig not in _NAMED:
-        found = []
+        found = {}
         for p in files:
             try:
                 own = tomllib.loads(p.read_text(encoding="utf-8-sig")).get("provinces", [])
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
                 continue  # a broken file is refused when it is loaded, not here
-            found.append((p, [str(c) for c in own] if isinstance(own, list) else []))
+            found[p] = [str(c) for c in own] if isinstance(own, list) else []
         _NAMED.clear()
         _NAMED[sig] = found
     return _NAMED[sig]

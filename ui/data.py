@@ -201,12 +201,9 @@ def scheme_files(province: str | None = None) -> list[Path]:
 
 
 def _names_provinces(path: Path) -> bool:
-    import tomllib
+    from metrics.scheme import named_provinces
 
-    try:
-        return bool(tomllib.loads(path.read_text(encoding="utf-8-sig")).get("provinces"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False
+    return bool(named_provinces(path.parent).get(path))
 
 
 def scheme_key(path: str | os.PathLike | None = None, province: str | None = None) -> tuple[str, int]:

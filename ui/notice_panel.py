@@ -115,8 +115,10 @@ def _preview_pngs(docx_bytes: bytes) -> list[bytes]:
         return [p.read_bytes() for p in writer.to_png(writer.to_pdf(path), dpi=80)]
 
 
+@memo(max_entries=16, show_spinner=False)
 def _paragraphs(docx_bytes: bytes) -> list[tuple[str, str]]:
-    """(kind, text) of the document for a text preview: the mark, body paragraphs and tables in order."""
+    """(kind, text) of the document for a text preview: the mark, body paragraphs and tables in order
+    (read once per document: parsing the .docx took a tenth of 季度考评's run)."""
     import io
 
     import docx
