@@ -89,6 +89,25 @@ def level_noun(k: data.Key, province: str, level: str) -> str:
         return W.level_noun(cur, province, level)
 
 
+def warm(k: data.Key, quarter: str, level: str, province: str, skey) -> None:
+    """What the notices' first view computes (ui.warmup, before anyone asks): the quarter's notices,
+    the previous quarter's warned units followed into this one and the preview of the first warned unit, as the tab would make
+    them (its number and date from the log if it has been issued, else unnumbered and dated today)."""
+    notices = _notice_data(k, quarter, level, province, skey, _files_stamp())
+    _follow_up(k, str(Period.parse(quarter).previous()), level, province, skey)  # 上季度被提醒单位
+    level_noun(k, province, level)
+    if not notices:
+        return
+    d = notices[0]
+    log = notice_log.notices(k[0])
+    issued = log[(log["quarter"] == quarter) & (log["level"] == level) & (log["status"] != "已作废")
+                 & (log["unit_code"] == d.unit_code)]
+    number, when = ((issued["number"].iloc[0], pd.Timestamp(issued["issued_on"].iloc[0]).date()) if len(issued)
+                    else (None, dt.date.today()))
+    preview = _preview_bytes(d, (k, skey, d.unit_code, quarter, level), when, number, _files_stamp())
+    _paragraphs(preview)
+
+
 def _settings() -> N.NoticeSettings:
     """The shipped settings file with what notice staff set here (official.config)."""
     return config.effective(_db())

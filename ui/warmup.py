@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 
-from ui import analysis_data, cache, data, geo, state
+from ui import analysis_data, cache, data, geo, notice_panel, state
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ def first_visits(sel: state.Selection) -> Iterator[tuple[str, Callable[[], objec
     yield "区域分析", lambda: _region_unit(sel)
     yield "季度考评", lambda: analysis_data._robustness(k, q, lvl, prov, skey, 1000, 0.5, 0)
     yield "季度考评", lambda: data._commendations(k, int(q[:4]), lvl, prov, skey)
+    yield "季度考评", lambda: notice_panel.warm(k, q, lvl, prov, skey)
 
 
 def _region_unit(sel: state.Selection) -> None:
