@@ -16,7 +16,8 @@ message): the app's figures live in ui.cache, which that message does not reach.
 
 **Warm before serving** (``lifespan``): the app's modules are imported and the figures of the first
 visit to each page are computed (ui.warmup) for the province the sidebar opens on before the server
-accepts a connection, and for the other provinces in a background thread, so the first visitor
+accepts a connection; each of its units' 区域分析 and the other provinces follow in a background
+thread, so the first visitor
 after a start waits no longer than the next one; what it holds then is frozen out of the garbage
 collector's full collections (gc.freeze). ``ENFORCEMENT_WARMUP=0`` turns both off.
 """
@@ -97,8 +98,12 @@ def warm_up() -> dict:
     gc.collect()
     gc.freeze()
     log.info("warm-up: %s in %.1f s", done, time.perf_counter() - t)
-    if len(provinces) > 1:
-        threading.Thread(target=warmup.warm, args=(k, provinces[1:]), name="warm-up", daemon=True).start()
+    def rest() -> None:  # every unit's 区域分析 of the first province, then the other provinces
+        warmup.warm(k, provinces[:1], units=True)
+        if len(provinces) > 1:
+            warmup.warm(k, provinces[1:])
+
+    threading.Thread(target=rest, name="warm-up", daemon=True).start()
     return done
 
 

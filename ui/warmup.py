@@ -57,18 +57,33 @@ def first_visits(sel: state.Selection) -> Iterator[tuple[str, Callable[[], objec
     yield "季度考评", lambda: notice_panel.warm(k, q, lvl, prov, skey)
 
 
+def _ranked(sel: state.Selection) -> list[str]:
+    ix = data._index(sel.key, sel.period, sel.level, sel.province, sel.skey)
+    return ix.dropna(subset=["index"]).sort_values(["rank", "code"])["code"].tolist()
+
+
 def _region_unit(sel: state.Selection) -> None:
     """区域分析 opens on the last-ranked unit (pages/region.py): its tiles and drill-down."""
-    ix = data._index(sel.key, sel.period, sel.level, sel.province, sel.skey)
-    ranked = ix.dropna(subset=["index"]).sort_values(["rank", "code"])
-    if len(ranked):
-        code = ranked["code"].iloc[-1]
-        data._kpi_tiles(sel.key, sel.period, code, "previous")
-        data._children(sel.key, sel.period, code)
-        data._enterprises(sel.key, sel.period, code)
-        first = _first_indicator(sel)
-        if first:
-            data._explain(sel.key, sel.period, code, first, "numerator", sel.skey)
+    ranked = _ranked(sel)
+    if ranked:
+        _unit(sel, ranked[-1])
+
+
+def _unit(sel: state.Selection, code: str) -> None:
+    """What 区域分析 computes for one unit: its tiles, counties, enterprises, the first indicator's records."""
+    data._kpi_tiles(sel.key, sel.period, code, "previous")
+    data._children(sel.key, sel.period, code)
+    data._enterprises(sel.key, sel.period, code)
+    first = _first_indicator(sel)
+    if first:
+        data._explain(sel.key, sel.period, code, first, "numerator", sel.skey)
+
+
+def unit_visits(sel: state.Selection) -> Iterator[tuple[str, Callable[[], object]]]:
+    """区域分析 for every other unit of the level, from the last-ranked up (switching the unit then
+    only draws the page): the background part of the warm-up."""
+    for code in reversed(_ranked(sel)[:-1]):
+        yield "区域分析", lambda code=code: _unit(sel, code)
 
 
 def _first_indicator(sel: state.Selection) -> str | None:
@@ -78,16 +93,18 @@ def _first_indicator(sel: state.Selection) -> str | None:
     return next((c for c in data.scheme(sel.skey).indicators if c in computed), None)
 
 
-def warm(k: data.Key | None = None, provinces: list[str] | None = None, budget: float | None = None) -> dict:
+def warm(k: data.Key | None = None, provinces: list[str] | None = None, budget: float | None = None,
+         units: bool = False) -> dict:
     """Compute the first visits' figures for ``provinces`` (default: every province with records,
-    the one the sidebar opens on first); stop starting new ones after ``budget`` seconds.
+    the one the sidebar opens on first), and with ``units`` each unit's 区域分析 figures too
+    (unit_visits); stop starting new ones after ``budget`` seconds.
     Returns {province: seconds}. A figure that fails is left for its page to report. Runs
     outside any session (ui.cache.outside_session): no session state, no spinner."""
     with cache.outside_session():
-        return _warm(k, provinces, budget)
+        return _warm(k, provinces, budget, units)
 
 
-def _warm(k: data.Key | None, provinces: list[str] | None, budget: float | None) -> dict:
+def _warm(k: data.Key | None, provinces: list[str] | None, budget: float | None, units: bool) -> dict:
     k = k or data.pin_key()
     status = data._status(k)
     if not status.get("has_data"):
@@ -99,7 +116,8 @@ def _warm(k: data.Key | None, provinces: list[str] | None, budget: float | None)
         if budget is not None and time.perf_counter() - t0 > budget:
             break
         t = time.perf_counter()
-        for page, compute in first_visits(state.choose(k, status, province)):
+        sel = state.choose(k, status, province)
+        for page, compute in [*first_visits(sel), *(unit_visits(sel) if units else [])]:
             try:
                 compute()
             except Exception:  # noqa: BLE001 — the page shows the error when someone opens it

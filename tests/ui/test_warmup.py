@@ -42,3 +42,24 @@ def test_warm_up_of_an_empty_warehouse_does_nothing(tmp_path, monkeypatch):
 
     monkeypatch.setenv("ENFORCEMENT_DB", str(tmp_path / "none.duckdb"))
     assert warmup.warm() == {}
+
+
+def test_the_background_warm_up_makes_switching_the_unit_draw_only(demo_db, monkeypatch):
+    """With ``units``, every city's 区域分析 figures are cached: switching to any city computes none."""
+    from streamlit.testing.v1 import AppTest
+
+    from ui import warmup
+
+    monkeypatch.setenv("ENFORCEMENT_DB", str(demo_db))
+    cache.clear_all()
+    warmup.warm(units=True)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("pages/region.py").run()
+    before = _misses()
+    for code in [c for c in at.selectbox(key="region_code").options][:4]:
+        at.selectbox(key="region_code").set_value(code.rsplit("（", 1)[1].rstrip("）")).run()
+        assert not at.exception, at.exception[0].value
+    computed = {name: n - before.get(name, 0) for name, n in _misses().items()
+                if n > before.get(name, 0) and not any(x in name for x in NOT_FIGURES)}
+    assert computed == {}, computed
