@@ -38,7 +38,8 @@ def signed_server(security_db, tmp_path_factory):
     })
     trace = base / "cache-trace.txt"
     env = {"ENFORCEMENT_DB": str(security_db), "ENFORCEMENT_USERS": str(users),
-           "ENFORCEMENT_CACHE_TRACE": str(trace), "ENFORCEMENT_METRICS": "1"}
+           "ENFORCEMENT_CACHE_TRACE": str(trace), "ENFORCEMENT_METRICS": "1",
+           "ENFORCEMENT_WARMUP": "0"}  # the trace counts what sessions compute; no background warm-up in it
     with serve("serve.py", base, env) as (url, log):
         yield dict(url=url, trace=trace, log=log)
 
