@@ -10,6 +10,11 @@ query answers every part of every period (``count(*) FILTER (WHERE …)`` per pa
 A filter or amount that names a period variable (``period_end`` …) reads it from the periods
 table (compiled with stand-in literals that are swapped for the column; where that is ambiguous
 it is compiled once per period in a CASE).
+
+The same compiler fills the panel mart at every write (``build_panel``: every installed part by
+unit × month, or × quarter and year where a part does not add up over months) and reads it back
+(``parts_frame``: the parts and periods the panel holds come from it, the rest from the stamped
+records), so a number read from the panel is the number compiled from the records.
 """
 from __future__ import annotations
 
@@ -505,9 +510,7 @@ def panel_serves(con: duckdb.DuckDBPyConnection, parts: list[Part], periods: lis
     return out
 
 
-_MONTHS = {"period": "m.month BETWEEN q.period_start AND q.period_end",
-           "year_to_date": "m.month BETWEEN q.year_start AND q.period_end",
-           "as_of": "m.month <= q.period_end", "all": "m.month IS NULL"}
+_FIRST = dt.date(1, 1, 1)  # before every month: an as-of window's start, an undated part's month
 
 
 def panel_sql(parts: list[Part], periods: list[Period], level: str, province: str, *,
@@ -531,15 +534,23 @@ def panel_sql(parts: list[Part], periods: list[Period], level: str, province: st
     ex = [p for p in parts if not additive(p)]
     joins, cols = [], []
     if add:
-        aggs = []
+        # each part's months for each period (its window as a month range; an undated part's one
+        # row has no month), summed per unit × period × part, then one column per part
+        lo = {"period": lambda q: q.start, "year_to_date": lambda q: q.year_start, "as_of": lambda q: _FIRST,
+              "all": lambda q: _FIRST}
+        hi = {"all": lambda q: _FIRST}
+        ranges = []
         for p in add:
             alias[p] = f"c{len(alias)}"
-            aggs.append(f"sum(m.value) FILTER (WHERE m.part = '{part_key(p)}' AND {_MONTHS[p.window]}) AS {alias[p]}")
-        keys = ", ".join(f"'{part_key(p)}'" for p in add)
-        ctes.append(f"pm AS (SELECT m.unit AS k, q.pid, {', '.join(aggs)} FROM {PANEL} m "
-                    f"JOIN periods q ON m.month IS NULL OR m.month <= q.period_end "
-                    f"WHERE {where('m')} "
-                    f"AND m.part IN ({keys}) GROUP BY ALL)")
+            for i, q in enumerate(periods):
+                ranges.append(f"('{part_key(p)}', {i}, {expr.sql_literal(lo[p.window](q))}, "
+                              f"{expr.sql_literal(hi.get(p.window, lambda q: q.end)(q))})")
+        ctes.append(f"pr(part, pid, lo, hi) AS (VALUES {', '.join(ranges)})")
+        ctes.append(f"pl AS (SELECT m.unit AS k, pr.pid, m.part, sum(m.value) AS v FROM {PANEL} m "
+                    f"JOIN pr ON m.part = pr.part AND coalesce(m.month, {expr.sql_literal(_FIRST)}) BETWEEN pr.lo AND pr.hi "
+                    f"WHERE {where('m')} GROUP BY ALL)")
+        aggs = ", ".join(f"max(v) FILTER (WHERE part = '{part_key(p)}') AS {alias[p]}" for p in add)
+        ctes.append(f"pm AS (SELECT k, pid, {aggs} FROM pl GROUP BY ALL)")
         joins.append("LEFT JOIN pm ON pm.k = b.code AND pm.pid = b.pid")
         cols += [f"CAST(coalesce(pm.{alias[p]}, 0) AS DOUBLE) AS {alias[p]}" for p in add]
     if ex:
