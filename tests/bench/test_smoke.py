@@ -71,6 +71,9 @@ def test_dashboard_benchmark(etl_result):
     assert not r["errors"], r["errors"]
     assert "总览" in r["title"]
     assert r["cold_median"] > 0 and r["warm_median"] > 0
+    w = bench_dashboard.run(work / "warehouse.duckdb", reps=1, warm_runs=1, save=False, log=lambda *a: None,
+                            warmup=True)
+    assert not w["errors"] and w["warmup_seconds"][0] > 0 and "总览" in w["title"]
 
 
 def test_profiles_name_where_the_time_goes(etl_result):
