@@ -376,8 +376,9 @@ def installed_parts(directory: Path | None = None) -> list[Part]:
         for f in files:
             try:
                 scheme = load_scheme(f)
-            except SchemeError:
-                continue  # not a whole scheme (indicators.toml) or a broken one: refused when used
+            except (SchemeError, ValueError, OSError):
+                continue  # not a whole scheme (indicators.toml) or a broken one: refused when used,
+                          # never a reason for a load to fail
             parts += [p for i in scheme.indicators.values() for p in (i.numerator, i.denominator) if p is not None]
         keyed = {}
         for p in parts:

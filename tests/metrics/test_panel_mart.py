@@ -141,3 +141,15 @@ def test_the_periods_join_is_bounded_by_what_every_filter_implies():
     for where in ("NOT deadline = period_end", "deadline + 10 <= period_end", "is_major OR deadline <= period_end"):
         assert query._join_bounds([part(where)]) == [], where
     assert query._join_bounds([overdue, part("is_major")]) == []
+
+
+def test_the_installed_parts_skip_a_file_that_is_no_scheme(tmp_path):
+    import shutil
+
+    from metrics.scheme import SCHEME_DIR
+
+    for name in ("default.toml", "indicators.toml"):
+        shutil.copy(SCHEME_DIR / name, tmp_path / name)
+    (tmp_path / "broken.toml").write_text("name = \n", encoding="utf-8")
+    got = {part_key(p) for p in query.installed_parts(tmp_path)}
+    assert got == {part_key(p) for p in [*ACTIVITY_PARTS, *_parts()]}
