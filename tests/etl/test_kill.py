@@ -24,7 +24,7 @@ from etl.warehouse import PAUSE_ENV, PAUSE_STAGES, RECORD_TABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 N_ROWS = 20_000
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")]
 
 
 def _sha256(path: Path) -> str:

@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 CHROMIUM = "/usr/bin/chromium"
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+pytestmark = pytest.mark.slow   # real processes and loads: started first under pytest-xdist (tests/conftest.py)
 BAD_TEXT = ("locked", "Conflicting lock", "Traceback", "IO Error", "IOException", "Could not set lock")
 
 
@@ -272,6 +273,7 @@ def _check_render(page) -> None:
     assert not bad, (bad, text[:2000])
 
 
+@pytest.mark.browser
 @browser_only
 def test_several_sessions_keep_answering_while_loads_run(served, browser):
     """One session on the overview (the heaviest page: every new version is computed afresh), three
@@ -336,6 +338,7 @@ def test_several_sessions_keep_answering_while_loads_run(served, browser):
 
 
 # --- 3. the upload limit ---------------------------------------------------------------------------------
+@pytest.mark.browser
 @browser_only
 def test_an_upload_over_the_limit_is_refused_with_a_message(served, browser, tmp_path):
     """The uploader takes its limit from server.maxUploadSize (here 2 MB; .streamlit/config.toml
