@@ -95,11 +95,12 @@ def run_loads(db: Path, batches: list[Path], done: threading.Event, errors: list
 
 # --- 1. readers without a server -----------------------------------------------------------------------
 def _reader(db: str, stop, queue) -> None:
-    """Poll the warehouse until `stop` is set (at most 60 s): every answer (count of CC rows, loads
-    recorded for them), or the error."""
+    """Poll the warehouse until `stop` is set: every answer (count of CC rows, loads recorded for
+    them), or the error. At most 240 s: on a loaded machine the loads have taken over 60 s, and a
+    reader that had given up never saw the last one."""
     from etl.warehouse import connect_read
 
-    seen, give_up = [], time.time() + 60
+    seen, give_up = [], time.time() + 240
     while not stop.is_set() and time.time() < give_up:
         try:
             con = connect_read(db)
