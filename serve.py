@@ -15,8 +15,8 @@ A reverse proxy cannot filter what travels inside the websocket (Streamlit's cle
 message): the app's figures live in ui.cache, which that message does not reach.
 
 **Warm before serving** (``lifespan``): the app's modules are imported and the figures of the first
-visit to each page are computed (ui.warmup) for the province the sidebar opens on before the server
-accepts a connection; each of its units' 区域分析 and the other provinces follow in a background
+visit to each page, and each unit's 区域分析, are computed (ui.warmup) for the province the sidebar
+opens on before the server accepts a connection; the other provinces follow in a background
 thread, so the first visitor
 after a start waits no longer than the next one; what it holds then is frozen out of the garbage
 collector's full collections (gc.freeze). ``ENFORCEMENT_WARMUP=0`` turns both off.
@@ -91,19 +91,17 @@ def warm_up() -> dict:
         k = data.pin_key()
         status = data._status(k)
     provinces = [c for c, _ in status.get("provinces", [])]
-    done = warmup.warm(k, provinces[:1])
+    # the first province's first visits and each of its units' 区域分析 before the server answers
+    # (a background thread doing the units slowed the first visitor's overview by about a second)
+    done = warmup.warm(k, provinces[:1], units=True)
     # what the server holds from now on (modules, the warm figures) is long-lived: moved out of the
     # collector's way, a full collection no longer scans it (py-spy: 0.3–0.5 s pauses inside page
     # runs, 30 % of a warm overview's run, before this)
     gc.collect()
     gc.freeze()
     log.info("warm-up: %s in %.1f s", done, time.perf_counter() - t)
-    def rest() -> None:  # every unit's 区域分析 of the first province, then the other provinces
-        warmup.warm(k, provinces[:1], units=True)
-        if len(provinces) > 1:
-            warmup.warm(k, provinces[1:])
-
-    threading.Thread(target=rest, name="warm-up", daemon=True).start()
+    if len(provinces) > 1:  # a warehouse of several provinces: the others in the background
+        threading.Thread(target=warmup.warm, args=(k, provinces[1:]), name="warm-up", daemon=True).start()
     return done
 
 

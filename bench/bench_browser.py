@@ -336,6 +336,7 @@ def repetition(browser, db: Path, port: int, work: Path, switches: int = 2, entr
             out["switch_unit"].append(s)
             out["units"].append(name)
         page.close()
+        time.sleep(1.0)  # the closed tab's renderer exits before the step (its CPU leaves the sum)
         _, out["tab_overview"] = step("tab_overview", open_overview_tab, ctx, url)
         ctx.close()
     return out

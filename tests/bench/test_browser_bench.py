@@ -15,6 +15,16 @@ pytestmark = [
 ]
 
 
+def in_thread(fn, *args, **kw):
+    """Run ``fn`` in a thread of its own: Playwright's sync API refuses a thread with a running asyncio
+    loop, which pytest-playwright's fixtures leave in the main thread when another module used them
+    in this process (tests/deploy, under xdist's one-file-per-worker scheduling)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as ex:
+        return ex.submit(fn, *args, **kw).result()
+
+
 @pytest.fixture(scope="module")
 def tiny_db(tmp_path_factory):
     from etl.demo import DemoConfig, build_demo
@@ -25,7 +35,7 @@ def tiny_db(tmp_path_factory):
 
 
 def test_every_step_is_timed(tiny_db):
-    r = bench_browser.run(tiny_db, reps=1, switches=1, save=False, log=lambda *a: None)
+    r = in_thread(bench_browser.run, tiny_db, reps=1, switches=1, save=False, log=lambda *a: None)
     assert list(r["steps"]) == [k for k, _, _ in bench_browser.STEPS]
     for key, s in r["steps"].items():
         assert len(s["seconds"]) == 1 and 0 < s["median"] < 120, (key, s)
@@ -42,11 +52,16 @@ def test_an_exception_on_the_page_fails_the_benchmark(tiny_db, tmp_path):
     (root / "app.py").write_text("import streamlit as st\nst.title('x')\nraise ValueError('boom')\n", encoding="utf-8")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=bench_browser.CHROMIUM, args=bench_browser.ARGS, headless=True)
-        try:
-            with bench_browser.serve(tiny_db, bench_browser.free_port(), tmp_path / "log.txt", root=root, entry="app.py") as url:
-                with pytest.raises(bench_browser.PageError, match="boom"):
-                    bench_browser.open_overview(browser, url)
-        finally:
-            browser.close()
+    def attempt():
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=bench_browser.CHROMIUM, args=bench_browser.ARGS,
+                                         headless=True)
+            try:
+                with bench_browser.serve(tiny_db, bench_browser.free_port(), tmp_path / "log.txt", root=root,
+                                         entry="app.py") as url:
+                    with pytest.raises(bench_browser.PageError, match="boom"):
+                        bench_browser.open_overview(browser, url)
+            finally:
+                browser.close()
+
+    in_thread(attempt)
