@@ -270,6 +270,12 @@ def _read_layers(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict, dict[tu
 _LOADED: dict[tuple, Scheme] = {}
 
 
+def _files_signature(directory: Path) -> tuple:
+    """(path, mtime, size) of every scheme file in ``directory``: changes when one is edited, added
+    or removed (the caches of load_scheme and named_provinces)."""
+    return tuple((str(f), st.st_mtime_ns, st.st_size) for f in sorted(directory.glob("*.toml")) for st in [f.stat()])
+
+
 def load_scheme(path: str | Path | None = None, province: str | None = None) -> Scheme:
     """Load and check a scheme file (default: the province's own scheme file, if one names it in
     ``provinces``, else metrics/schemes/default.toml). Raises SchemeError. A file already loaded is
@@ -277,8 +283,7 @@ def load_scheme(path: str | Path | None = None, province: str | None = None) -> 
     handed a scheme loads it: 50 ms each, a quarter of the 12 metric calls of bench_metrics)."""
     path = Path(path) if path else default_scheme_path(province)
     dirs = sorted({Path(path).resolve().parent, SCHEME_DIR.resolve()})
-    sig = (str(Path(path).resolve()),
-           *((str(f), st.st_mtime_ns, st.st_size) for d in dirs for f in sorted(d.glob("*.toml")) for st in [f.stat()]))
+    sig = (str(Path(path).resolve()), *(x for d in dirs for x in _files_signature(d)))
     if sig not in _LOADED:
         scheme = _load(path)
         if len(_LOADED) >= 16:
@@ -656,7 +661,7 @@ def named_provinces(directory: Path = SCHEME_DIR) -> dict[Path, list[str]]:
     """{file: its ``provinces`` list} for every scheme file that parses, read again only when a file
     changed (every page asks for its province's default scheme on every run)."""
     files = sorted(directory.glob("*.toml"))
-    sig = (str(directory), *((p.name, st.st_mtime_ns, st.st_size) for p in files for st in [p.stat()]))
+    sig = _files_signature(directory)
     if sig not in _NAMED:
         found = {}
         for p in files:

@@ -23,9 +23,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(entry: str, log_dir: Path, env: dict[str, str | None], address: str | None = "127.0.0.1"):
-    """`streamlit run <entry>` with `env` (None: unset); yields (url, log path). With address None
-    the server listens where .streamlit/config.toml says (what `make run` does)."""
+def serve(entry: str, log_dir: Path, env: dict[str, str | None], address: str | None = "127.0.0.1",
+          extra: tuple[str, ...] = ()):
+    """`streamlit run <entry>` with `env` (None: unset) and ``extra`` options; yields (url, log path).
+    With address None the server listens where .streamlit/config.toml says (what `make run` does)."""
     port = free_port()
     full = {k: v for k, v in os.environ.items() if k not in env}
     full.update({k: v for k, v in env.items() if v is not None})
@@ -34,6 +35,7 @@ def serve(entry: str, log_dir: Path, env: dict[str, str | None], address: str | 
             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     if address:
         args += ["--server.address", address]
+    args += list(extra)
     with open(log_path, "w+") as log:
         proc = subprocess.Popen(args, cwd=ROOT, env=full, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"

@@ -11,12 +11,10 @@
 """
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -28,6 +26,7 @@ import duckdb
 import pytest
 
 from etl import warehouse
+from tests.server import serve
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -193,37 +192,11 @@ def load_files_cli(db: Path, path: Path) -> None:
 
 
 # --- 2. the app under several sessions while loads run ----------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
 def streamlit_server(db: Path, log_dir: Path, *extra: str):
-    port = _free_port()
-    log = open(log_dir / "streamlit.log", "w+")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", APP, "--server.headless", "true", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false", *extra],
-        cwd=ROOT, env=_env(db), stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while not _healthy(url):
-            if proc.poll() is not None or time.time() > deadline:
-                log.seek(0)
-                pytest.fail(f"streamlit did not start:\n{log.read()}")
-            time.sleep(0.3)
-        yield url, log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    """tests.server.serve with this module's environment (_env): yields (url, log path)."""
+    env = {**{k: None for k in os.environ if k.startswith("ENFORCEMENT_TEST_")},
+           "PYTHONPATH": str(ROOT), "ENFORCEMENT_USER": "concurrency-test", "ENFORCEMENT_DB": str(db)}
+    return serve(APP, log_dir, env, extra=extra)
 
 
 def _healthy(url: str) -> bool:
@@ -330,8 +303,7 @@ def test_several_sessions_keep_answering_while_loads_run(served, browser):
         assert not mixed, f"a render mixed two warehouse versions (round, total, tile): {mixed}"
         # after the last load every session shows the last state
         assert set(render_all()) <= {(whole[n][0], whole[n][1]), (whole[n][0], None)}
-        served["log"].seek(0)
-        log = served["log"].read()
+        log = Path(served["log"]).read_text(encoding="utf-8", errors="replace")
         assert not [w for w in BAD_TEXT if w in log], log[-3000:]
     finally:
         for c in contexts:
