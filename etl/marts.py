@@ -19,7 +19,11 @@ Reads then filter (``WHERE city_unit = …``) and never join. The marts are rebu
 the write's transaction, in the new file, before the atomic swap (etl.warehouse.write calls
 ``refresh``), so every write keeps them right — corrections included: a re-loaded inspection with
 a new agency or date takes its hazards with it, because the hazards are re-stamped from it.
-A fingerprint of the record tables skips the rebuild when a write changed no record (a notice).
+A fingerprint of the record tables skips the rebuild when a write changed no record (a notice);
+it names the marts' definitions too, so a version adding or changing a mart rebuilds them.
+
+``mart_catalog`` (metrics.catalog's definition) holds what the app's frame asks on every page:
+the months and provinces holding records, a few hundred rows instead of a scan of every date.
 
 Last comes the panel (metrics.query.build_panel): every part of the installed schemes (the
 numerators and denominators of metrics/schemes/*.toml, the KPI tiles' and activity counts) for
@@ -34,6 +38,8 @@ import hashlib
 import time
 
 import duckdb
+
+from metrics.catalog import CATALOG_MART, CATALOG_SQL
 
 # the unit columns each mart carries, by level (metrics.sources.LEVELS)
 UNIT_COLUMNS = {"province": "province_unit", "city": "city_unit", "county": "county_unit"}
@@ -167,6 +173,9 @@ MARTS: dict[str, str] = {
         SELECT e.enterprise_id, e.name, e.county_code, e.industry, e.key_unit, e.load_id, {_location_units('r')}
         FROM enterprises e LEFT JOIN regions r ON r.code = e.county_code
         ORDER BY province_code, e.county_code""",
+    # the months and provinces holding records (metrics.catalog: the app's frame reads it on every
+    # page; its definition lives there, where a warehouse made before this mart scans with it)
+    CATALOG_MART: CATALOG_SQL + " ORDER BY ALL",
 }
 
 
@@ -178,7 +187,12 @@ def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     # close a window, so the month of the build is part of what the marts were made from
     month = con.execute("SELECT strftime(date_trunc('month', current_date), '%Y-%m')").fetchone()[0]
     return (";".join(f"{t}:{n}:{h}" for t, n, h in con.execute(sql).fetchall()) + f";month:{month}"
-            + f";parts:{_parts_digest()}")
+            + f";parts:{_parts_digest()};defs:{_definitions_digest()}")
+
+
+def _definitions_digest() -> str:
+    """The marts' definitions (a new version that adds or changes a mart rebuilds them)."""
+    return hashlib.sha1(repr(sorted(MARTS.items())).encode()).hexdigest()[:16]
 
 
 def _parts_digest() -> str:

@@ -1,7 +1,7 @@
 """What the warehouse holds: record counts, the periods with data, the regions, the load history.
 
-The app's frame asks these questions on every page; they read only small bookkeeping tables or
-one indexed date column each. Pure functions: a DuckDB connection (or cursor) in, plain values
+The app's frame asks these questions on every page; they read only small bookkeeping tables and
+the catalog mart the ETL keeps (mart_catalog: the months and provinces holding records). Pure functions: a DuckDB connection (or cursor) in, plain values
 or a DataFrame out.
 """
 from __future__ import annotations
@@ -11,7 +11,6 @@ import pandas as pd
 from metrics.periods import Period
 
 RECORD_TABLES = ("enterprises", "plans", "inspections", "hazards", "penalties")
-_DATE_COLUMNS = (("inspections", "inspection_date"), ("hazards", "found_date"), ("penalties", "filed_date"))
 
 
 def record_counts(con) -> dict[str, int]:
@@ -33,10 +32,51 @@ def periods(con, kind: str = "quarter") -> list[str]:
     return all_periods(con)[kind]
 
 
+# What the app's frame asks on every page — the months holding records, the provinces whose
+# agencies have records — changes only when the ETL writes. One definition, two uses: the ETL
+# stores it as the mart ``mart_catalog`` (etl.marts, in each write's transaction), and a reader of
+# a warehouse made before that mart runs the same SELECT over the record tables. One row per
+# record table × province of the agency (NULL: an agency not in regions; a hazard has no agency of
+# its own) × month of the record's date (NULL for a plan, which has only a year).
+CATALOG_MART = "mart_catalog"
+_CATALOG_SOURCES = (("inspections", "agency_code", "inspection_date"), ("hazards", None, "found_date"),
+                    ("penalties", "agency_code", "filed_date"), ("plans", "agency_code", None))
+
+
+def _catalog_rows(table: str, agency: str | None, date: str | None) -> str:
+    agency = agency or "CAST(NULL AS VARCHAR)"
+    month = f"CAST(date_trunc('month', {date}) AS DATE)" if date else "CAST(NULL AS DATE)"
+    return f"SELECT DISTINCT '{table}' AS table_name, {agency} AS agency_code, {month} AS month FROM {table}"
+
+
+CATALOG_SQL = (f"SELECT DISTINCT c.table_name, r.province_code, c.month FROM "
+               f"({' UNION ALL '.join(_catalog_rows(*s) for s in _CATALOG_SOURCES)}) c "
+               f"LEFT JOIN regions r ON r.code = c.agency_code")
+# which record tables each question counts (a plan has no month; a hazard counts for no province)
+_MONTH_TABLES = ("inspections", "hazards", "penalties")
+PROVINCE_TABLES = ("inspections", "penalties", "plans")
+
+
+def catalog_source(con) -> str:
+    """What to read the catalog from: the mart, when the ETL built it and ``con`` is read-only (a
+    warehouse file is written only by the ETL, which rebuilds its marts in every write — the rule
+    metrics.query.ensure_marts applies); else the definition itself over the record tables (a
+    warehouse made before the mart, a connection holding records written by hand)."""
+    row = con.execute(
+        "SELECT (SELECT readonly FROM duckdb_databases() WHERE database_name = current_database()), "
+        "EXISTS (SELECT 1 FROM duckdb_tables() WHERE table_name = ? AND NOT temporary)", [CATALOG_MART]).fetchone()
+    return CATALOG_MART if row[0] and row[1] else f"({CATALOG_SQL})"
+
+
+def _in(tables) -> str:
+    return ", ".join(f"'{t}'" for t in tables)
+
+
 def all_periods(con) -> dict[str, list[str]]:
-    """periods() of every kind from one pass over the record tables' dates."""
-    union = " UNION ".join(f"SELECT DISTINCT date_trunc('month', {c}) AS d FROM {t}" for t, c in _DATE_COLUMNS)
-    months = [d for (d,) in con.execute(f"SELECT DISTINCT d FROM ({union}) WHERE d IS NOT NULL ORDER BY d").fetchall()]
+    """periods() of every kind from the months holding an inspection, hazard or case."""
+    months = [d for (d,) in con.execute(
+        f"SELECT DISTINCT month FROM {catalog_source(con)} WHERE table_name IN ({_in(_MONTH_TABLES)}) "
+        "AND month IS NOT NULL ORDER BY month").fetchall()]
     out: dict[str, list[str]] = {"year": [], "quarter": [], "month": []}
     for d in months:
         q = (d.month - 1) // 3 + 1

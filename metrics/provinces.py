@@ -5,6 +5,7 @@ import re
 
 import duckdb
 
+from metrics.catalog import PROVINCE_TABLES, catalog_source
 from metrics.query import run
 
 
@@ -13,14 +14,14 @@ class ProvinceError(ValueError):
 
 
 def provinces_with_records(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-    """(code, name) of every province whose agencies have inspections, cases or plans."""
-    df = run(con, """
+    """(code, name) of every province whose agencies have inspections, cases or plans (read from
+    the catalog mart the ETL keeps, metrics.catalog)."""
+    tables = ", ".join(f"'{t}'" for t in PROVINCE_TABLES)
+    df = run(con, f"""
         SELECT p.code, p.name
-        FROM (SELECT agency_code FROM inspections UNION SELECT agency_code FROM penalties
-              UNION SELECT agency_code FROM plans) a
-        JOIN regions r ON r.code = a.agency_code
-        JOIN regions p ON p.code = r.province_code
-        GROUP BY p.code, p.name ORDER BY p.code""")
+        FROM (SELECT DISTINCT province_code FROM {catalog_source(con)} WHERE table_name IN ({tables})) a
+        JOIN regions p ON p.code = a.province_code
+        ORDER BY p.code""")
     return list(df.itertuples(index=False, name=None))
 
 

@@ -42,3 +42,18 @@ def test_regions_provinces_and_history(con):
     assert catalog.set_aside(con, run_id=hist.run_id.iloc[0]).empty
     with pytest.raises(ValueError):
         catalog.set_aside(con)
+
+
+def test_the_catalog_mart_answers_as_the_scan_does(con):
+    """The months and provinces the app's frame reads from mart_catalog (built by the ETL) are the
+    ones a scan of the record tables gives (tests/etl/test_catalog_mart.py: after every write)."""
+    from metrics.provinces import provinces_with_records
+    from tests.etl.test_catalog_mart import SCAN_MONTHS, SCAN_PROVINCES
+
+    assert catalog.catalog_source(con) == catalog.CATALOG_MART
+    months = catalog.all_periods(con)["month"]
+    assert months == [m for (m,) in con.execute(SCAN_MONTHS).fetchall()] and len(months) == 36
+    assert provinces_with_records(con) == con.execute(SCAN_PROVINCES).fetchall() == [("330000", "浙江省")]
+    # the shared definition run as the scan (a warehouse made before the mart) gives the mart's rows
+    assert (con.execute(f"SELECT * FROM ({catalog.CATALOG_SQL}) ORDER BY ALL").fetchall()
+            == con.execute(f"SELECT * FROM {catalog.CATALOG_MART} ORDER BY ALL").fetchall())
