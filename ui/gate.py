@@ -244,7 +244,7 @@ def attempt(users: dict[str, auth.User], username: str, password: str,
         return None, f"登录失败次数过多，请 {_wait(check.left)}后再试。"
     user = auth.authenticate(users, name, password)
     if user is None:
-        failed = LIMITER.failure(name, address)
+        failed = LIMITER.failure(name, address, check)
         audit(who, "login.failed", {"via": "password", **where})
         if failed.client_blocked:
             audit(who, "login.blocked", {"via": "password", **where, "minutes": math.ceil(failed.client_blocked / 60)})
@@ -253,7 +253,7 @@ def attempt(users: dict[str, auth.User], username: str, password: str,
             audit(who, "login.locked", {"via": "password", **where, "minutes": math.ceil(failed.name_locked / 60)})
             return None, f"用户名或密码错误。登录失败次数过多，请 {_wait(failed.name_locked)}后再试。"
         return None, "用户名或密码错误。"
-    LIMITER.success(name, address)
+    LIMITER.success(name, address, check)
     audit(user.username, "login", {"via": "password", **where})
     return user, ""
 

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 
 import bcrypt
@@ -50,17 +51,18 @@ def test_policy_per_name_window_and_release(db):
     for _ in range(4):
         assert not lo.failure("Zhang", "10.0.0.1").name_locked
         now[0] += 100
-    assert lo.check("zhang", "10.0.0.1").left == 0
+    assert lo.check("zhang", "10.0.0.1", reserve=False).left == 0
     now[0] += 200                      # at 1600 the first failure (1000) has left the 10-minute window
     assert not lo.failure("zhang", "10.0.0.1").name_locked
     assert lo.failure(" ZHANG ", "10.0.0.1").name_locked == 900   # 5 within 10 minutes
-    assert lo.check("zhang", "10.0.0.1").left == 900 and lo.check("other", "10.0.0.1").left == 0
+    assert lo.check("zhang", "10.0.0.1", reserve=False).left == 900
+    assert lo.check("other", "10.0.0.1", reserve=False).left == 0
     now[0] += 899
-    assert lo.check("zhang", "10.0.0.1").left == 1
+    assert lo.check("zhang", "10.0.0.1", reserve=False).left == 1
     now[0] += 1
-    c = lo.check("zhang", "10.0.0.1")
+    c = lo.check("zhang", "10.0.0.1", reserve=False)
     assert c.left == 0 and [s["refused"] for s in c.summaries] == [2]   # the two refused, handed back once
-    assert lo.check("zhang", "10.0.0.1").summaries == ()
+    assert lo.check("zhang", "10.0.0.1", reserve=False).summaries == ()
     lo.failure("zhang", "10.0.0.1")
     lo.success("zhang", "10.0.0.1")
     assert all(not lo.failure("zhang", "10.0.0.1").name_locked for _ in range(4))
@@ -142,3 +144,67 @@ def test_two_processes_share_the_lockout(db, users, monkeypatch):
     p.join(timeout=60)
     user, msg = gate.attempt(users, "prov", PASSWORD, "203.0.113.5")   # this process: locked too
     assert user is None and "失败次数过多" in msg
+
+
+def _parallel_guesses(monkeypatch, users, names: list[str], password: str, address: str) -> tuple[int, list[str]]:
+    """Every name's guess at once, one thread each (as many sessions or app processes would):
+    (how many reached the password check, the messages). The check is slowed as bcrypt's real
+    cost makes it, so that every guess is in flight before the first is counted."""
+    evaluated = []
+    real = auth.authenticate
+
+    def slow(users_, name, password_):
+        evaluated.append(name)
+        time.sleep(0.3)
+        return real(users_, name, password_)
+
+    monkeypatch.setattr(auth, "authenticate", slow)
+    go = threading.Barrier(len(names))
+    messages = [None] * len(names)
+
+    def one(i: int) -> None:
+        go.wait()
+        messages[i] = gate.attempt(users, names[i], password, address)[1]
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(names))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return len(evaluated), messages
+
+
+def test_parallel_wrong_guesses_cannot_pass_the_name_limit(db, users, clock, monkeypatch):
+    """Twelve wrong passwords for one name fired at once: five are checked (the limit), the other
+    seven are refused before bcrypt, and the name is locked once."""
+    evaluated, messages = _parallel_guesses(monkeypatch, users, ["prov"] * 12, "wrong-password", "203.0.113.9")
+    assert evaluated == 5
+    assert sum(m == "用户名或密码错误。" for m in messages) == 4
+    assert sum(m.startswith("用户名或密码错误。登录失败次数过多") for m in messages) == 1
+    assert sum(m.startswith("登录失败次数过多") for m in messages) == 7
+    assert [a for _, a, _ in audit_rows(db)] == ["login.failed"] * 5 + ["login.locked"]
+    assert "失败次数过多" in gate.attempt(users, "prov", PASSWORD, "203.0.113.9")[1]   # locked, as in sequence
+
+
+def test_parallel_guesses_across_names_cannot_pass_the_address_limit(db, users, clock, monkeypatch):
+    names = [n for n in users if n != "prov"]        # 30 names, one guess each, one address, all at once
+    evaluated, messages = _parallel_guesses(monkeypatch, users, names, "Winter2025!", "198.51.100.8")
+    assert evaluated == 20
+    assert sum("本机登录失败次数过多" in m for m in messages) == len(names) - 20 + 1
+    assert [a for _, a, _ in audit_rows(db)].count("login.failed") == 20
+
+
+def test_a_right_password_hands_its_reservation_back(db, users, clock):
+    """The attempt that would be an address's 20th failure blocks it while it is checked; when its
+    password is right, the block and the reservation go, and the 19 failures before it stay."""
+    for k in range(19):
+        gate.attempt(users, f"u{k}", "wrong-password", "198.51.100.9")
+    user, msg = gate.attempt(users, "u19", PASSWORD, "198.51.100.9")
+    assert user is not None, msg
+    assert gate.attempt(users, "u20", "wrong-password", "198.51.100.9")[1].startswith(
+        "用户名或密码错误。本机登录失败次数过多")           # the 20th failure, as before
+    # a name's fifth attempt locks it while it is checked; a right one unlocks it
+    for _ in range(4):
+        gate.attempt(users, "u21", "wrong-password", "10.3.3.3")
+    assert gate.attempt(users, "u21", PASSWORD, "10.3.3.3")[0] is not None
+    assert gate.attempt(users, "u21", "wrong-password", "10.3.3.3")[1] == "用户名或密码错误。"
