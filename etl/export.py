@@ -16,10 +16,18 @@ plan's year). Partition columns live in the directory names, not in the files: r
 ``hive_partitioning`` and, to keep codes as text, ``hive_types={'province': VARCHAR}``.
 
 Every other table of the warehouse is exported too — the marts the ETL builds for the app (etl/
-marts.py), the unit × period panel, newer contract tables — under the same ``province`` (its
-province_code, or its agency's province) and ``year`` (its year column, or the year of its date)
-where it has them; the bookkeeping tables (load history, quarantine, notices, audit, meta, a
-mart's build state) are not data for a lake.
+marts.py), newer contract tables — under the same ``province`` (its province_code, or its agency's
+province) and ``year`` (its year column, the year of its date, or of its period's name) where it
+has them; the bookkeeping tables (load history, quarantine, notices, audit, meta, a mart's build
+state) are not data for a lake. Among them, what the app's figures are read from::
+
+    DIR/mart_panel/province=…/year=…/        additive parts by unit × month (year of ``month``)
+    DIR/mart_panel_exact/province=…/year=…/  the other parts by unit × quarter and year (``period``)
+    DIR/mart_panel_parts/, mart_panel_periods/  what the panel holds (reference, not partitioned)
+    DIR/mart_catalog/province=…/year=…/      the months and provinces holding records
+
+A NULL partition value (a hazard's row of the catalog has no province, a plan's no month) is
+written as ``__HIVE_DEFAULT_PARTITION__``, which Hive, Spark, Trino and DuckDB read back as NULL.
 """
 from __future__ import annotations
 
@@ -66,7 +74,7 @@ class Exported:
 
 
 # a table's year for partitioning: its own year column, else the first of these dates it has
-_DATES = ("inspection_date", "found_date", "filed_date", "month", "period_start", "date")
+_DATES = ("inspection_date", "found_date", "filed_date", "month", "period_start", "window_start", "date")
 
 
 def _marts(con) -> dict[str, tuple[str, tuple[str, ...]]]:
@@ -96,6 +104,9 @@ def _marts(con) -> dict[str, tuple[str, tuple[str, ...]]]:
             date = next((c for c in _DATES if types.get(c) in ("DATE", "TIMESTAMP")), None)
             if date:
                 extra.append(f"year(t.{date}) AS year")
+                parts.append("year")
+            elif parts and types.get("period") == "VARCHAR":   # a period's name: '2025', '2025Q4', '2025-12'
+                extra.append("CAST(left(t.period, 4) AS INTEGER) AS year")
                 parts.append("year")
         out[name] = (f'SELECT t.*{"".join(", " + e for e in extra)} FROM "{name}" t{joins}', tuple(parts))
     return out

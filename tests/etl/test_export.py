@@ -115,3 +115,37 @@ def test_marts_are_exported_by_province_and_year(demo, tmp_path):
     want = duckdb.connect(str(db), read_only=True).execute(
         "SELECT city_unit, count(*) FROM mart_x GROUP BY ALL ORDER BY ALL").fetchall()
     assert got == want and len(got) == 12  # 11 cities and the province bureau's own (NULL)
+
+
+def test_the_panel_and_the_catalog_read_back_to_the_warehouse_figures(demo, lake):
+    """What the app's figures are read from goes out by province and year: the panel's parts sum,
+    per province, year and part, to the warehouse's; the catalog's rows (NULL partitions included)
+    are the warehouse's, and give the app's list of months."""
+    from metrics import catalog
+
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{demo}' AS wh (READ_ONLY)")
+    for table in ("mart_panel", "mart_panel_exact", "mart_catalog"):
+        assert {"year=2024", "year=2025"} <= {p.name for p in (lake / table / "province=330000").iterdir()}, table
+    got = con.execute(f"SELECT province, year, placement, part, sum(value), count(*) FROM {_read(lake, 'mart_panel')} "
+                      "GROUP BY ALL ORDER BY ALL").fetchall()
+    want = con.execute("SELECT province_code, year(month), placement, part, sum(value), count(*) FROM wh.mart_panel "
+                       "GROUP BY ALL ORDER BY ALL").fetchall()
+    assert got == want and len(got) > 20
+    got = con.execute(f"SELECT province, year, period, placement, part, sum(value), count(*) "
+                      f"FROM {_read(lake, 'mart_panel_exact')} GROUP BY ALL ORDER BY ALL").fetchall()
+    want = con.execute("SELECT province_code, CAST(left(period, 4) AS INTEGER), period, placement, part, sum(value), "
+                       "count(*) FROM wh.mart_panel_exact GROUP BY ALL ORDER BY ALL").fetchall()
+    assert got == want and {r[2] for r in got} >= {"2024", "2024Q1", "2025Q4"}
+    got = con.execute(f"SELECT table_name, province, month FROM {_read(lake, 'mart_catalog')} ORDER BY ALL").fetchall()
+    want = con.execute("SELECT table_name, province_code, month FROM wh.mart_catalog ORDER BY ALL").fetchall()
+    assert got == want and any(r[1] is None for r in got) and any(r[2] is None for r in got)
+    months = con.execute(f"SELECT DISTINCT strftime(month, '%Y-%m') FROM {_read(lake, 'mart_catalog')} "
+                         "WHERE table_name <> 'plans' AND month IS NOT NULL ORDER BY 1").fetchall()
+    wh = duckdb.connect(str(demo), read_only=True)
+    try:
+        assert [m for (m,) in months] == catalog.periods(wh, "month")
+    finally:
+        wh.close()
+    got = con.execute(f"SELECT * FROM read_parquet('{lake / 'mart_panel_parts'}/*.parquet') ORDER BY ALL").fetchall()
+    assert got == con.execute("SELECT * FROM wh.mart_panel_parts ORDER BY ALL").fetchall() and got
