@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.pages.test_browser import (  # noqa: F401 (the browser fixtures: Debian chromium)
-    CHROMIUM, browser_context_args, browser_type_launch_args, settle)
+    CHROMIUM, WATCH, browser_context_args, browser_type_launch_args, settle)
 from tests.server import free_port, serve
 from tests.security.wsclient import Client, sign_in
 from ui import auth
@@ -168,6 +168,7 @@ def test_route_cookie_keeps_a_browser_on_one_process_and_spreads_browsers(proxie
 def test_sign_in_through_the_proxy(proxied, browser):
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN",
                                   ignore_https_errors=True)
+    context.add_init_script(WATCH)
     page = context.new_page()
     try:
         page.goto(proxied["url"] + "/", wait_until="domcontentloaded")

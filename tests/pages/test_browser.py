@@ -54,12 +54,60 @@ def server(demo_db, tmp_path_factory):
         yield dict(url=url, db=db)
 
 
+# Streamlit marks a run on stApp (data-test-script-state) and the previous run's elements as stale
+# (data-stale) until the run ends, and an element whose code is still loading as a skeleton; but nothing in the page says "a run is coming" between a click and the
+# server's answer. So every page of a test counts the runs it sees and notes the last user action
+# (WATCH, added to each context): settle() waits for a run that started after the last action (or, when
+# none came within GRACE_MS, for none), no run going, nothing stale, and no change for QUIET_MS (st.rerun
+# ends one run and starts the next a few milliseconds later).
+WATCH = """(() => {
+  if (window.__stRuns) return;
+  const st = window.__stRuns = {runs: 0, lastRun: 0, lastAct: performance.now(), lastChange: 0, state: null};
+  const act = () => { st.lastAct = performance.now(); };
+  for (const ev of ["pointerdown", "mousedown", "keydown", "input", "change"]) document.addEventListener(ev, act, true);
+  const watch = () => {
+    const app = document.querySelector("[data-testid='stApp']");
+    const s = app ? app.getAttribute("data-test-script-state") : null;
+    if (s !== st.state) {
+      st.state = s;
+      st.lastChange = performance.now();
+      if (s === "running") { st.runs += 1; st.lastRun = st.lastChange; }
+    }
+  };
+  new MutationObserver(watch).observe(document, {subtree: true, childList: true, attributes: true,
+                                                 attributeFilter: ["data-test-script-state"]});
+  watch();
+})()"""
+QUIET_MS, GRACE_MS = 300, 1000
+# every chart drawn and two frames painted since the viewport changed (the grids draw on the next frame)
+DRAWN = """() => {
+  const w = window.__stDrawn = (window.__stDrawn || 0) + 1;
+  const charts = document.querySelectorAll("[data-testid='stVegaLiteChart'], [data-testid='stPlotlyChart']");
+  const drawn = [...charts].every(c => c.querySelector("svg, canvas"));
+  if (!drawn) { window.__stDrawn = 0; return false; }
+  return w >= 3;
+}"""
+SETTLED = """([quiet, grace]) => {
+  const st = window.__stRuns, now = performance.now();
+  if (!st || st.state !== "notRunning" || now - st.lastChange < quiet) return false;
+  if (document.querySelector("[data-testid='stElementContainer'][data-stale='true'], [data-testid='stSkeleton']"))
+    return false;   // last run's elements, or an element whose code is still loading
+  return st.lastRun > st.lastAct || now - st.lastAct > grace;
+}"""
+
+
+@pytest.fixture
+def context(context):
+    """pytest-playwright's context, every page of it watching Streamlit's runs (WATCH)."""
+    context.add_init_script(WATCH)
+    return context
+
+
 def settle(page, timeout: float = 90_000) -> None:
     """Wait until the script run triggered by the last action has finished."""
-    page.wait_for_timeout(400)  # let a rerun start
-    page.wait_for_selector(IDLE, timeout=timeout)
-    page.wait_for_timeout(300)
-    page.wait_for_selector(IDLE, timeout=timeout)
+    if not page.evaluate("() => !!window.__stRuns"):   # a context made without WATCH
+        page.evaluate(WATCH)
+    page.wait_for_function(SETTLED, arg=[QUIET_MS, GRACE_MS], timeout=timeout, polling=50)
 
 
 def open_page(page, server, path: str = "") -> None:
@@ -79,7 +127,8 @@ def shoot(page, name: str) -> Path:
     out = ARTIFACTS / f"{name}.png"
     height = page.evaluate("() => document.querySelector(\"[data-testid='stMain']\").scrollHeight")
     page.set_viewport_size({"width": 1440, "height": max(1000, min(int(height) + 40, 7000))})
-    page.wait_for_timeout(1200)  # plotly and the map redraw at the new size
+    page.evaluate("() => { window.__stDrawn = 0; }")
+    page.wait_for_function(DRAWN, polling="raf", timeout=30_000)  # the charts and grids redraw at the new size
     page.screenshot(path=str(out))
     page.set_viewport_size({"width": 1440, "height": 1000})
     return out
@@ -143,7 +192,7 @@ def test_method(page, server):
     no_exception(page)
     assert h1(page) == "方法说明"
     page.get_by_role("tab", name="季度考评").click()
-    page.wait_for_timeout(300)
+    page.get_by_text("基本分 100 分").first.wait_for(state="visible", timeout=10_000)
     assert page.get_by_text("基本分 100 分").first.is_visible()
     page.get_by_role("tab", name="执法效能指数").click()
     shoot(page, "06-method")
@@ -191,7 +240,8 @@ def test_new_user_finds_the_last_three_follows_one_down_to_records_and_imports_a
     assert h1(page) == "数据导入"
     page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
         files=[{"name": "检查补录.csv", "mimeType": "text/csv", "buffer": _bad_inspections_csv(server["db"])}])
-    page.wait_for_timeout(800)
+    page.locator("[data-testid='stFileChipName']", has_text="检查补录.csv").wait_for(timeout=30_000)
+    settle(page)   # the run the upload starts
     page.get_by_role("button", name="开始导入").click()
     settle(page)
     no_exception(page)

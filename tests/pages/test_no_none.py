@@ -4,7 +4,7 @@ and as the city user of 金华, shows every missing value as — with its reason
 The grid draws a missing cell as "None" whatever a Styler says (checked in Chromium), so the
 exact check is on the data each st.dataframe receives: not one missing cell. The page's text
 (titles, captions, alerts, markdown, metrics) must not contain the words either.
-tests/pages/test_browser_no_none.py checks the same in a real browser, page text and the grid's
+tests/pages/test_browser_walk.py checks the same in a real browser, page text and the grid's
 own CSV download.
 """
 from __future__ import annotations
