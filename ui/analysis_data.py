@@ -174,6 +174,8 @@ def whatif_score(k: Key, quarter: str, level: str, province: str, skey: tuple[st
     return auth.only_units(_whatif_score(k, quarter, level, province, skey, points, targets), data.scope())
 
 
-# every frame a page gets is formula-safe (see the end of ui.data)
-for _name in ("weights", "uncertainty", "robustness", "quality", "outlook", "whatif_index", "whatif_score"):
+# every frame a page gets is formula-safe (see the end of ui.data): the memoised figures once, when
+# computed; the what-if reads (not memoised) on their way out
+data._guard_when_computed(_weights, _uncertainty, _robustness, _quality, _outlook)
+for _name in ("whatif_index", "whatif_score"):
     globals()[_name] = data._formula_safe(globals()[_name])

@@ -17,7 +17,10 @@ the answer lies here: the pages' figures live in module-level memos that message
 * ``copy=True`` (the default, like ``st.cache_data``) hands each caller its own copy, so a page
   that adds a column cannot change what the next caller gets; ``copy=False`` (like
   ``st.cache_resource``) shares the object (connections);
-* exceptions are not cached; ``fn.clear()`` and ``clear_all()`` forget results (a demo build).
+* exceptions are not cached; ``fn.clear()`` and ``clear_all()`` forget results (a demo build);
+* ``prepare`` (optional) is applied once to a computed value before it is stored: ui.data makes
+  its figures formula-safe there, once per computation instead of on every read (a third of a
+  warm overview's run went to guarding the same cached frames again).
 
 ``ENFORCEMENT_CACHE_TRACE=/path`` appends one line per computation (``miss <name>``): the test
 that sends the clear-cache message reads it to see what a rerun computed again.
@@ -62,8 +65,10 @@ def _trace(name: str) -> None:
 class Memo:
     """One memoised function (see the module docstring)."""
 
-    def __init__(self, fn: Callable, max_entries: int, show_spinner: bool | str, copy: bool):
+    def __init__(self, fn: Callable, max_entries: int, show_spinner: bool | str, copy: bool,
+                 prepare: Callable | None = None):
         self.fn, self.max_entries, self.show_spinner, self.copy = fn, max(1, int(max_entries)), show_spinner, copy
+        self.prepare = prepare
         self.name = f"{fn.__module__}.{fn.__qualname__}"
         self._sig = inspect.signature(fn)
         self._data: OrderedDict = OrderedDict()
@@ -114,8 +119,10 @@ class Memo:
 
             text = self.show_spinner if isinstance(self.show_spinner, str) else "正在计算…"
             with st.spinner(text):
-                return self.fn(*args, **kwargs)
-        return self.fn(*args, **kwargs)
+                value = self.fn(*args, **kwargs)
+        else:
+            value = self.fn(*args, **kwargs)
+        return self.prepare(value) if self.prepare else value
 
     def clear(self) -> None:
         with self._lock:
@@ -125,10 +132,11 @@ class Memo:
         return len(self._data)
 
 
-def memo(max_entries: int = 64, show_spinner: bool | str = False, copy: bool = True) -> Callable[[Callable], Memo]:
+def memo(max_entries: int = 64, show_spinner: bool | str = False, copy: bool = True,
+         prepare: Callable | None = None) -> Callable[[Callable], Memo]:
     """Decorator: memoise `fn` in the app's own cache (see the module docstring)."""
     def wrap(fn: Callable) -> Memo:
-        m = Memo(fn, max_entries, show_spinner, copy)
+        m = Memo(fn, max_entries, show_spinner, copy, prepare)
         _registry.append(m)
         return m
     return wrap

@@ -507,9 +507,8 @@ def _explain(k: Key, period: str, code: str, indicator: str, part: str, skey: tu
 
 def history(what: str, k: Key, periods: list[str], level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
     """`what` ('index' or 'score') over several periods, stacked with a `period` column. Each period is
-    cached on its own, so moving the window by one period computes one new period; the stack is
-    filtered by the user's scope and made formula-safe once (per period, 24 small frames a run
-    cost 区域分析 a tenth of a second)."""
+    cached on its own (and formula-safe from its computation), so moving the window by one period
+    computes one new period; the stack is filtered by the user's scope."""
     private = {"index": _index, "score": _score}[what]
     frames = []
     for p in periods:
@@ -518,9 +517,7 @@ def history(what: str, k: Key, periods: list[str], level: str, province: str, sk
         frames.append(df)
     if not frames:
         return pd.DataFrame()
-    from etl.safe import safe_frame
-
-    return safe_frame(auth.limit_units(pd.concat(frames, ignore_index=True), scope(), keep=auth.PUBLIC | {"period"}))
+    return auth.limit_units(pd.concat(frames, ignore_index=True), scope(), keep=auth.PUBLIC | {"period"})
 
 
 # --- writing: demo build (imports go through etl.load in the page's upload handler) ---------------
@@ -674,8 +671,10 @@ def _brief_pdf(k: Key, period: str, level: str, province: str, skey: tuple[str, 
 
 # --- every frame a page gets is formula-safe ----------------------------------------------------------
 # Names and file names come from uploaded files; a grid's "Download as CSV" only quotes cells, so
-# =HYPERLINK(…) would run in Excel. One wrapper for every public read (etl.safe.safe_result: text
-# cells starting with = + - @ get a leading apostrophe; numbers untouched).
+# =HYPERLINK(…) would run in Excel (etl.safe.safe_result: text cells starting with = + - @ get a
+# leading apostrophe; numbers untouched). The figures are guarded once, when computed (the memos'
+# ``prepare``); the public reads only filter them by scope, which adds no text. Reads that are not
+# memoised are guarded on their way out.
 def _formula_safe(fn):
     import functools
 
@@ -687,7 +686,15 @@ def _formula_safe(fn):
     return wrapper
 
 
-for _name in ("regions", "load_history", "set_aside", "audit_trail", "kpi_tiles", "kpi_series", "children",
-              "enterprises", "records", "indicators", "index", "index_detail", "score", "warnings", "commendations",
-              "year_on_year", "explain", "import_uploads", "capacity", "missed_windows"):
+def _guard_when_computed(*memos) -> None:
+    from etl.safe import safe_result
+
+    for m in memos:
+        m.prepare = safe_result
+
+
+_guard_when_computed(_regions, _load_history, _set_aside, _kpi_tiles, _kpi_series, _children, _enterprises, _records,
+                     _indicators, _index, _index_detail, _score, _warnings, _commendations, _year_on_year, _explain,
+                     _capacity, _missed_windows)
+for _name in ("audit_trail", "import_uploads"):
     globals()[_name] = _formula_safe(globals()[_name])

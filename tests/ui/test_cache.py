@@ -59,6 +59,40 @@ def test_each_caller_gets_its_own_copy_unless_shared():
     assert resource(1) is resource(1)
 
 
+def test_prepare_runs_once_per_computation_and_every_caller_gets_the_prepared_value():
+    from etl.safe import safe_result
+
+    prepared = []
+
+    def guard(value):
+        prepared.append(1)
+        return safe_result(value)
+
+    @memo(prepare=guard)
+    def names(k):
+        return pd.DataFrame({"name": ["=HYPERLINK(1)", "杭州市"], "n": [1, 2]})
+
+    for _ in range(3):
+        assert names(1)["name"].tolist() == ["'=HYPERLINK(1)", "杭州市"]
+    assert len(prepared) == 1 and names.hits == 2
+
+
+def test_every_public_read_of_ui_data_is_formula_safe_when_computed_or_on_its_way_out():
+    """ui.data guards its figures in the memos (once) and the unmemoised reads on the way out: a
+    read that is neither would hand a page raw text from an uploaded file."""
+    from ui import analysis_data, data
+    from ui.cache import Memo
+
+    guarded = {"audit_trail", "import_uploads", "whatif_index", "whatif_score"}
+    # a scheme object, counts, files' bytes, the bulletin's unit names and figures: no uploaded text
+    no_frames = {"scheme", "status", "bulletin", "bulletin_files", "brief_pdf"}
+    for mod in (data, analysis_data):
+        for name, m in vars(mod).items():
+            if isinstance(m, Memo) and name.startswith("_") and name[1:] in vars(mod) and name[1:] not in guarded | no_frames:
+                assert m.prepare is not None, f"{mod.__name__}.{name} is read by {name[1:]} but not guarded"
+    assert all(getattr(getattr(data, n, None) or getattr(analysis_data, n), "__wrapped__", None) for n in guarded)
+
+
 def test_exceptions_are_not_kept_and_underscore_arguments_are_not_keys():
     n = {"calls": 0}
 
