@@ -210,33 +210,37 @@ def present(con: duckdb.DuckDBPyConnection) -> bool:
     return n == len(names)
 
 
-def fresh(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the marts exist and were built from the record tables as they are now."""
+def fresh(con: duckdb.DuckDBPyConnection, current: str | None = None) -> bool:
+    """Whether the marts exist and were built from the record tables as they are now
+    (``current``: their fingerprint, when the caller has it already)."""
     if not present(con):
         return False
     row = con.execute(f"SELECT fingerprint FROM {STATE}").fetchone()
-    return bool(row) and row[0] == fingerprint(con)
+    return bool(row) and row[0] == (current or fingerprint(con))
 
 
-def build(con: duckdb.DuckDBPyConnection) -> float:
+def build(con: duckdb.DuckDBPyConnection, current: str | None = None) -> float:
     """(Re)build every mart from the record tables; seconds taken. Runs in the caller's
-    transaction (a load's), so the marts and the records swap in together."""
+    transaction (a load's), so the marts and the records swap in together. ``current``: the
+    record tables' fingerprint, when the caller has it (a hash of every row: not computed twice)."""
     from metrics.query import build_panel
 
+    current = current or fingerprint(con)
     t0 = time.perf_counter()
     for name, sql in MARTS.items():
         con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
     build_panel(con)
     seconds = time.perf_counter() - t0
     con.execute(f"CREATE OR REPLACE TABLE {STATE} (fingerprint VARCHAR, built_at TIMESTAMP, seconds DOUBLE)")
-    con.execute(f"INSERT INTO {STATE} VALUES (?, current_timestamp::TIMESTAMP, ?)", [fingerprint(con), seconds])
+    con.execute(f"INSERT INTO {STATE} VALUES (?, current_timestamp::TIMESTAMP, ?)", [current, seconds])
     return seconds
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> bool:
     """Rebuild the marts when the record tables changed since they were built (or they are
     missing); whether they were rebuilt."""
-    if fresh(con):
+    current = fingerprint(con)
+    if fresh(con, current):
         return False
-    build(con)
+    build(con, current)
     return True
