@@ -402,7 +402,28 @@ def build_panel(con: duckdb.DuckDBPyConnection, parts: list[Part] | None = None)
     """(Re)build the panel mart from the stamped marts just built (etl.marts.build, in the write's
     transaction): ``mart_panel`` (additive parts by month), ``mart_panel_exact`` (the others, per
     quarter and year), ``mart_panel_parts`` and ``mart_panel_periods`` (what they hold)."""
-    parts = installed_parts() if parts is None else parts
+    with _small_joins_loop(con):
+        _build_panel(con, installed_parts() if parts is None else parts)
+
+
+# every range join of the panel's build pairs the facts with the list of periods (a few dozen
+# rows): a nested loop streams the facts past them, where DuckDB's default for more than 5 rows
+# (a piecewise merge join) sorts the facts first — twice the build's time for the same rows
+PANEL_LOOP_JOIN_ROWS = 256
+
+
+@contextlib.contextmanager
+def _small_joins_loop(con: duckdb.DuckDBPyConnection):
+    before = con.execute("SELECT current_setting('nested_loop_join_threshold')").fetchone()[0]
+    con.execute(f"SET nested_loop_join_threshold = {max(int(before), PANEL_LOOP_JOIN_ROWS)}")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(duckdb.Error):  # (a failed build's transaction refuses it: its error stands)
+            con.execute(f"SET nested_loop_join_threshold = {int(before)}")
+
+
+def _build_panel(con: duckdb.DuckDBPyConnection, parts: list[Part]) -> None:
     keyed = {part_key(p): p for p in parts}
     add = {k: p for k, p in keyed.items() if additive(p)}
     exact = {k: p for k, p in keyed.items() if not additive(p)}
