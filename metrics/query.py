@@ -441,21 +441,26 @@ def _build_panel(con: duckdb.DuckDBPyConnection, parts: list[Part]) -> None:
             cols.append(f'{agg} FILTER (WHERE {cond}) AS "{k}"')
         month = f"CAST(date_trunc('month', s.\"{date}\") AS DATE)" if date else "CAST(NULL AS DATE)"
         dated = f's."{date}" IS NOT NULL' if date else "TRUE"
-        ctes.append(f"f{g} AS MATERIALIZED (SELECT s.province_code, s.province_unit, s.city_unit, s.county_unit, "
-                    f"{month} AS month, {', '.join(cols)} FROM {SOURCES[table].mart} s "
-                    f"WHERE s.province_code IS NOT NULL AND {dated} GROUP BY ALL)")
+        # (a temp table each, not a MATERIALIZED CTE: DuckDB computed those more than once)
+        ctes.append(f"CREATE OR REPLACE TEMP TABLE _panel_f{g} AS SELECT s.province_code, s.province_unit, "
+                    f"s.city_unit, s.county_unit, {month} AS month, {', '.join(cols)} FROM {SOURCES[table].mart} s "
+                    f"WHERE s.province_code IS NOT NULL AND {dated} GROUP BY ALL")
         sums = ", ".join(f'sum("{k}") AS "{k}"' for k in members)
         names = ", ".join(f'"{k}"' for k in members)
         for placement in PLACEMENTS:
-            per = (f"SELECT province_code, {placement} AS unit, month, {sums} FROM f{g} "
+            per = (f"SELECT province_code, {placement} AS unit, month, {sums} FROM _panel_f{g} "
                    f"WHERE {placement} IS NOT NULL GROUP BY ALL")
             selects.append(f"SELECT '{placement}' AS placement, province_code, part, unit, month, "
                            f"CAST(value AS DOUBLE) AS value FROM (UNPIVOT ({per}) ON {names} "
                            f"INTO NAME part VALUE value) WHERE value <> 0")
     cols = ("placement VARCHAR, province_code VARCHAR, part VARCHAR, unit VARCHAR, month DATE, value DOUBLE")
     if selects:
-        con.execute(f"CREATE OR REPLACE TABLE {PANEL} AS WITH {', '.join(ctes)} "
+        for sql in ctes:
+            con.execute(sql)
+        con.execute(f"CREATE OR REPLACE TABLE {PANEL} AS "
                     f"{' UNION ALL '.join(selects)} ORDER BY placement, province_code, part, unit, month")
+        for g in range(len(ctes)):
+            con.execute(f"DROP TABLE _panel_f{g}")
     else:
         con.execute(f"CREATE OR REPLACE TABLE {PANEL} ({cols})")
     # the others: the compiler's own numbers for every quarter and year, every province at once.
