@@ -11,10 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from etl.safe import csv_bytes
-from metrics.breakdown import index_breakdown, score_breakdown
+from metrics.breakdown import score_breakdown
 from metrics.periods import Period
 from metrics.priorities import summary as priorities_summary
-from metrics.priorities import unit_priorities
 from ui import charts, data, display, gate, state
 from ui.style import (COLUMN_LABELS, LEVEL_NOUN, amount, band_of, change, fill_map, integer, is_flat, isna, labelled,
                       num, pct, style_cells, truthy, value)
@@ -95,7 +94,7 @@ with st.container(border=True, key="region_priorities"):
     if isna(ix.set_index("code").at[code, "index"]):
         st.markdown(f"{sel.label}无指数（无数据或各项指标均不适用），不列优势与问题。")
     else:
-        pri = unit_priorities(data.index_detail(sel.key, sel.period, sel.level, sel.province, sel.skey), code, sc)
+        pri = data.unit_priorities(sel.key, sel.period, sel.level, sel.province, sel.skey, code)
         strengths_text, issues_text = priorities_summary(pri, sc)
         st.markdown(f":green[{strengths_text}]  \n:red[{issues_text}]")
 
@@ -174,8 +173,7 @@ with left:
         st.vega_lite_chart(spec=charts.versus_median(comp, "一级指标与同级中位数"), width="stretch", height=320)
 with right:
     st.markdown("**主要失分**")
-    detail = data.index_detail(sel.key, sel.period, sel.level, sel.province, sel.skey)
-    ib = index_breakdown(detail, code, sc)
+    ib = data.index_breakdown(sel.key, sel.period, sel.level, sel.province, sel.skey, code)
     lines = []
     for r in ib[ib["lost"].fillna(0) > 0.5].head(4).itertuples():
         lines.append(f"- 指数：**{r.name}** {value(r.value, sc.indicators[r.indicator].unit)}，"

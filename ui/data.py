@@ -505,6 +505,33 @@ def _explain(k: Key, period: str, code: str, indicator: str, part: str, skey: tu
         return with_names(cur, explain_records(cur, Period.parse(period), code, indicator, part, scheme(skey)))
 
 
+def index_breakdown(k: Key, period: str, level: str, province: str, skey: tuple[str, int], code: str) -> pd.DataFrame:
+    """metrics.breakdown.index_breakdown of one unit (区域分析's 主要失分 and 指标明细), kept per unit:
+    switching back and forth between units, or after the warm-up, it is not worked out again."""
+    check(code)
+    return _index_breakdown(k, period, level, province, skey, code)
+
+
+@memo(max_entries=512, show_spinner=False)
+def _index_breakdown(k: Key, period: str, level: str, province: str, skey: tuple[str, int], code: str) -> pd.DataFrame:
+    from metrics.breakdown import index_breakdown as run
+
+    return run(_index_detail(k, period, level, province, skey), code, scheme(skey))
+
+
+def unit_priorities(k: Key, period: str, level: str, province: str, skey: tuple[str, int], code: str) -> pd.DataFrame:
+    """metrics.priorities.unit_priorities of one unit (区域分析's 优势与需重点改进), kept per unit."""
+    check(code)
+    return _unit_priorities(k, period, level, province, skey, code)
+
+
+@memo(max_entries=512, show_spinner=False)
+def _unit_priorities(k: Key, period: str, level: str, province: str, skey: tuple[str, int], code: str) -> pd.DataFrame:
+    from metrics.priorities import unit_priorities as run
+
+    return run(_index_detail(k, period, level, province, skey), code, scheme(skey))
+
+
 def history(what: str, k: Key, periods: list[str], level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
     """`what` ('index' or 'score') over several periods, stacked with a `period` column. Each period is
     cached on its own (and formula-safe from its computation), so moving the window by one period
@@ -695,6 +722,6 @@ def _guard_when_computed(*memos) -> None:
 
 _guard_when_computed(_regions, _load_history, _set_aside, _kpi_tiles, _kpi_series, _children, _enterprises, _records,
                      _indicators, _index, _index_detail, _score, _warnings, _commendations, _year_on_year, _explain,
-                     _capacity, _missed_windows)
+                     _capacity, _missed_windows, _index_breakdown, _unit_priorities)
 for _name in ("audit_trail", "import_uploads"):
     globals()[_name] = _formula_safe(globals()[_name])

@@ -70,8 +70,11 @@ def _region_unit(sel: state.Selection) -> None:
 
 
 def _unit(sel: state.Selection, code: str) -> None:
-    """What 区域分析 computes for one unit: its tiles, counties, enterprises, the first indicator's records."""
+    """What 区域分析 computes for one unit: its tiles, strengths and losses, counties, enterprises, the
+    first indicator's records."""
     data._kpi_tiles(sel.key, sel.period, code, "previous")
+    data._unit_priorities(sel.key, sel.period, sel.level, sel.province, sel.skey, code)
+    data._index_breakdown(sel.key, sel.period, sel.level, sel.province, sel.skey, code)
     data._children(sel.key, sel.period, code)
     data._enterprises(sel.key, sel.period, code)
     first = _first_indicator(sel)
