@@ -356,12 +356,14 @@ def drill_down() -> None:
     if ents.empty:
         st.info("本期没有记录。")
         return
-    listed = labelled(ents.drop(columns=["county_code"]))
-    st.dataframe(listed.head(SHOWN), hide_index=True, width="stretch",
+    # labelled (Chinese headers, 是/否, '— reason' cells) for the rows shown now; the full list only
+    # when its download is clicked (a city's quarter lists thousands of enterprises)
+    st.dataframe(labelled(ents.drop(columns=["county_code"]).head(SHOWN)), hide_index=True, width="stretch",
                  key="drill_enterprises", height=min(38 + 35 * min(len(ents), SHOWN), 320),
                  column_config={"罚款(万元)": st.column_config.NumberColumn(format="%.2f")})
     if len(ents) > SHOWN:
-        st.download_button(f"下载全部 {len(ents):,} 家企业（CSV）", lambda: csv_bytes(listed),
+        st.download_button(f"下载全部 {len(ents):,} 家企业（CSV）",
+                           lambda: csv_bytes(labelled(ents.drop(columns=["county_code"]))),
                            file_name=f"{target_name}-{sel.period}-企业.csv", mime="text/csv", key="drill_enterprises_csv")
     top = ents.head(500)
     ent_names = dict(zip(top["enterprise_id"], top["name"]))
@@ -375,12 +377,12 @@ def drill_down() -> None:
     if not kind:
         c2.caption("选择要列出的记录。")
         return
-    recs = labelled(data.records(sel.key, sel.period, target, kind, ent or None))
+    recs = data.records(sel.key, sel.period, target, kind, ent or None)
     st.caption(f"{kinds[kind]}：{len(recs):,} 条" + (f"，列出前 {SHOWN} 条" if len(recs) > SHOWN else ""))
-    st.dataframe(recs.head(SHOWN), hide_index=True, width="stretch", key=f"drill_records_{kind}",
+    st.dataframe(labelled(recs.head(SHOWN)), hide_index=True, width="stretch", key=f"drill_records_{kind}",
                  height=min(38 + 35 * max(min(len(recs), SHOWN), 1), 320))
     if len(recs) > SHOWN:
-        st.download_button(f"下载全部 {len(recs):,} 条（CSV）", lambda: csv_bytes(recs), mime="text/csv",
+        st.download_button(f"下载全部 {len(recs):,} 条（CSV）", lambda: csv_bytes(labelled(recs)), mime="text/csv",
                            file_name=f"{target_name}-{sel.period}-{kinds[kind]}.csv", key=f"drill_records_{kind}_csv")
 
 
