@@ -146,7 +146,7 @@ with t1:
     h = med.merge(h, on="period", how="left")
     h["period"] = h["period"].map(short_label)
     with st.container(key="region_index_trend"):
-        st.vega_lite_chart(spec=charts.trend(h, "period", {"index": name, "median": "同级中位数"}, f"{spec.name}走势"),
+        st.vega_lite_chart(spec=charts.trend(h, "period", {"index": "本单位", "median": "同级中位数"}, f"{spec.name}走势"),
                            width="stretch", height=320)
 with t2:
     quarters = [q for q in sel.status["quarters"] if q <= sel.quarter][-12:]
@@ -155,7 +155,7 @@ with t2:
     smed = sh.groupby("period")["score"].median().reindex(quarters).rename("median").reset_index()
     s = smed.merge(s, on="period", how="left")
     s["period"] = s["period"].map(short_label)
-    fig = charts.trend(s, "period", {"score": name, "median": "同级中位数"}, "季度考评得分走势", y_range=(0, 106),
+    fig = charts.trend(s, "period", {"score": "本单位", "median": "同级中位数"}, "季度考评得分走势", y_range=(0, 106),
                        rule=(sc.warning.threshold, sc.warning.threshold_label()))
     with st.container(key="region_score_trend"):
         st.vega_lite_chart(spec=fig, width="stretch", height=320)

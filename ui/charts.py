@@ -3,9 +3,13 @@
 Vega-Lite, not plotly: the KPI tiles' sparklines (st.metric) already load Streamlit's Vega
 bundle, so the overview and 区域分析 need no second chart library in the browser (plotly.js is
 4.7 MB of JavaScript a new session had to fetch and compile), and a spec is a small dict built in
-about a millisecond where a plotly figure took 30–300 ms on the server. Every chart carries its
-data inline in its layers (the spec is the whole chart: a test reads it as JSON). Charts render
-as SVG, so a map's labels are text in the page.
+about a millisecond where a plotly figure took 30–300 ms on the server. The overview's charts
+carry their data inline in their layers. 区域分析's charts of one unit (its trends, its sub-indices
+against the median) name theirs in ``spec["datasets"]``, which Streamlit sends beside the spec, and
+their spec does not change from unit to unit (the legend says 本单位; the page's title names the
+unit): on a unit switch the browser then swaps the data in the charts it has drawn (Streamlit's
+chart replaces the datasets of an unchanged spec) instead of building three charts again. Charts
+render as SVG, so a map's labels are text in the page.
 """
 from __future__ import annotations
 
@@ -109,8 +113,8 @@ def trend(df: pd.DataFrame, x: str, series: dict[str, str], title: str, y_range=
     """Lines over periods: series = {column: label}; ``rule`` = (y, label) draws a dotted line
     (the warning threshold)."""
     order = list(df[x])
-    rows = [{"x": str(r[x]), "series": label, "y": _num(r[col])}
-            for _, r in df.iterrows() for col, label in series.items()]
+    rows = pd.DataFrame([{"x": str(r[x]), "series": label, "y": _num(r[col])}
+                         for _, r in df.iterrows() for col, label in series.items()], columns=["x", "series", "y"])
     labels = list(series.values())
     y = {"field": "y", "type": "quantitative", "title": y_label or None, "axis": {"gridColor": "#eeeeee"}}
     if y_range:
@@ -123,7 +127,8 @@ def trend(df: pd.DataFrame, x: str, series: dict[str, str], title: str, y_range=
            "tooltip": [{"field": "x", "title": "期间"}, {"field": "series", "title": "对象"},
                        {"field": "y", "title": "值", "format": ".1f"}]}
     spec = _base(_title(title), height)
-    spec["layer"] = [{"data": {"values": rows}, "mark": {"type": "line", "point": True, "strokeWidth": 2.5},
+    spec["datasets"] = {"trend": rows}   # beside the spec: see the module docstring
+    spec["layer"] = [{"data": {"name": "trend"}, "mark": {"type": "line", "point": True, "strokeWidth": 2.5},
                       "encoding": enc}]
     if rule:
         spec["layer"] += [
@@ -141,8 +146,9 @@ def trend(df: pd.DataFrame, x: str, series: dict[str, str], title: str, y_range=
 def versus_median(df: pd.DataFrame, title: str, height: int = 320) -> dict:
     """Grouped bars: the unit's first-level sub-indices against the peers' median.
     df columns: label, unit, median."""
-    rows = [{"label": r.label, "who": who, "v": _num(v), "text": "" if _num(v) is None else f"{v:.1f}"}
-            for r in df.itertuples() for who, v in (("本单位", r.unit), ("同级中位数", r.median))]
+    rows = pd.DataFrame([{"label": r.label, "who": who, "v": _num(v), "text": "" if _num(v) is None else f"{v:.1f}"}
+                         for r in df.itertuples() for who, v in (("本单位", r.unit), ("同级中位数", r.median))],
+                        columns=["label", "who", "v", "text"])
     who = ["本单位", "同级中位数"]
     enc = {"x": {"field": "label", "type": "nominal", "sort": list(df["label"]), "title": None,
                  "axis": {"labelAngle": 0, "labelLimit": 120}},
@@ -150,14 +156,15 @@ def versus_median(df: pd.DataFrame, title: str, height: int = 320) -> dict:
            "y": {"field": "v", "type": "quantitative", "title": None, "scale": {"domain": [0, 112]},
                  "axis": {"gridColor": "#eeeeee"}}}
     spec = _base(_title(title), height)
+    spec["datasets"] = {"bars": rows}    # beside the spec: see the module docstring
     spec["layer"] = [
-        {"data": {"values": rows}, "mark": {"type": "bar"},
+        {"data": {"name": "bars"}, "mark": {"type": "bar"},
          "encoding": enc | {"color": {"field": "who", "type": "nominal", "sort": who,
                                       "scale": {"domain": who, "range": [PRIMARY, "#b0bec5"]},
                                       "legend": {"orient": "top", "title": None}},
                             "tooltip": [{"field": "label", "title": "指标"}, {"field": "who", "title": "对象"},
                                         {"field": "text", "title": "分值"}]}},
-        {"data": {"values": rows}, "mark": {"type": "text", "dy": -6, "fontSize": 11},
+        {"data": {"name": "bars"}, "mark": {"type": "text", "dy": -6, "fontSize": 11},
          "encoding": enc | {"text": {"field": "text"}}},
     ]
     return spec

@@ -64,10 +64,20 @@ def table_or_none(at, *columns: str):
 
 
 def charts(at) -> list[dict]:
-    """Every Vega-Lite chart's spec (ui.charts: the data travel inside the spec)."""
+    """Every Vega-Lite chart's spec, with the named datasets Streamlit sent beside it put back in
+    ``spec["datasets"]`` as lists of records (ui.charts: inline data travel inside the spec)."""
     import json
 
-    return [json.loads(el.proto.spec) for el in at.get("vega_lite_chart")]
+    import pyarrow as pa
+
+    out = []
+    for el in at.get("vega_lite_chart"):
+        spec = json.loads(el.proto.spec)
+        named = {d.name: pa.ipc.open_stream(d.data.data).read_all().to_pylist() for d in el.proto.datasets}
+        if named:
+            spec["datasets"] = {**spec.get("datasets", {}), **named}
+        out.append(spec)
+    return out
 
 
 def chart(at, title: str) -> dict:

@@ -173,7 +173,9 @@ def test_region_defaults_to_the_last_ranked_and_switches_region(app, demo_db, fa
     assert {"执法效能指数", "季度考评得分", "执法检查", "隐患整改率"} <= set(labels)
     assert len(charts(at)) == 3 and not at.get("plotly_chart")  # index trend, score trend, sub-indices vs median
     trend = chart(at, "考评得分走势")
-    assert {r["series"] for r in trend["layer"][0]["data"]["values"]} == {last["name"], "同级中位数"}
+    assert trend["layer"][0]["data"] == {"name": "trend"}
+    assert {r["series"] for r in trend["datasets"]["trend"]} == {"本单位", "同级中位数"}
+    specs = {c["title"]["text"]: {k: v for k, v in c.items() if k != "datasets"} for c in charts(at)}
     assert trend["layer"][1]["data"]["values"][0]["y"] == load_scheme().warning.threshold  # the warning line
     ind = table(at, "指标", "标准化得分")
     assert {"指标", "指标值", "分子", "分母", "标准化得分", "分档", "同比"} <= set(ind.columns)
@@ -183,6 +185,10 @@ def test_region_defaults_to_the_last_ranked_and_switches_region(app, demo_db, fa
     assert at.selectbox(key="region_code").value == "330100"
     assert at.title[0].value == "区域分析 · 杭州市"
     assert table(at, "指标", "标准化得分")["分子"].tolist() != ind["分子"].tolist()
+    # another unit: the same three specs, other data (the browser swaps the data, keeps the charts)
+    after = {c["title"]["text"]: c for c in charts(at)}
+    assert {t: {k: v for k, v in c.items() if k != "datasets"} for t, c in after.items()} == specs
+    assert chart(at, "考评得分走势")["datasets"] != trend["datasets"]
 
 
 def test_region_records_behind_a_number(app):
