@@ -281,7 +281,8 @@ def capacity_panel() -> None:
         label = ind.name + (f"（目标 {value(sc.targets[c], ind.unit, ind.decimals)}）" if c in sc.targets else "")
         view[label] = [value(v, ind.unit, ind.decimals) for v in peers[c]]
         colour[label] = bands_[c].reindex(view.index).reset_index(drop=True)
-    view["未按期报送周期"] = [("、".join(missed[missed["code"] == c]["window_name"]) or "—") for c in view.index]
+    late = missed.groupby("code")["window_name"].agg("、".join) if len(missed) else pd.Series(dtype=object)
+    view["未按期报送周期"] = [late.get(c) or "—" for c in view.index]
     view = view.reset_index(drop=True)
     st.markdown(f"**各{noun}对照公开目标**（分档按 100 × min(指标值 ÷ 目标, 1)：{sc.bands.labels[0]} ≥ {sc.bands.meets:g}，"
                 f"{sc.bands.labels[1]} ≥ {sc.bands.attention:g}）")
