@@ -11,8 +11,7 @@ import html
 import pandas as pd
 import streamlit as st
 
-from metrics.capacity import target_summary
-from metrics.moves import movers, rank_moves
+from metrics.moves import movers
 from metrics.periods import Period
 from ui import charts, data, gate, state
 from ui.style import LEVEL_NOUN, band_of, change, colour_map, integer, is_flat, num, pct, value
@@ -106,7 +105,7 @@ else:
     c2.error("**靠后**：" + "、".join(f"{r.name}（{r.index:.1f}）" for r in bottom.itertuples()), icon=":material/trending_down:")
     prev = sel.previous()
     if prev:
-        up, down = movers(rank_moves(ix, data.index(sel.key, prev, sel.level, sel.province, sel.skey)))
+        up, down = movers(data.rank_moves(sel.key, sel.period, prev, sel.level, sel.province, sel.skey))
         prev_p = Period.parse(prev).label
 
         def moved(df) -> str:
@@ -175,7 +174,7 @@ cap = data.capacity(sel.key, sel.period, sel.level, sel.province, sel.skey)
 if not cap.empty and cap["value"].notna().any():
     st.subheader("能力建设与案例报送")
     rows = []
-    for r in target_summary(cap, sc).itertuples():
+    for r in data.capacity_targets(sel.key, sel.period, sel.level, sel.province, sel.skey).itertuples():
         ind = sc.indicators[r.indicator]
         rows.append({"指标": ind.name, "目标": value(r.target, ind.unit, ind.decimals),
                      "有数据单位": r.units_with_data, "达到目标": r.meeting, f"{sc.bands.labels[2]}": r.improvement,

@@ -505,6 +505,40 @@ def _explain(k: Key, period: str, code: str, indicator: str, part: str, skey: tu
         return with_names(cur, explain_records(cur, Period.parse(period), code, indicator, part, scheme(skey)))
 
 
+def rank_moves(k: Key, period: str, previous: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+    """metrics.moves.rank_moves between two periods' index rankings as the user sees them (the
+    overview's 名次变化): kept for a full view, worked out on the spot from a city user's rows."""
+    from metrics.moves import rank_moves as run
+
+    if scope().full:
+        return _rank_moves(k, period, previous, level, province, skey)
+    return run(index(k, period, level, province, skey), index(k, previous, level, province, skey))
+
+
+@memo(max_entries=64, show_spinner=False)
+def _rank_moves(k: Key, period: str, previous: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+    from metrics.moves import rank_moves as run
+
+    return run(_index(k, period, level, province, skey), _index(k, previous, level, province, skey))
+
+
+def capacity_targets(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+    """metrics.capacity.target_summary of the units the user sees (the overview's 能力建设 table):
+    kept for a full view, worked out on the spot from a city user's units."""
+    from metrics.capacity import target_summary
+
+    if scope().full:
+        return _capacity_targets(k, period, level, province, skey)
+    return target_summary(capacity(k, period, level, province, skey), scheme(skey))
+
+
+@memo(max_entries=64, show_spinner=False)
+def _capacity_targets(k: Key, period: str, level: str, province: str, skey: tuple[str, int]) -> pd.DataFrame:
+    from metrics.capacity import target_summary
+
+    return target_summary(_capacity(k, period, level, province, skey), scheme(skey))
+
+
 def index_breakdown(k: Key, period: str, level: str, province: str, skey: tuple[str, int], code: str) -> pd.DataFrame:
     """metrics.breakdown.index_breakdown of one unit (区域分析's 主要失分 and 指标明细), kept per unit:
     switching back and forth between units, or after the warm-up, it is not worked out again."""
@@ -722,6 +756,7 @@ def _guard_when_computed(*memos) -> None:
 
 _guard_when_computed(_regions, _load_history, _set_aside, _kpi_tiles, _kpi_series, _children, _enterprises, _records,
                      _indicators, _index, _index_detail, _score, _warnings, _commendations, _year_on_year, _explain,
-                     _capacity, _missed_windows, _index_breakdown, _unit_priorities)
+                     _capacity, _missed_windows, _index_breakdown, _unit_priorities, _rank_moves,
+                     _capacity_targets)
 for _name in ("audit_trail", "import_uploads"):
     globals()[_name] = _formula_safe(globals()[_name])

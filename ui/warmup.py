@@ -34,9 +34,11 @@ def first_visits(sel: state.Selection) -> Iterator[tuple[str, Callable[[], objec
     yield "总览", lambda: data._index(k, period, lvl, prov, skey)
     if prev:
         yield "总览", lambda: data._index(k, prev, lvl, prov, skey)
+        yield "总览", lambda: data._rank_moves(k, period, prev, lvl, prov, skey)
     yield "总览", lambda: geo.outlines(lvl, prov)
     yield "总览", lambda: data._score(k, q, lvl, prov, skey)
     yield "总览", lambda: data._capacity(k, period, lvl, prov, skey)
+    yield "总览", lambda: data._capacity_targets(k, period, lvl, prov, skey)
     yield "总览", lambda: data._capacity(k, period, "province", prov, skey)
     yield "总览", lambda: data._missed_windows(k, period, lvl, prov, skey)
     yield "总览", lambda: data._missed_windows(k, period, "province", prov, skey)
