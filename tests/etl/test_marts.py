@@ -71,6 +71,22 @@ def test_a_write_that_changes_no_record_keeps_the_marts(base):
     assert h.one(base, f"SELECT built_at FROM {marts.STATE}") > built
 
 
+def test_a_write_hashes_the_records_once_and_stores_that_fingerprint(base, monkeypatch):
+    """The fingerprint reads every row of every record table: the freshness check and the state
+    the build stores share one computation (it was made twice per write)."""
+    calls = []
+    real = marts.fingerprint
+    monkeypatch.setattr(marts, "fingerprint", lambda con: calls.append(1) or real(con))
+    with warehouse.write(base) as con:
+        con.execute("UPDATE hazards SET key_matter = NOT key_matter")
+    assert len(calls) == 1
+    con = warehouse.connect_read(base)
+    try:
+        assert marts.fresh(con)  # what was stored is what the records hash to now
+    finally:
+        con.close()
+
+
 def test_every_source_metrics_reads_has_a_mart_with_its_columns(base):
     """A table metrics counts (metrics.sources) is read from its mart only: each needs one, holding
     the source's columns and the stamped units (a new source without one fails here, not in a page)."""
@@ -80,3 +96,24 @@ def test_every_source_metrics_reads_has_a_mart_with_its_columns(base):
         assert src.mart in marts.MARTS, name
         have = {c for (c,) in h.query(base, "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [src.mart])}
         assert set(src.columns) | {"province_code", *marts.UNIT_COLUMNS.values()} <= have, name
+
+
+def test_the_panel_built_by_nested_loops_equals_the_default_plans_and_leaves_the_setting(monkeypatch):
+    """build_panel pairs facts with periods by nested loops (fast); the rows must be those DuckDB's
+    default plans (piecewise merge joins) give, and the connection's own setting comes back."""
+    from metrics import query
+    from tests.metrics.metrics_data import hangzhou_q1
+
+    con = hangzhou_q1().memory()
+    query.ensure_marts(con)
+    con.execute("SET nested_loop_join_threshold = 7")
+    query.build_panel(con)
+    assert con.execute("SELECT current_setting('nested_loop_join_threshold')").fetchone()[0] == 7
+    assert con.execute("SELECT count(DISTINCT period) FROM mart_panel_exact").fetchone()[0] > 7  # a real range join
+    fast = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ("mart_panel", "mart_panel_exact")}
+    monkeypatch.setattr(query, "PANEL_LOOP_JOIN_ROWS", 0)
+    con.execute("RESET nested_loop_join_threshold")
+    query.build_panel(con)
+    plain = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in fast}
+    assert fast == plain and len(fast["mart_panel_exact"]) > 0
+    assert not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '\\_panel%' ESCAPE '\\'").fetchone()[0]
