@@ -145,7 +145,7 @@ def cmd_marts(args) -> int:
         print(f"no warehouse at {path}", file=sys.stderr)
         return 1
     with warehouse.write(path) as con:
-        seconds = marts.build(con)
+        seconds = marts.build(con, private=True)  # (a private copy: see etl.warehouse.write)
     print(f"marts rebuilt in {seconds:.2f}s: {path}")
     return 0
 

@@ -219,16 +219,30 @@ def fresh(con: duckdb.DuckDBPyConnection, current: str | None = None) -> bool:
     return bool(row) and row[0] == (current or fingerprint(con))
 
 
-def build(con: duckdb.DuckDBPyConnection, current: str | None = None) -> float:
+def build(con: duckdb.DuckDBPyConnection, current: str | None = None, *, private: bool = False) -> float:
     """(Re)build every mart from the record tables; seconds taken. Runs in the caller's
     transaction (a load's), so the marts and the records swap in together. ``current``: the
-    record tables' fingerprint, when the caller has it (a hash of every row: not computed twice)."""
+    record tables' fingerprint, when the caller has it (a hash of every row: not computed twice).
+
+    ``private``: ``con`` writes a private copy that is swapped in only once the write is over
+    (etl.warehouse.write), so each mart is committed as soon as it is built — DuckDB scans a
+    table made inside the open transaction on one core only, and every mart is read by the next
+    ones (mart_hazards reads mart_inspections, the panel reads them all). A failure still leaves
+    the live warehouse as it was: the copy is thrown away."""
     from metrics.query import build_panel
 
     current = current or fingerprint(con)
     t0 = time.perf_counter()
+
+    def settle():
+        if private:
+            con.execute("COMMIT")
+            con.execute("BEGIN TRANSACTION")
+
+    settle()  # the records the marts are made of
     for name, sql in MARTS.items():
         con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+        settle()
     build_panel(con)
     seconds = time.perf_counter() - t0
     con.execute(f"CREATE OR REPLACE TABLE {STATE} (fingerprint VARCHAR, built_at TIMESTAMP, seconds DOUBLE)")
@@ -236,11 +250,11 @@ def build(con: duckdb.DuckDBPyConnection, current: str | None = None) -> float:
     return seconds
 
 
-def refresh(con: duckdb.DuckDBPyConnection) -> bool:
+def refresh(con: duckdb.DuckDBPyConnection, *, private: bool = False) -> bool:
     """Rebuild the marts when the record tables changed since they were built (or they are
-    missing); whether they were rebuilt."""
+    missing); whether they were rebuilt. ``private``: see ``build``."""
     current = fingerprint(con)
     if fresh(con, current):
         return False
-    build(con, current)
+    build(con, current, private=private)
     return True

@@ -312,7 +312,7 @@ def write(path: str | os.PathLike | None = None, *, fresh: bool = False) -> Iter
             yield con
             from etl import marts
 
-            marts.refresh(con)  # the stamped records (etl.marts) swap in with the records they are made of
+            marts.refresh(con, private=True)  # the stamped records (etl.marts) swap in with the records they are made of
             con.execute("COMMIT")
             crash_point("committed")
             con.execute("CHECKPOINT")

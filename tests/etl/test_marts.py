@@ -117,3 +117,26 @@ def test_the_panel_built_by_nested_loops_equals_the_default_plans_and_leaves_the
     plain = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in fast}
     assert fast == plain and len(fast["mart_panel_exact"]) > 0
     assert not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '\\_panel%' ESCAPE '\\'").fetchone()[0]
+
+
+def test_a_load_failing_after_some_marts_were_committed_leaves_the_warehouse_as_it_was(base, load, files, monkeypatch):
+    """A write commits each mart in its private copy as soon as it is built (parallel scans for
+    the next); a failure further on (here: the panel) must still leave the live file untouched."""
+    import pytest
+
+    from metrics import query
+
+    before = {t: h.query(base, f"SELECT * FROM {t} ORDER BY ALL") for t in ("inspections", "mart_inspections", "mart_hazards")}
+    version = warehouse.version(base)
+
+    def broken(con, parts=None):
+        assert h.CITY in {r[0] for r in con.execute("SELECT agency_code FROM mart_inspections").fetchall()}
+        raise RuntimeError("panel failed (test)")
+
+    monkeypatch.setattr(query, "build_panel", broken)
+    fix = h.write(files / "i_fix.csv", "inspections", [h.inspection(1, agency_code=h.CITY, inspection_date="2024-05-02")])
+    with pytest.raises(RuntimeError, match="panel failed"):
+        load(fix)
+    assert warehouse.version(base) == version
+    assert {t: h.query(base, f"SELECT * FROM {t} ORDER BY ALL") for t in before} == before
+    assert not list(base.parent.glob(base.name + ".*.tmp*"))  # the private copy is gone
