@@ -1,9 +1,10 @@
 """Crash safety: `python -m etl load` killed with SIGKILL at any point leaves the previous warehouse
 exactly as it was (same bytes, opens, same rows), and a retry completes and cleans up after it.
 
-The loader is a real subprocess over a copy of the demo warehouse, loading a 20,000-row file. It is
-killed inside every stage of a write (etl.warehouse.crash_point: $ENFORCEMENT_TEST_PAUSE_AT makes
-the loader say where it is and sleep there) and at random moments.
+The loader is a real subprocess over a copy of the demo warehouse. It is killed inside every stage of
+a write (etl.warehouse.crash_point: $ENFORCEMENT_TEST_PAUSE_AT makes the loader say where it is and
+sleep there), loading a 2,000-row file (the pause, not the file's size, decides where it dies), and at
+random moments, loading a 20,000-row file (long enough that a random moment falls inside the write).
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ import pytest
 from etl.warehouse import PAUSE_ENV, PAUSE_STAGES, RECORD_TABLES
 
 ROOT = Path(__file__).resolve().parents[2]
-N_ROWS = 20_000
+N_ROWS = 20_000        # the file killed at random moments
+N_STAGE_ROWS = 2_000   # the file killed inside each stage
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")]
 
 
@@ -59,24 +61,30 @@ def setup(demo_db, tmp_path_factory):
     con = duckdb.connect(str(demo_db), read_only=True)
     ents = con.execute("SELECT enterprise_id, county_code FROM enterprises ORDER BY enterprise_id LIMIT 50").fetchall()
     con.close()
-    big = d / "检查记录.csv"
-    with open(big, "w", encoding="utf-8", newline="") as fh:
-        fh.write("检查编号,统一社会信用代码,执法机构区划代码,检查日期,检查方式,移动执法,专家参与\r\n")
-        for i in range(N_ROWS):
-            e, county = ents[i % len(ents)]
-            kind = "抽查" if i % 5_000 == 4_999 else "双随机"  # four rows set aside: the quarantine grows too
-            fh.write(f"KILL{i:07d},{e},{county},2024-{1 + i % 12:02d}-{1 + i % 28:02d},{kind},是,否\r\n")
+    big, small = d / "检查记录.csv", d / "stage" / "检查记录.csv"
+    small.parent.mkdir()
+    for path, n in ((big, N_ROWS), (small, N_STAGE_ROWS)):
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.write("检查编号,统一社会信用代码,执法机构区划代码,检查日期,检查方式,移动执法,专家参与\r\n")
+            for i in range(n):
+                e, county = ents[i % len(ents)]
+                kind = "抽查" if i % (n // 4) == n // 4 - 1 else "双随机"  # four rows set aside: the quarantine grows too
+                fh.write(f"KILL{i:07d},{e},{county},2024-{1 + i % 12:02d}-{1 + i % 28:02d},{kind},是,否\r\n")
     pristine = d / "before.duckdb"
     shutil.copyfile(live, pristine)
-    reference = d / "ref" / "warehouse.duckdb"
-    reference.parent.mkdir()
-    shutil.copyfile(live, reference)
-    done = run_load(reference, big)
-    assert done.returncode == 0, done.stderr
-    before, after = state(pristine), state(reference)
-    assert after["inspections"][0] == before["inspections"][0] + N_ROWS - 4
-    return dict(live=live, big=big, pristine=pristine, before=before, after=after, sha=_sha256(pristine),
-                seconds=done.seconds)
+    before, after, seconds = state(pristine), {}, None
+    for name, path, n in (("big", big, N_ROWS), ("small", small, N_STAGE_ROWS)):
+        reference = d / f"ref-{name}" / "warehouse.duckdb"
+        reference.parent.mkdir()
+        shutil.copyfile(live, reference)
+        done = run_load(reference, path)
+        assert done.returncode == 0, done.stderr
+        after[name] = state(reference)
+        assert after[name]["inspections"][0] == before["inspections"][0] + n - 4
+        assert after[name]["quarantine"] > before["quarantine"]
+        seconds = seconds or done.seconds   # the big file's load
+    return dict(live=live, big=big, small=small, pristine=pristine, before=before, after=after["big"],
+                after_small=after["small"], sha=_sha256(pristine), seconds=seconds)
 
 
 def _env(**extra) -> dict:
@@ -127,19 +135,19 @@ def assert_untouched(s: dict, live: Path) -> None:
 def test_sigkill_inside_each_stage(setup, stage):
     s, live = setup, setup["live"]
     shutil.copyfile(s["pristine"], live)
-    proc = start_load(live, s["big"], **{PAUSE_ENV: stage, "ENFORCEMENT_TEST_PAUSE_SECONDS": "60"})
+    proc = start_load(live, s["small"], **{PAUSE_ENV: stage, "ENFORCEMENT_TEST_PAUSE_SECONDS": "60"})
     wait_for_pause(proc, stage)
     kill(proc)
     if stage == "replaced":
         # killed after the swap: the new warehouse is complete and live, nothing is left behind
-        assert state(live) == s["after"] and strays(live) == []
+        assert state(live) == s["after_small"] and strays(live) == []
         return
     assert_untouched(s, live)
     assert strays(live), "the kill should have left the writer's private copy behind"
     # a retry completes, and takes the stray copy away
-    done = run_load(live, s["big"])
+    done = run_load(live, s["small"])
     assert done.returncode == 0, done.stderr
-    assert state(live) == s["after"]
+    assert state(live) == s["after_small"]
     assert strays(live) == []
 
 
