@@ -69,3 +69,31 @@ def test_the_rule_describes_itself_from_its_own_figures():
     assert "倒数第2名并列" in r.describe_full()
     assert r.none_warned("设区市") == "本季度没有设区市同时满足“得分低于85分”与“位列后2名”"
     assert load_scheme().warning.condition() == "低于80分且位列后3名"
+
+
+def test_ranks_are_scipys_min_ranks_without_importing_scipy():
+    """metrics.warning.ranks gives scipy.stats.rankdata's places (method "min", per column, NaN
+    kept out) on random arrays with ties and gaps; and importing metrics.warning does not import
+    scipy.stats (0.6 s of a server's first page)."""
+    import subprocess
+    import sys
+
+    import numpy as np
+    from scipy.stats import rankdata
+
+    from metrics.warning import ranks
+
+    rng = np.random.default_rng(11)
+    for shape in [(1,), (7,), (5, 3), (30, 4)]:
+        for _ in range(100):
+            v = rng.integers(0, 5, size=shape).astype(float)
+            v[rng.random(shape) < 0.2] = np.nan
+            for higher_first in (True, False):
+                ok = ~np.isnan(v)
+                filled = np.where(ok, -v if higher_first else v, np.inf)
+                expected = np.where(ok, rankdata(filled, axis=0, method="min").astype(float), np.nan)
+                assert np.array_equal(ranks(v, higher_first), expected, equal_nan=True), v
+    assert ranks(np.array([3.0, np.nan, 3.0, 1.0])).tolist()[::2] == [1.0, 1.0]
+    code = "import sys, metrics.warning, metrics.scheme; print('scipy.stats' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
