@@ -69,14 +69,15 @@ def catalog_source(con) -> str:
     return CATALOG_MART if row[0] and row[1] else f"({CATALOG_SQL})"
 
 
-def _in(tables) -> str:
-    return ", ".join(f"'{t}'" for t in tables)
+def tables_in(tables) -> str:
+    """``table_name IN (…)`` of the catalog's rows for these record tables."""
+    return "table_name IN (" + ", ".join(f"'{t}'" for t in tables) + ")"
 
 
 def all_periods(con) -> dict[str, list[str]]:
     """periods() of every kind from the months holding an inspection, hazard or case."""
     months = [d for (d,) in con.execute(
-        f"SELECT DISTINCT month FROM {catalog_source(con)} WHERE table_name IN ({_in(_MONTH_TABLES)}) "
+        f"SELECT DISTINCT month FROM {catalog_source(con)} WHERE {tables_in(_MONTH_TABLES)} "
         "AND month IS NOT NULL ORDER BY month").fetchall()]
     out: dict[str, list[str]] = {"year": [], "quarter": [], "month": []}
     for d in months:

@@ -5,7 +5,7 @@ import re
 
 import duckdb
 
-from metrics.catalog import PROVINCE_TABLES, catalog_source
+from metrics.catalog import PROVINCE_TABLES, catalog_source, tables_in
 from metrics.query import run
 
 
@@ -16,10 +16,9 @@ class ProvinceError(ValueError):
 def provinces_with_records(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     """(code, name) of every province whose agencies have inspections, cases or plans (read from
     the catalog mart the ETL keeps, metrics.catalog)."""
-    tables = ", ".join(f"'{t}'" for t in PROVINCE_TABLES)
     df = run(con, f"""
         SELECT p.code, p.name
-        FROM (SELECT DISTINCT province_code FROM {catalog_source(con)} WHERE table_name IN ({tables})) a
+        FROM (SELECT DISTINCT province_code FROM {catalog_source(con)} WHERE {tables_in(PROVINCE_TABLES)}) a
         JOIN regions p ON p.code = a.province_code
         ORDER BY p.code""")
     return list(df.itertuples(index=False, name=None))

@@ -359,12 +359,13 @@ def drill_down() -> None:
         return
     # labelled (Chinese headers, 是/否, '— reason' cells) for the rows shown now; the full list only
     # when its download is clicked (a city's quarter lists thousands of enterprises)
-    st.dataframe(labelled(ents.drop(columns=["county_code"]).head(SHOWN)), hide_index=True, width="stretch",
+    listed = ents.drop(columns=["county_code"])
+    st.dataframe(labelled(listed.head(SHOWN)), hide_index=True, width="stretch",
                  key="drill_enterprises", height=min(38 + 35 * min(len(ents), SHOWN), 320),
                  column_config={"罚款(万元)": st.column_config.NumberColumn(format="%.2f")})
     if len(ents) > SHOWN:
         st.download_button(f"下载全部 {len(ents):,} 家企业（CSV）",
-                           lambda: csv_bytes(labelled(ents.drop(columns=["county_code"]))),
+                           lambda: csv_bytes(labelled(listed)),
                            file_name=f"{target_name}-{sel.period}-企业.csv", mime="text/csv", key="drill_enterprises_csv")
     top = ents.head(500)
     ent_names = dict(zip(top["enterprise_id"], top["name"]))
