@@ -185,10 +185,15 @@ with right:
         for r in sb[(sb["kind"] == "deduction") & (sb["earned"].fillna(0) > 0)].itertuples():
             lines.append(f"- 考评扣分：**{r.name}** {integer(r.value)} {r.unit}，扣 {r.earned:g} 分（{r.note}）")
     st.markdown("\n".join(lines) if lines else "没有明显失分项。")
-    st.caption("在下方“指标明细”中可查看每个指标的分子、分母，并追溯到具体记录。")
+    st.caption("下方“指标明细”列出每个指标的分子、分母，“追溯记录”列出其背后的具体记录。")
+
+# --- the lower sections, one at a time: the tab the user opened runs, the others do not (Streamlit's
+# stateful tabs). A unit switch used to draw all four — seven capacity tiles and five grids; the
+# browser's layout of them was most of the switch's time.
+SECTIONS = ["指标明细", "能力建设与案例报送", "追溯记录", "逐级下钻"]
+section = dict(zip(SECTIONS, st.tabs(SECTIONS, key="region_section", on_change="rerun")))
 
 # --- indicators: value, numerator, denominator, band, year-on-year ---------------------------------------
-st.subheader("指标明细")
 inds = data.indicators(sel.key, sel.period, sel.level, sel.province, sel.skey)
 mine = inds[inds["code"] == code].set_index("indicator")
 yoy = data.year_on_year(sel.key, sel.period, sel.level, sel.province, sel.skey)
@@ -215,13 +220,16 @@ for code_i, ind in sc.indicators.items():
         "_code": code_i,
     })
 table = pd.DataFrame(rows)
-shown = table.drop(columns="_code")
-styled = style_cells(shown, {"分档": table["分档"], "标准化得分": table["分档"]}, fills)
-st.dataframe(styled, hide_index=True, width="stretch", key="region_indicators", height=38 + 35 * len(shown),
-             column_config={"说明": st.column_config.TextColumn(width="large"),
-                            "同比": st.column_config.TextColumn(help="与上年同期相比的增长率")})
 
-if truthy(srow.get("assessed", False)):
+
+def indicator_table() -> None:
+    shown = table.drop(columns="_code")
+    styled = style_cells(shown, {"分档": table["分档"], "标准化得分": table["分档"]}, fills)
+    st.dataframe(styled, hide_index=True, width="stretch", key="region_indicators", height=38 + 35 * len(shown),
+                 column_config={"说明": st.column_config.TextColumn(width="large"),
+                                "同比": st.column_config.TextColumn(help="与上年同期相比的增长率")})
+    if not truthy(srow.get("assessed", False)):
+        return
     with st.expander(f"{quarter_label}考评得分构成", expanded=truthy(srow.get("warned"))):
         sb = score_breakdown(srow, sc)
         kind = {"item": "考评项目", "bonus": "加分", "deduction": "减分"}
@@ -239,7 +247,6 @@ if truthy(srow.get("assessed", False)):
 # --- 能力建设: staff and case reporting against the published targets (methodology §7) ----------------
 @st.fragment
 def capacity_panel() -> None:
-    st.subheader("能力建设与案例报送")
     cap = data.capacity(sel.key, sel.period, sel.level, sel.province, sel.skey)
     if cap.empty:
         st.info("本方案未定义能力建设指标。")
@@ -292,13 +299,11 @@ def capacity_panel() -> None:
                "案例报送只计本级机构立案并直报的案件（应急厅函〔2021〕92号：省厅每半年、市局每季度、县局每两个月至少1件）。")
 
 
-capacity_panel()
 
 
 # --- the records behind a number ---------------------------------------------------------------------
 @st.fragment
 def behind_the_number() -> None:
-    st.subheader("追溯记录：指标背后的数据")
     ind_codes = table["_code"].tolist()
     c1, c2 = st.columns([2, 1])
     ind_code = c1.selectbox("指标", ind_codes, key="explain_indicator",
@@ -325,13 +330,11 @@ def behind_the_number() -> None:
                        mime="text/csv", key="explain_download")
 
 
-behind_the_number()
 
 
 # --- drill down: city → counties → enterprises → records ---------------------------------------------------
 @st.fragment
 def drill_down() -> None:
-    st.subheader("逐级下钻")
     target, target_name = code, name
     kids = data.children(sel.key, sel.period, code)
     if not kids.empty:
@@ -388,4 +391,7 @@ def drill_down() -> None:
                            file_name=f"{target_name}-{sel.period}-{kinds[kind]}.csv", key=f"drill_records_{kind}_csv")
 
 
-drill_down()
+for label, draw in zip(SECTIONS, (indicator_table, capacity_panel, behind_the_number, drill_down)):
+    if section[label].open:
+        with section[label]:
+            draw()

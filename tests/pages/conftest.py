@@ -40,6 +40,14 @@ def ok(at):
     return at
 
 
+def open_section(at, label: str):
+    """On 区域分析, open one of its lower tabs (指标明细, 能力建设与案例报送, 追溯记录, 逐级下钻): only the
+    open tab's content runs, as when a user clicks it."""
+    assert label in [t.label for t in at.tabs], f"no tab {label}"
+    at.session_state["region_section"] = label
+    return ok(at)
+
+
 def texts(at) -> str:
     """Everything the page wrote as text (titles, markdown, captions, alerts), for `in` checks."""
     parts = []

@@ -22,7 +22,7 @@ import pytest
 
 from etl import warehouse
 from ops import store
-from tests.pages.conftest import APP, ok, texts
+from tests.pages.conftest import APP, ok, open_section, texts
 from ui import auth
 
 CITY, CITY_NAME = "330700", "金华市"
@@ -299,10 +299,11 @@ def test_city_user_sees_its_city_in_full_and_others_only_as_ranks_on_every_page(
     ok(at)
     assert at.title[0].value == f"区域分析 · {CITY_NAME}"
     assert at.selectbox(key="region_code").options == [f"{CITY_NAME}（{CITY}）"]
-    counties = at.selectbox(key="drill_county").options[1:]
-    assert set(counties) == {names[c] for c in own - {CITY}}
     indicators = [d.value for d in at.dataframe if "分子" in d.value.columns][0]
     assert len(indicators) > 10 and indicators["分子"].astype(str).str.strip().ne("").all()
+    open_section(at, "逐级下钻")
+    counties = at.selectbox(key="drill_county").options[1:]
+    assert set(counties) == {names[c] for c in own - {CITY}}
     for kind in ("inspections", "hazards", "cases"):  # the record lists, one at a time when asked for
         at.segmented_control(key="drill_kind").set_value(kind)
         ok(at)
@@ -310,6 +311,7 @@ def test_city_user_sees_its_city_in_full_and_others_only_as_ranks_on_every_page(
         assert recs[2] in own
     at.selectbox(key="drill_county").set_value(sorted(own - {CITY})[0])
     ok(at)
+    open_section(at, "追溯记录")
     if len(at.radio(key="explain_part").options) > 1:
         at.radio(key="explain_part").set_value("denominator")
         ok(at)
@@ -413,6 +415,7 @@ def test_city_user_cannot_reach_another_city_by_state_url_or_helper(geo, access_
     # a drill-down selector given another city's county falls back to the city itself
     at = login("jinhua")
     at.session_state["drill_county"] = "330106"
+    at.session_state["region_section"] = "逐级下钻"
     at.switch_page("pages/region.py")
     ok(at)
     assert at.selectbox(key="drill_county").value == ""

@@ -170,8 +170,11 @@ def test_region(page, server):
     open_page(page, server, "region")
     no_exception(page)
     assert h1(page).startswith("区域分析 · ")
-    for text in ("主要失分", "指标明细", "追溯记录：指标背后的数据", "逐级下钻"):
-        assert page.get_by_text(text).first.is_visible()
+    assert page.get_by_text("主要失分").first.is_visible()
+    # the lower sections are tabs: the first is open, the others run when clicked
+    for text in ("指标明细", "能力建设与案例报送", "追溯记录", "逐级下钻"):
+        assert page.get_by_role("tab", name=text).is_visible()
+    assert page.get_by_text("分母").first.is_visible() and page.locator(".st-key-drill_kind").count() == 0
     assert page.locator("[data-testid='stVegaLiteChart']").count() == 3 and page.locator("[data-testid='stPlotlyChart']").count() == 0
     shoot(page, "03-region")
 
@@ -226,10 +229,14 @@ def test_new_user_finds_the_last_three_follows_one_down_to_records_and_imports_a
     assert page.get_by_text("已列入").first.is_visible()
     assert page.get_by_text("主要失分").first.is_visible()
     # the records behind a number: the denominator of the first indicator
+    page.get_by_role("tab", name="追溯记录").click()
+    settle(page)
     page.locator("[data-testid='stRadio']").filter(has_text="部分").get_by_text("分母", exact=True).click()
     settle(page)
     assert "的分母" in page.get_by_text("的分母").first.inner_text()
     # down to the hazards of the city's enterprises, status as of the quarter's end
+    page.get_by_role("tab", name="逐级下钻").click()
+    settle(page)
     page.locator(".st-key-drill_kind").get_by_text("隐患", exact=True).click()
     settle(page)
     assert page.get_by_text("整改状态").first.count() >= 0

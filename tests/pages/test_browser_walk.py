@@ -181,7 +181,12 @@ def test_city_user_walks_every_page(page, signed_server):
     for d in [pages_registry.BY_NAME["region"]] + [d for d in walk.pages(user) if d.name != "region"]:
         texts = walk.visit(d)
         if d.name == "region":
-            # indicators, the records behind a number, counties, enterprises, each kind of record
+            # indicators, and in the other tabs: capacity, the records behind a number, counties,
+            # enterprises, each kind of record
+            for tab in ("能力建设与案例报送", "追溯记录", "逐级下钻"):
+                page.get_by_role("tab", name=tab).click()
+                settle(page)
+                texts += walk.check_view(f"区域分析 · {tab}")
             assert len(texts) >= 4 and any("婺城区" in t for t in texts), f"区域分析 tables: {len(texts)}"
             for kind in ("执法检查", "隐患", "处罚案件"):  # the record lists, sent when asked for
                 page.locator(".st-key-drill_kind").get_by_text(kind, exact=True).click()

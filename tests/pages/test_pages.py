@@ -9,7 +9,7 @@ import pytest
 
 from metrics.scheme import load_scheme
 from metrics.score import compute_score
-from tests.pages.conftest import chart, charts, ok, table, table_or_none, texts
+from tests.pages.conftest import chart, charts, ok, open_section, table, table_or_none, texts
 
 SHOWN = 100  # pages/region.py: rows a record list shows
 
@@ -195,6 +195,8 @@ def test_region_records_behind_a_number(app):
     at = ok(app())
     at.switch_page("pages/region.py")
     ok(at)
+    assert table_or_none(at, "隐患编号") is None and table_or_none(at, "检查编号") is None  # a closed tab runs nothing
+    open_section(at, "追溯记录")
     at.selectbox(key="explain_indicator").set_value("rectification")
     ok(at)
     numerator = _listed(at)
@@ -232,6 +234,8 @@ def test_region_drill_down_city_to_county_to_enterprise_records(app, demo_db, fa
     county = drill.children(con, facts["latest"], city)["code"].iloc[0]
     ent = drill.enterprises(con, facts["latest"], county)["enterprise_id"].iloc[0]
     con.close()
+    assert table_or_none(at, "指数", "检查次数", "整改率") is None
+    open_section(at, "逐级下钻")
     counties = table(at, "指数", "检查次数", "整改率")
     assert len(counties) > 1
     city_ents = len(table(at, "期末未整改隐患", "所属区县"))
@@ -427,6 +431,7 @@ def test_region_page_for_a_county(app):
     ok(at)
     assert "县（市、区）" in at.selectbox(key="region_code").label
     assert len(at.selectbox(key="region_code").options) == 90
+    open_section(at, "逐级下钻")
     assert "所辖县（市、区）" not in texts(at)           # a county has no children: straight to enterprises
     assert len(table(at, "期末未整改隐患", "所属区县")) > 0
 

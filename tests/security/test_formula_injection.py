@@ -56,6 +56,7 @@ def test_the_enterprise_table_of_region_analysis_holds_the_names_as_text(loaded,
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["region"] = "330102"
     ok(at)
+    at.session_state["region_section"] = "逐级下钻"   # the tab holding the enterprise list
     at.switch_page("pages/region.py")
     ok(at)
     shown = [d.value for d in at.dataframe if any(c in d.value.columns for c in ("企业名称", "单位名称", "名称"))]
