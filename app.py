@@ -26,7 +26,7 @@ def main() -> None:
     mode ran alone: ui.gate.page)."""
     st.set_page_config(page_title="执法效能", page_icon=":material/shield:", layout="wide", initial_sidebar_state="expanded")
 
-    st.markdown(
+    st.html(  # style only: Streamlit puts it in the page without a Markdown parser
         """<style>
         [data-testid="stMetricValue"] { font-size: 1.7rem; }
         [data-testid="stSidebarNav"] { padding-top: .5rem; }
@@ -43,7 +43,6 @@ def main() -> None:
         [data-testid="stFileUploaderDropzone"] > div > span::after {
             content: "将文件拖放到此处"; visibility: visible; font-size: .875rem; }
         </style>""",
-        unsafe_allow_html=True,
     )
 
     acc = gate.gate()   # with a users file: the sign-in screen until someone signs in (ends the run)

@@ -6,7 +6,6 @@ this quarter's warning list."""
 from __future__ import annotations
 
 import datetime as dt
-import html
 
 import pandas as pd
 import streamlit as st
@@ -164,7 +163,7 @@ else:
         c3.markdown(f"第 {int(r.rank)} 名")
         with c4:
             cc1, cc2 = st.columns([4, 1])
-            cc1.markdown(f"<span style='color:#c62828'>{html.escape(str(r.reason))}</span>", unsafe_allow_html=True)
+            cc1.markdown(f":red[{gate.plain(r.reason)}]")
             if scope.sees(r.code) and cc2.button("分析 ›", key=f"warn_go_{r.code}"):
                 st.session_state[state.FOCUS] = r.code
                 st.switch_page("pages/region.py")
@@ -179,7 +178,9 @@ if not cap.empty and cap["value"].notna().any():
         rows.append({"指标": ind.name, "目标": value(r.target, ind.unit, ind.decimals),
                      "有数据单位": r.units_with_data, "达到目标": r.meeting, f"{sc.bands.labels[2]}": r.improvement,
                      "中位数": value(r.median, ind.unit, ind.decimals) if r.units_with_data else "不适用"})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="overview_capacity")
+    # seven rows: a plain table. The grid's scripts (1.3 MB) were the overview's only use of them; a new
+    # browser session spent ~0.4 CPU-s more (measured, bench/README.md)
+    st.table(pd.DataFrame(rows), hide_index=True)
     missed = data.missed_windows(sel.key, sel.period, sel.level, sel.province, sel.skey)
     if len(missed):
         who = missed.groupby("code").size().sort_values(ascending=False)

@@ -57,9 +57,9 @@ def texts(at) -> str:
 
 
 def table(at, *columns: str, without: tuple[str, ...] = (), nth: int = 0):
-    """The value of the `nth` dataframe showing all of `columns` and none of `without` (AppTest
-    cannot find a display-only st.dataframe by its key)."""
-    found = [d.value for d in at.dataframe
+    """The value of the `nth` dataframe (or st.table) showing all of `columns` and none of `without`
+    (AppTest cannot find a display-only st.dataframe by its key)."""
+    found = [d.value for d in [*at.dataframe, *at.table]
              if set(columns) <= set(d.value.columns) and not set(without) & set(d.value.columns)]
     assert len(found) > nth, f"no table with columns {columns} (tables: {[list(d.value.columns) for d in at.dataframe]})"
     return found[nth]
@@ -67,7 +67,7 @@ def table(at, *columns: str, without: tuple[str, ...] = (), nth: int = 0):
 
 def table_or_none(at, *columns: str):
     """The first dataframe showing all of ``columns``, or None."""
-    found = [d.value for d in at.dataframe if set(columns) <= set(d.value.columns)]
+    found = [d.value for d in [*at.dataframe, *at.table] if set(columns) <= set(d.value.columns)]
     return found[0] if found else None
 
 
