@@ -2,6 +2,8 @@
 export to Excel."""
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import streamlit as st
 
@@ -28,10 +30,9 @@ prev_ix = data.index(sel.key, prev, sel.level, sel.province, sel.skey) if prev e
 periods = sel.recent(8)
 hist = data.history("index", sel.key, periods, sel.level, sel.province, sel.skey)
 
-c1, c2, c3 = st.columns([2, 2, 3])
+c1, c2, _ = st.columns([2, 2, 3])
 search = c1.text_input("查找单位", key="ranking_search", placeholder="输入名称，如：金华")
 only = c2.multiselect("只看分档", list(fills)[:3], key="ranking_bands", placeholder="全部分档")
-c3.markdown("<div style='height:1.9rem'></div>", unsafe_allow_html=True)
 
 table = ix.copy()
 table["band"] = table["index"].map(band)
@@ -83,13 +84,12 @@ st.dataframe(
     },
 )
 b = sc.bands
-st.markdown(
+st.html(  # coloured spans: HTML (sanitised by DOMPurify), not Markdown's raw-HTML plugin, which no other page loads
     f"<span style='background:{fills[b.labels[0]]};padding:2px 8px;border-radius:3px'>{b.labels[0]} ≥ {b.meets:g}</span> "
     f"<span style='background:{fills[b.labels[1]]};padding:2px 8px;border-radius:3px'>{b.labels[1]} {b.attention:g}–{b.meets:g}</span> "
     f"<span style='background:{fills[b.labels[2]]};padding:2px 8px;border-radius:3px'>{b.labels[2]} &lt; {b.attention:g}</span> "
     f"&nbsp; 名次相同表示并列；"
-    + display.legend(display.NO_DATA, display.NOT_APPLICABLE, *([] if data.scope().full else [display.HIDDEN])),
-    unsafe_allow_html=True,
+    + html.escape(display.legend(display.NO_DATA, display.NOT_APPLICABLE, *([] if data.scope().full else [display.HIDDEN]))),
 )
 
 with st.expander("一级指标说明"):

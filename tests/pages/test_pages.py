@@ -135,6 +135,8 @@ def test_ranking_table_filters_levels_and_export(app):
     assert table["名次"].dropna().is_monotonic_increasing
     assert set(table["分档"]) <= {"达标", "关注", "需改进", "无数据"}
     assert at.get("download_button"), "Excel export missing"
+    legend = " ".join(h.proto.body for h in at.html)  # the bands' colours, what a tie and a blank mean
+    assert "达标 ≥ 85" in legend and "名次相同表示并列" in legend and "“— 无数据”" in legend
     at.text_input(key="ranking_search").input("金华")
     ok(at)
     assert at.dataframe[0].value["单位"].tolist() == ["金华市"]
