@@ -17,8 +17,10 @@ from pathlib import Path
 import streamlit as st
 
 from metrics.scheme import SchemeError
-from ui import auth, data, gate, state
+from ui import auth, cache, data, gate, state
 from ui.style import KIND_LABEL, LEVEL_NOUN
+
+cache.freeze_long_lived()  # what the imports above built lives as long as the process: out of the collector's way
 
 
 def main() -> None:

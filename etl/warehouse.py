@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -250,6 +251,13 @@ def connect_read(path: str | os.PathLike | None = None, *, expect: tuple | None 
                 link.unlink()
     _setup(con)
     return con
+
+
+def is_reader_link(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is one of connect_read's private links: a name used by one database
+    instance only, never reopened on another file (metrics.query remembers what it checked of a
+    read-only warehouse under it)."""
+    return re.fullmatch(r"\..+\.reader-\d+-[0-9a-f]{8}", Path(path).name) is not None
 
 
 def _remove_dead_reader_links(p: Path) -> None:

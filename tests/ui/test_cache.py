@@ -123,3 +123,23 @@ def test_streamlits_clear_does_not_reach_it():
     st.cache_resource.clear()
     f(1)
     assert calls == [1]
+
+
+def test_freeze_long_lived_moves_what_is_alive_out_of_full_collections_once():
+    import gc
+
+    from ui import cache
+
+    before = gc.get_freeze_count()
+    gc.unfreeze()
+    try:
+        cache.freeze_long_lived()
+        frozen = gc.get_freeze_count()
+        assert frozen > 1000  # the modules' objects (pandas, Streamlit, this test run)
+        later = [[i] for i in range(100)]  # tracked objects made after the first call
+        cache.freeze_long_lived()  # a later run of app.py: nothing more is frozen
+        assert gc.get_freeze_count() == frozen and later
+    finally:
+        gc.unfreeze()
+        if before:
+            gc.freeze()
