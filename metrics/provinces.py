@@ -42,10 +42,14 @@ def resolve_province(con: duckdb.DuckDBPyConnection, province: str | None) -> st
     code = str(province).strip()
     if not re.fullmatch(r"\d{6}", code):
         raise ProvinceError(f"not a region code: {province!r} (6 digits, e.g. 330000)")
-    df = run(con, "SELECT level FROM regions WHERE code = ?", [code])
-    if df.empty:
+    cur = con.cursor()  # one value: no frame (every metrics call asks; a frame cost ten times the query)
+    try:
+        row = cur.execute("SELECT level FROM regions WHERE code = ?", [code]).fetchone()
+    finally:
+        cur.close()
+    if row is None:
         raise ProvinceError(f"no region {code} in the warehouse's regions")
-    if df.iloc[0, 0] != "省":
+    if row[0] != "省":
         raise ProvinceError(f"{code} is not a province (a province code ends in 0000)")
     return code
 
