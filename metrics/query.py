@@ -637,25 +637,38 @@ def indicator_frame(con: duckdb.DuckDBPyConnection, periods: list[Period], level
     inds = [scheme.indicator(c) for c in codes]
     parts = [p for i in inds for p in (i.numerator, i.denominator) if p is not None] + ACTIVITY_PARTS
     wide, alias = parts_frame(con, parts, periods, level, province)
-    active = sum(wide[alias[p]] for p in ACTIVITY_PARTS) > 0
-    frames = []
-    for order, ind in enumerate(inds):
-        num = wide[alias[ind.numerator]].astype(float)
-        if ind.denominator is None:
-            den = pd.Series(np.nan, index=wide.index)
-            val = num
-        else:
-            den = wide[alias[ind.denominator]].astype(float)
-            val = (num / den.where(den != 0)).where(den != 0)
-        frames.append(pd.DataFrame({"pid": wide["pid"], "code": wide["code"], "name": wide["name"], "ord": order,
-                                    "indicator": ind.code, "value": val, "numerator": num, "denominator": den,
-                                    "indicator_name": ind.name, "unit": ind.unit, "assessed": active}))
-    if not frames:
+    if not inds:
         return pd.DataFrame(columns=cols)
-    out = pd.concat(frames, ignore_index=True).sort_values(["pid", "code", "ord"], kind="stable")
-    out.insert(0, "period", out["pid"].map({i: str(p) for i, p in enumerate(periods)}))
-    out["assessed"] = out["assessed"].astype(bool)
-    return out[cols].reset_index(drop=True)
+    # one row per unit × period (in period, code order) × indicator (in the scheme's order), built
+    # from arrays at once: a frame per indicator and their concat cost a page's first run ~0.05 s
+    wide = wide.sort_values(["pid", "code"], kind="stable")
+    n, m = len(wide), len(inds)
+    num = np.column_stack([wide[alias[i.numerator]].to_numpy(dtype=float) for i in inds])
+    den = np.column_stack([np.full(n, np.nan) if i.denominator is None else wide[alias[i.denominator]].to_numpy(dtype=float)
+                           for i in inds])
+    ratio = np.array([i.denominator is not None for i in inds])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        val = np.where(ratio, np.where(den != 0, num / np.where(den != 0, den, 1.0), np.nan), num)
+    active = sum(wide[alias[p]].to_numpy() for p in ACTIVITY_PARTS) > 0
+    names = {i: str(p) for i, p in enumerate(periods)}
+
+    def each(values) -> np.ndarray:   # a unit's value on each of its m rows
+        return np.repeat(np.asarray(values), m)
+
+    def every(values) -> np.ndarray:  # the indicators' values, unit after unit
+        return np.tile(np.asarray(values, dtype=object), n)
+
+    out = pd.DataFrame({
+        "period": pd.Series(each(wide["pid"].map(names).to_numpy(dtype=object)), dtype="str"),
+        "code": pd.Series(each(wide["code"].to_numpy(dtype=object)), dtype=wide["code"].dtype),
+        "name": pd.Series(each(wide["name"].to_numpy(dtype=object)), dtype=wide["name"].dtype),
+        "indicator": pd.Series(every([i.code for i in inds]), dtype="str"),
+        "value": val.reshape(-1), "numerator": num.reshape(-1), "denominator": den.reshape(-1),
+        "indicator_name": pd.Series(every([i.name for i in inds]), dtype="str"),
+        "unit": pd.Series(every([i.unit for i in inds]), dtype="str"),
+        "assessed": each(active).astype(bool),
+    })
+    return out[cols]
 
 
 def _with_growth(con: duckdb.DuckDBPyConnection, periods: list[Period], level: str, province: str,
