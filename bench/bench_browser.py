@@ -34,15 +34,15 @@ import argparse
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from bench import common
+from ops import appserver
+from ops.appserver import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -143,12 +143,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def ensure_warehouse(db: Path | None, log=print) -> Path:
     """The Zhejiang demo warehouse (scale 1) at `db`, built by `python -m etl demo` if missing."""
     db = Path(db) if db else Path(tempfile.gettempdir()) / "bench-browser" / "warehouse.duckdb"
@@ -170,38 +164,15 @@ def serve(db: Path, port: int, log_path: Path, root: Path = common.ROOT, entry: 
     env["ENFORCEMENT_DB"] = str(db)
     if (root / "data" / "users.toml").exists():
         raise PageError(f"{root / 'data' / 'users.toml'} exists: the benchmark measures the open app; move it away")
-    fh = open(log_path, "w+")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(root / entry), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
-        cwd=root, env=env, stdout=fh, stderr=subprocess.STDOUT)
-    url = Server(f"http://127.0.0.1:{port}")
-    url.pid = proc.pid
-    t0 = time.time()
-    try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                fh.seek(0)
-                raise PageError(f"streamlit did not start on port {port}:\n{fh.read()[-3000:]}")
-            time.sleep(0.1)
-        url.started = time.time() - t0
-        yield url
-    finally:
-        proc.terminate()
+    with open(log_path, "w+") as fh:
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        fh.close()
+            with appserver.running(root / entry, port, fh, env, cwd=root, timeout=90, poll=0.1) as proc:
+                url = Server(f"http://127.0.0.1:{port}")
+                url.pid = proc.pid
+                url.started = proc.ready_after
+                yield url
+        except appserver.DidNotStart as e:
+            raise PageError(f"streamlit did not start on port {port}:\n{e.log[-3000:]}") from None
 
 
 # bytes the app sent to the browsers over Streamlit's websocket (the page's elements, chart and map
