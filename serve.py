@@ -105,8 +105,22 @@ def warm_up() -> dict:
     return done
 
 
+def leave_pages_folder_mode() -> None:
+    """End Streamlit's legacy pages-folder mode before the first session. With a folder named pages/
+    beside app.py (the design's name for it), Streamlit 1.67 runs a process's first script run in
+    that mode: the page file alone, the frame's sidebar widgets under other widget ids than every
+    later run. A tab left open across a restart then sends its first press under ids that run does
+    not draw, and the press is lost (the sidebar's 评价对象, 退出登录 …). Once st.navigation has run,
+    the app ignores pages/ in every session (st.navigation's documentation); called outside a session
+    it does only that (Streamlit 1.67's code: it returns the default page and sends nothing). Called
+    here, before the server accepts a connection. ``streamlit run app.py`` still starts in the mode
+    (ui.gate.page)."""
+    st.navigation([st.Page(lambda: None, title="执法效能", url_path="start")], position="hidden")
+
+
 @contextlib.asynccontextmanager
 async def lifespan(_app):
+    leave_pages_folder_mode()
     if os.environ.get(WARMUP_ENV, "1") != "0":
         import anyio
 

@@ -369,8 +369,12 @@ def sidebar(acc: Access, region_name: str | None = None) -> None:
         # names come from the users file and the warehouse: shown as text, never as HTML or Markdown
         st.markdown(f":material/account_circle: **{plain(acc.user.name)}**")
         st.caption(plain(f"{acc.user.username} · {acc.user.describe(region_name)}"))
-        st.button("退出登录", key="logout", icon=":material/logout:", on_click=logout,
-                  args=(acc.mode, acc.user.username))
+        # the button's value, not on_click: Streamlit runs a callback only with what an earlier run of
+        # the session registered, and a press can be a session's first message (the tab reconnected
+        # to a restarted server, where single sign-on signs the new session in at once)
+        if st.button("退出登录", key="logout", icon=":material/logout:"):
+            logout(acc.mode, acc.user.username)
+            st.rerun()
 
 
 def plain(text: str) -> str:
@@ -382,8 +386,8 @@ def plain(text: str) -> str:
 
 
 def logout(mode: str, username: str) -> None:
-    """The sign-out button's callback (runs before the rerun draws anything): audit, forget the
-    whole session; the rerun shows the sign-in screen."""
+    """Sign out (the sidebar's button, then a rerun): audit, forget the whole session; the rerun
+    shows the sign-in screen."""
     audit(username, "logout", {"via": mode})
     ss = st.session_state
     for k in list(ss.keys()):
@@ -447,11 +451,11 @@ def page(file: str) -> Access:
     A page file runs outside the frame only when Streamlit's legacy pages-folder mode ran it alone:
     an entrypoint with a pages/ folder beside it starts in that mode until some run calls
     st.navigation (a fresh server's first run; every AppTest run), and the mode runs the page
-    file the URL names by itself. Such a page runs the frame (app.main) here: its st.navigation
-    ends the mode for the process and runs this page inside it (a button pressed on the page
-    still counts: no rerun), then this pass ends. The frame's sidebar widgets then have other
-    widget ids than in a run of app.py; ui.state.apply_requests keeps their values through
-    session_state, Streamlit's documented way. Only public API (tests/ui/test_streamlit_public.py)."""
+    file the URL names by itself (serve.py leaves the mode before its first session). Such a page
+    runs the frame (app.main) here: its st.navigation ends the mode for the process and runs this
+    page inside it (a button pressed on the page still counts: no rerun), then this pass ends. The
+    frame's sidebar widgets then have other widget ids than in a run of app.py; within a session
+    ui.state.apply_requests keeps their values through session_state, Streamlit's documented way. Only public API (tests/ui/test_streamlit_public.py)."""
     d = pages_registry.by_file(file)
     if _has_session() and not getattr(_framed, "on", False):
         import app
