@@ -369,10 +369,13 @@ def sidebar(acc: Access, region_name: str | None = None) -> None:
         # names come from the users file and the warehouse: shown as text, never as HTML or Markdown
         st.markdown(f":material/account_circle: **{plain(acc.user.name)}**")
         st.caption(plain(f"{acc.user.username} · {acc.user.describe(region_name)}"))
-        # the button's value, not on_click: Streamlit runs a callback only with what an earlier run of
-        # the session registered, and a press can be a session's first message (the tab reconnected
-        # to a restarted server, where single sign-on signs the new session in at once)
-        if st.button("退出登录", key="logout", icon=":material/logout:"):
+        # on_click: a press within a session signs out before the rerun draws anything, even where the
+        # frame's widget ids changed since the last run (the legacy pages-folder mode, every AppTest
+        # run: ui.gate.page). Streamlit runs a callback only with what an earlier run of the session
+        # registered, so a press that is a new session's first message (a tab reconnected to a
+        # restarted server, which single sign-on signs in at once) is seen only as the button's value.
+        if st.button("退出登录", key="logout", icon=":material/logout:", on_click=logout,
+                     args=(acc.mode, acc.user.username)):
             logout(acc.mode, acc.user.username)
             st.rerun()
 
@@ -386,8 +389,8 @@ def plain(text: str) -> str:
 
 
 def logout(mode: str, username: str) -> None:
-    """Sign out (the sidebar's button, then a rerun): audit, forget the whole session; the rerun
-    shows the sign-in screen."""
+    """Sign out (the sidebar button's callback, or the frame when the callback did not run): audit,
+    forget the whole session; the next run shows the sign-in screen."""
     audit(username, "logout", {"via": mode})
     ss = st.session_state
     for k in list(ss.keys()):
