@@ -38,6 +38,19 @@ def demo_db(tmp_path_factory):
     return db
 
 
+@pytest.fixture(scope="session")
+def demo_copy(demo_db, tmp_path_factory):
+    """``demo_copy(name)``: a private copy of the demo warehouse, ``warehouse.duckdb`` in a new temp
+    folder named after `name`, for a test that writes or serves it (the app writes its ops store beside
+    the warehouse; the test may put its users file and logs in the same folder, ``db.parent``)."""
+    def make(name: str):
+        db = tmp_path_factory.mktemp(name) / "warehouse.duckdb"
+        shutil.copyfile(demo_db, db)
+        return db
+
+    return make
+
+
 @pytest.fixture(autouse=True)
 def _no_users_file(monkeypatch, tmp_path_factory):
     """Tests run the app open (no users file) unless they give one: a data/users.toml on the

@@ -51,10 +51,9 @@ def render_conf(app_ports: list[int], http_port: int, tls_port: int, cert: Path,
 
 
 @pytest.fixture(scope="module")
-def proxied(demo_db, tmp_path_factory):
-    base = tmp_path_factory.mktemp("deploy")
-    db = base / "warehouse.duckdb"
-    shutil.copyfile(demo_db, db)
+def proxied(demo_copy):
+    db = demo_copy("deploy")
+    base = db.parent
     users = base / "users.toml"
     auth.save_users(users, {"prov": auth.User("prov", "省厅", ("province",), auth.hash_password("prov-pass-1", 4))})
     cert, key = base / "server.crt", base / "server.key"

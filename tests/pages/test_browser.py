@@ -7,7 +7,6 @@ the whole page in test-artifacts/ (gitignored). Skipped when /usr/bin/chromium i
 from __future__ import annotations
 
 import contextlib
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -46,10 +45,9 @@ def serve(db: Path, log_dir: Path):
 
 
 @pytest.fixture(scope="module")
-def server(demo_db, tmp_path_factory):
+def server(demo_copy, tmp_path_factory):
     """The app over a private copy of the demo warehouse."""
-    db = tmp_path_factory.mktemp("browser-warehouse") / "warehouse.duckdb"
-    shutil.copyfile(demo_db, db)
+    db = demo_copy("browser-warehouse")
     with serve(db, tmp_path_factory.mktemp("browser-log")) as url:
         yield dict(url=url, db=db)
 

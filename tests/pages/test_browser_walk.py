@@ -16,7 +16,6 @@ Screenshots in test-artifacts/."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -39,10 +38,9 @@ LOGIN = "执法效能 · 登录"
 
 
 @pytest.fixture(scope="module")
-def signed_server(demo_db, tmp_path_factory):
-    base = tmp_path_factory.mktemp("browser-walk")
-    db = base / "warehouse.duckdb"
-    shutil.copyfile(demo_db, db)
+def signed_server(demo_copy):
+    db = demo_copy("browser-walk")
+    base = db.parent
     users = base / "users.toml"
     auth.save_users(users, {
         "jinhua": auth.User("jinhua", "金华市应急管理局", ("city",), auth.hash_password(PASSWORDS["jinhua"], 4), "330700"),

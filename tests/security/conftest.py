@@ -2,15 +2,12 @@
 HTTP and the websocket (tests/security/wsclient.py) as an outsider's script would."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from tests.server import ROOT, free_port, serve  # noqa: F401 (the security tests import them from here)
 
 
 @pytest.fixture(scope="module")
-def security_db(demo_db, tmp_path_factory):
-    db = tmp_path_factory.mktemp("security-db") / "warehouse.duckdb"
-    shutil.copyfile(demo_db, db)
-    return db
+def security_db(demo_copy):
+    """A private copy of the demo warehouse for the module (its servers write their ops store beside it)."""
+    return demo_copy("security-db")

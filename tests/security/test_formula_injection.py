@@ -22,10 +22,9 @@ FILE_NAME = '=HYPERLINK("example.invalid","查看").csv'
 
 
 @pytest.fixture(scope="module")
-def loaded(demo_db, tmp_path_factory):
-    base = tmp_path_factory.mktemp("formula")
-    db = base / "warehouse.duckdb"
-    shutil.copyfile(demo_db, db)
+def loaded(demo_copy):
+    db = demo_copy("formula")
+    base = db.parent
     ents = base / FILE_NAME
     shutil.copyfile(ROOT / "tests" / "corpus" / "35_formula_injection.csv", ents)
     insp = base / "inspections.csv"
