@@ -7,7 +7,8 @@ Each repetition is a fresh process (a cold start: no Streamlit cache, no DuckDB 
 imported page modules) that:
 - imports Streamlit's AppTest (timed separately: a server has done this before anyone connects),
 - runs the app's entrypoint (app.py) once with the province chosen in the sidebar: the first
-  render of the overview (总览), timed — target ≤ 3 s;
+  render of the overview (总览), timed — target ≤ 3 s — in wall seconds and in the process's CPU
+  seconds (Python and DuckDB's threads: on a shared machine the CPU moves less with the load);
 - reruns the same page N times with warm caches (what every click that changes nothing the page
   computes costs), timed — target ≤ 300 ms (median);
 - reports its peak RSS (target ≤ 4 GiB).
@@ -49,9 +50,9 @@ def child(db: Path, province: str, warm_runs: int, profile: bool = False, warmup
     at = AppTest.from_file(str(common.ROOT / "app.py"), default_timeout=900)
     at.session_state["province"] = province  # ui.state.PROVINCE: the sidebar's province
     with common.query_log() as log:
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         at.run()
-        cold = time.perf_counter() - t1
+        cold, cold_cpu = time.perf_counter() - t1, time.process_time() - c1
     extra = {}
     if profile:  # what the cold render spent in DuckDB, query by query
         extra = dict(cold_queries=len(log), cold_sql_seconds=round(sum(t for t, _ in log), 3),
@@ -65,6 +66,7 @@ def child(db: Path, province: str, warm_runs: int, profile: bool = False, warmup
         warm.append(time.perf_counter() - t2)
         errors += [e.value for e in at.exception]
     common.child_report(step="dashboard", import_seconds=t_import, warmup_seconds=t_warm, cold_seconds=cold,
+                        cold_cpu_seconds=cold_cpu,
                         warm_seconds=warm,
                         warm_median=statistics.median(warm) if warm else None, title=title,
                         errors=errors[:3], seconds=time.perf_counter() - t0, **extra)
@@ -86,7 +88,7 @@ def run(db: Path, province: str | None = None, reps: int = 3, warm_runs: int = W
                              + (["--warmup"] if warmup else []))
         runs.append(x)
         log(f"  rep {r + 1}: " + (f"warm-up {x['warmup_seconds']:.2f}s, " if warmup else "")
-            + f"cold first render {x['cold_seconds']:.2f}s, warm rerun median {x['warm_median'] * 1000:.0f} ms, "
+            + f"cold first render {x['cold_seconds']:.2f}s ({x['cold_cpu_seconds']:.2f} s CPU), warm rerun median {x['warm_median'] * 1000:.0f} ms, "
             f"peak {common.fmt_bytes(x['peak_rss'])} (load {x['load_before']:.2f}) {x['title']}"
             + (f" ERRORS {x['errors']}" if x["errors"] else ""))
     cold = common.median([x["cold_seconds"] for x in runs])
@@ -95,6 +97,8 @@ def run(db: Path, province: str | None = None, reps: int = 3, warm_runs: int = W
         "benchmark": "dashboard", "db": str(db), "province": province, "hazards": hazards, "reps": reps,
         "warmup": warmup, "warmup_seconds": [x.get("warmup_seconds") for x in runs],
         "warm_runs": warm_runs, "cold_seconds": [x["cold_seconds"] for x in runs],
+        "cold_cpu_seconds": [x["cold_cpu_seconds"] for x in runs],
+        "cold_cpu_median": common.median([x["cold_cpu_seconds"] for x in runs]),
         "warm_medians": [x["warm_median"] for x in runs], "import_seconds": [x["import_seconds"] for x in runs],
         "cold_median": cold, "warm_median": warm, "peak_rss": max(x["peak_rss"] for x in runs),
         "errors": sum((x["errors"] for x in runs), []), "title": runs[-1]["title"],
@@ -125,7 +129,8 @@ def summary(r: dict) -> str:
         f"dashboard (AppTest, overview, province {r['province']}, {r['hazards']:,} hazards), median of {r['reps']}"
         + (f", after the server's warm-up ({', '.join(f'{w:.1f}' for w in r['warmup_seconds'])} s)" if r.get("warmup") else "")
         + ":",
-        f"  cold first render {r['cold_median']:.2f}s (target ≤ 3 s: {ok(r['met']['cold'])}); "
+        f"  cold first render {r['cold_median']:.2f}s (target ≤ 3 s: {ok(r['met']['cold'])}; "
+        f"{r['cold_cpu_median']:.2f} s CPU, DuckDB's threads included, which the load average moves less); "
         f"warm rerun {r['warm_median'] * 1000:.0f} ms (target ≤ 300 ms: {ok(r['met']['warm'])})",
         f"  peak RSS {common.fmt_bytes(r['peak_rss'])} (target ≤ 4 GiB: {ok(r['met']['peak_rss'])}); "
         f"page errors: {len(r['errors'])}",
