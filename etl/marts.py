@@ -73,6 +73,14 @@ def _own_units(r: str) -> str:
             f"CASE WHEN {r}.level = '县' THEN {r}.code END AS county_unit")
 
 
+def units_of(role: str) -> str:
+    """SELECT code, province_code, province_unit, city_unit, county_unit: the units a record of a
+    source with this role (metrics.sources.Source.role) counts for, by the region code that
+    places it — the rule the marts below stamp with (the panel groups by that code, then places)."""
+    units = {"agency": _agency_units, "location": _location_units, "own": _own_units}[role]("r")
+    return f"SELECT r.code AS code, {units} FROM regions r"
+
+
 # Case reporting to the Ministry (应急厅函〔2021〕92号): each bureau's reporting windows — the province
 # bureau's half-years, a city bureau's quarters, a county bureau's two-month windows — from the year
 # of the first record to the last window that ended before the day of the build (a window ending

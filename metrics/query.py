@@ -446,8 +446,12 @@ def _build_panel(con: duckdb.DuckDBPyConnection, parts: list[Part]) -> None:
     keyed = {part_key(p): p for p in parts}
     add = {k: p for k, p in keyed.items() if additive(p)}
     exact = {k: p for k, p in keyed.items() if not additive(p)}
-    # additive: one pass per (table, date) over its mart, grouped by the four unit columns × month,
-    # then summed per placement and unpivoted to (placement, province, unit, month, part, value)
+    # additive: one pass per (table, date) over its mart, grouped by the agency (the column that
+    # places the records: a few thousand values) × month, given the agency's units by the marts' own
+    # rule (etl.marts.units_of: half the work of grouping by the four unit columns themselves), then
+    # summed per placement and unpivoted to (placement, province, unit, month, part, value)
+    from etl.marts import units_of
+
     groups: dict[tuple, dict[str, Part]] = {}
     for k, p in add.items():
         groups.setdefault((p.table, p.date if p.window != "all" else None), {})[k] = p
@@ -461,9 +465,13 @@ def _build_panel(con: duckdb.DuckDBPyConnection, parts: list[Part]) -> None:
         month = f"CAST(date_trunc('month', s.\"{date}\") AS DATE)" if date else "CAST(NULL AS DATE)"
         dated = f's."{date}" IS NOT NULL' if date else "TRUE"
         # (a temp table each, not a MATERIALIZED CTE: DuckDB computed those more than once)
-        ctes.append(f"CREATE OR REPLACE TEMP TABLE _panel_f{g} AS SELECT s.province_code, s.province_unit, "
-                    f"s.city_unit, s.county_unit, {month} AS month, {', '.join(cols)} FROM {SOURCES[table].mart} s "
-                    f"WHERE s.province_code IS NOT NULL AND {dated} GROUP BY ALL")
+        # grouped by the column that places the records, then given its units (see units_of below)
+        src = SOURCES[table]
+        names = ", ".join(f'f."{k}"' for k in members)
+        ctes.append(f"CREATE OR REPLACE TEMP TABLE _panel_f{g} AS SELECT u.* EXCLUDE (code), f.month, {names} "
+                    f"FROM (SELECT s.\"{src.region_column}\" AS code, {month} AS month, {', '.join(cols)} "
+                    f"FROM {src.mart} s WHERE s.province_code IS NOT NULL AND {dated} GROUP BY ALL) f "
+                    f"JOIN ({units_of(src.role)}) u ON u.code = f.code")
         sums = ", ".join(f'sum("{k}") AS "{k}"' for k in members)
         names = ", ".join(f'"{k}"' for k in members)
         for placement in PLACEMENTS:
@@ -483,8 +491,8 @@ def _build_panel(con: duckdb.DuckDBPyConnection, parts: list[Part]) -> None:
     else:
         con.execute(f"CREATE OR REPLACE TABLE {PANEL} ({cols})")
     # the others: the compiler's own numbers for every quarter and year, every province at once.
-    # Counts and sums add up across units: compiled once per agency's unit columns, then summed per
-    # placement; distinct counts do not: compiled per placement.
+    # Counts and sums add up across units: compiled once per agency (the column that places the
+    # records), then summed per placement; distinct counts do not: compiled per placement.
     periods = _exact_periods(con) if exact else []
     con.execute(f"CREATE OR REPLACE TABLE {PANEL_EXACT} (placement VARCHAR, province_code VARCHAR, part VARCHAR, "
                 f"unit VARCHAR, period VARCHAR, value DOUBLE)")
@@ -493,16 +501,20 @@ def _build_panel(con: duckdb.DuckDBPyConnection, parts: list[Part]) -> None:
         summed = {k: p for k, p in exact.items() if p.agg != "distinct"}
         distinct = {k: p for k, p in exact.items() if p.agg == "distinct"}
         inserts = []
-        if summed:
-            grain = ("province_code", *(c for c in PLACEMENTS if c != "province_code"))
-            sql, alias = parts_sql(list(summed.values()), periods, "province", None, unit_col="province_code",
-                                   by=grain)
-            on = ", ".join(f'{alias[p]} AS "{k}"' for k, p in summed.items())
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _panel_fine AS SELECT code.*, pid, {on} FROM ({sql})")
-            sums = ", ".join(f'sum("{k}") AS "{k}"' for k in summed)
+        # (grouped by the column that places the records, then given its units, as above)
+        by_place: dict[tuple[str, str], dict[str, Part]] = {}
+        for k, p in summed.items():
+            by_place.setdefault((SOURCES[p.table].region_column, SOURCES[p.table].role), {})[k] = p
+        for j, ((column, role), members) in enumerate(by_place.items()):
+            sql, alias = parts_sql(list(members.values()), periods, "province", None, unit_col="province_code",
+                                   by=column)
+            on = ", ".join(f'f.{alias[p]} AS "{k}"' for k, p in members.items())
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _panel_fine{j} AS SELECT u.* EXCLUDE (code), f.pid, {on} "
+                        f"FROM ({sql}) f JOIN ({units_of(role)}) u ON u.code = f.code")
+            sums = ", ".join(f'sum("{k}") AS "{k}"' for k in members)
             for placement in PLACEMENTS:
-                inserts.append((f"SELECT {placement} AS code, pid, {sums} FROM _panel_fine "
-                                f"WHERE {placement} IS NOT NULL GROUP BY ALL", placement, list(summed)))
+                inserts.append((f"SELECT {placement} AS code, pid, {sums} FROM _panel_fine{j} "
+                                f"WHERE {placement} IS NOT NULL GROUP BY ALL", placement, list(members)))
         for placement, level in PLACEMENTS.items():
             if not distinct:
                 break
@@ -517,7 +529,8 @@ def _build_panel(con: duckdb.DuckDBPyConnection, parts: list[Part]) -> None:
                        WHERE value <> 0""" for sql, placement, keys in inserts]
         con.execute(f"CREATE OR REPLACE TABLE {PANEL_EXACT} AS WITH n(pid, period) AS ({names}) "
                     f"{' UNION ALL '.join(selects)} ORDER BY placement, province_code, part, period, unit")
-        con.execute("DROP TABLE IF EXISTS _panel_fine")
+        for j in range(len(by_place)):
+            con.execute(f"DROP TABLE IF EXISTS _panel_fine{j}")
     con.execute(f"CREATE OR REPLACE TABLE {PANEL_PARTS} (part VARCHAR, additive BOOLEAN, definition VARCHAR)")
     if keyed:
         con.executemany(f"INSERT INTO {PANEL_PARTS} VALUES (?, ?, ?)",
