@@ -148,8 +148,20 @@ def kpi_tiles(con, period: Period | str, code: str, against: str = "previous",
     percentage points for the rectification rate. Rates are fractions (0.986), fines 万元.
     """
     period = Period.parse(period)
-    other = period.previous() if against == "previous" else period.year_ago()
+    other = compared_period(period, against)
     now, then = region_series(con, [period, other], code, scheme)
+    return tiles(now, then, period, other)
+
+
+def compared_period(period: Period | str, against: str = "previous") -> Period:
+    """The period a tile compares with: the one before ('previous') or a year earlier ('year_ago')."""
+    period = Period.parse(period)
+    return period.previous() if against == "previous" else period.year_ago()
+
+
+def tiles(now: dict, then: dict, period: Period | str, other: Period | str) -> pd.DataFrame:
+    """kpi_tiles' rows from the region's totals (region_series rows) for the period and the one it
+    is compared with (the app reads both comparisons' totals in one query)."""
     rows = []
     for key, name, unit, kind in KPIS:
         rows.append(dict(kpi=key, name=name, unit=unit, value=now[key], previous=then[key],

@@ -78,3 +78,25 @@ def test_the_app_gives_an_old_warehouse_its_marts_once(app_data, tmp_path, monke
     assert app_data.pin_key() == k  # the next run finds them: no second write
     score = app_data._score(k, "2024Q1", "city", "330000", app_data.scheme_key())
     assert score.loc[score.code == "330100", "assessed"].item()
+
+
+def test_the_tiles_two_comparisons_share_one_reading_of_the_totals(app_data, tmp_path, monkeypatch):
+    """The overview's 环比 and 同比 tiles are metrics.kpis.kpi_tiles' own, from one query of the
+    region's totals (the period, the one before and a year earlier)."""
+    from etl.safe import safe_result
+    from metrics.kpis import kpi_tiles
+
+    db = _with_sichuan().build(tmp_path / "two.duckdb")
+    monkeypatch.setenv("ENFORCEMENT_DB", str(db))
+    k = app_data.key()
+    before = app_data._kpi_totals.misses
+    got = {(c, p, a): app_data._kpi_tiles(k, p, c, a) for c in ("330000", "330100", "510100")
+           for p in ("2024Q1", "2024") for a in ("previous", "year_ago")}
+    assert app_data._kpi_totals.misses - before == 6  # one reading per region and period, not per comparison
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        for (c, p, a), tiles in got.items():
+            pd.testing.assert_frame_equal(tiles, safe_result(kpi_tiles(con, p, c, a, app_data.scheme())))
+    finally:
+        con.close()
+    assert got[("330000", "2024Q1", "previous")].set_index("kpi").loc["inspections", "value"] > 0
