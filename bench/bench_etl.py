@@ -230,7 +230,16 @@ def summary(r: dict) -> str:
         f"  bare read_csv {r['bare_median']:.2f}s; ratio {r['ratio']:.2f}× (target ≤ 2×: {ok(r['met']['ratio'])})",
         f"  peak RSS ours {common.fmt_bytes(r['etl_peak_rss'])}, bare {common.fmt_bytes(r['bare_peak_rss'])} "
         f"(target ≤ 4 GiB: {ok(r['met']['peak_rss'])})",
+        # CPU seconds (user + sys of the child, DuckDB's threads included): on a shared machine
+        # they move much less than wall time, so versions are compared by them
+        f"  CPU ours {cpu(r['etl_cpu']):.1f}s, bare {cpu(r['bare_cpu']):.1f}s; ratio "
+        f"{cpu(r['etl_cpu']) / cpu(r['bare_cpu']):.2f}×; load average before the runs "
+        f"{', '.join(f'{x:.1f}' for x in r['loads_before'])}",
     ])
+
+
+def cpu(xs: list[float]) -> float:
+    return common.median(xs)
 
 
 def main(argv=None) -> int:

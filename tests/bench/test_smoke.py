@@ -56,6 +56,8 @@ def test_etl_benchmark(etl_result, data):
     assert all(f["read"] == f["loaded"] + f["replaced"] + f["set_aside"] for f in files.values())
     assert (work / "warehouse.duckdb").exists()
     assert "profile_seconds" in r
+    assert all(c > 0 for c in r["etl_cpu"] + r["bare_cpu"])
+    assert f"CPU ours {r['etl_cpu'][0]:.1f}s, bare {r['bare_cpu'][0]:.1f}s" in bench_etl.summary(r)
 
 
 def test_metrics_benchmark_agrees_with_pandas(etl_result):
