@@ -55,7 +55,7 @@ def child(db: Path, province: str, warm_runs: int, profile: bool = False, warmup
         cold, cold_cpu = time.perf_counter() - t1, time.process_time() - c1
     extra = {}
     if profile:  # what the cold render spent in DuckDB, query by query
-        extra = dict(cold_queries=len(log), cold_sql_seconds=round(sum(t for t, _ in log), 3),
+        extra = dict(cold_queries=len(log), cold_sql_seconds=round(sum(x[0] for x in log), 3),
                      heaviest=common.heaviest(log, 15))
     errors = [e.value for e in at.exception]
     title = at.title[0].value if len(at.title) else ""

@@ -135,11 +135,11 @@ def child_profile(db: Path, province: str) -> None:
                 t0 = time.perf_counter()
                 fn(con, period, level, province)
                 calls.append({"call": f"{name} {period} {level}", "seconds": round(time.perf_counter() - t0, 3),
-                              "queries": len(log), "sql_seconds": round(sum(t for t, _ in log), 3)})
+                              "queries": len(log), "sql_seconds": round(sum(x[0] for x in log), 3)})
             everything += log
-    slowest = max(everything, key=lambda x: x[0])[1]
+    _, slowest, params = max(everything, key=lambda x: x[0])
     common.child_report(step="profile", calls=calls, heaviest=common.heaviest(everything),
-                        slowest_query=common.operator_profile(con, slowest))
+                        slowest_query=common.operator_profile(con, slowest, params))
     con.close()
 
 

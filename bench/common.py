@@ -123,18 +123,20 @@ def fmt_bytes(n: float) -> str:
 @contextlib.contextmanager
 def query_log():
     """Time every DuckDB query Python runs while the block runs (any connection or cursor):
-    yields a list that fills with (seconds, one-line SQL)."""
+    yields a list that fills with (seconds, one-line SQL, parameters), the parameters kept so that
+    a query can be run again (operator_profile)."""
     import duckdb
 
     real = duckdb.DuckDBPyConnection.execute
-    log: list[tuple[float, str]] = []
+    log: list[tuple[float, str, object]] = []
 
     def timed(self, query, *args, **kwargs):
         t0 = time.perf_counter()
         try:
             return real(self, query, *args, **kwargs)
         finally:
-            log.append((time.perf_counter() - t0, " ".join(str(query).split())))
+            params = args[0] if args else kwargs.get("parameters")
+            log.append((time.perf_counter() - t0, " ".join(str(query).split()), params))
 
     duckdb.DuckDBPyConnection.execute = timed
     try:
@@ -145,7 +147,7 @@ def query_log():
 
 def heaviest(log: list[tuple[float, str]], n: int = 10, width: int = 160) -> list[dict]:
     """The n slowest queries of a query_log, their SQL cut to `width` characters."""
-    return [{"seconds": round(t, 3), "sql": q[:width]} for t, q in sorted(log, key=lambda x: -x[0])[:n]]
+    return [{"seconds": round(t, 3), "sql": q[:width]} for t, q, _ in sorted(log, key=lambda x: -x[0])[:n]]
 
 
 def operator_profile(con, sql: str, params=None, top: int = 12) -> dict:
