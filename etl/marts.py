@@ -34,7 +34,6 @@ too: a write after a scheme file changed rebuilds the panel with the new parts.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import time
 
@@ -188,14 +187,6 @@ MARTS: dict[str, str] = {
 }
 
 
-# Compression methods the marts are written without. FSST (and DICT_FSST) compress the marts'
-# near-unique text columns (hazard, inspection, case and enterprise ids) at a cost of about a
-# fifth of the ETL's CPU at national scale, to shave bytes off columns that reads fetch only for
-# the few rows of a drill-down list; dictionary encoding (the unit and code columns) stays.
-# The marts take more disk (scale 0.2: the warehouse 341 → 493 MB) and reads decode nothing.
-_NO_COMPRESSION = ("fsst", "dict_fsst")
-
-
 def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     """Row count and an order-free hash of every row of the tables the marts are made of."""
     sql = " UNION ALL ".join(f"SELECT '{t}' AS t, count(*) AS n, coalesce(sum(hash({t})), 0) AS h FROM {t}"
@@ -257,16 +248,10 @@ def build(con: duckdb.DuckDBPyConnection, current: str | None = None, *, private
             con.execute("BEGIN TRANSACTION")
 
     settle()  # the records the marts are made of
-    before = con.execute("SELECT current_setting('disabled_compression_methods')").fetchone()[0]
-    con.execute(f"SET disabled_compression_methods = '{','.join(_NO_COMPRESSION)}'")
-    try:
-        for name, sql in MARTS.items():
-            con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
-            settle()
-        build_panel(con)
-    finally:
-        with contextlib.suppress(duckdb.Error):  # (a failed build's transaction refuses it: its error stands)
-            con.execute(f"SET disabled_compression_methods = '{before}'")
+    for name, sql in MARTS.items():
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+        settle()
+    build_panel(con)
     seconds = time.perf_counter() - t0
     con.execute(f"CREATE OR REPLACE TABLE {STATE} (fingerprint VARCHAR, built_at TIMESTAMP, seconds DOUBLE)")
     con.execute(f"INSERT INTO {STATE} VALUES (?, current_timestamp::TIMESTAMP, ?)", [current, seconds])
