@@ -29,7 +29,7 @@ from pathlib import Path
 
 from bench import common
 
-TARGET_COLD = 3.0
+TARGET_COLD = 2.0   # issue 11: the first overview at national scale in ≤ 2 s (the first benchmark asked ≤ 3 s)
 TARGET_WARM = 0.3
 WARM_RUNS = 5
 
