@@ -115,7 +115,15 @@ def leave_pages_folder_mode() -> None:
     it does only that (Streamlit 1.67's code: it returns the default page and sends nothing). Called
     here, before the server accepts a connection. ``streamlit run app.py`` still starts in the mode
     (ui.gate.page)."""
-    st.navigation([st.Page(lambda: None, title="执法效能", url_path="start")], position="hidden")
+    # outside a session Streamlit warns "missing ScriptRunContext" for each call: expected here, and
+    # not for the terminal of the person who ran `make run`
+    quiet = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        st.navigation([st.Page(lambda: None, title="执法效能", url_path="start")], position="hidden")
+    finally:
+        quiet.setLevel(level)
 
 
 @contextlib.asynccontextmanager
