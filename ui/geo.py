@@ -65,17 +65,26 @@ def boundaries(level: str, province: str, cache_dir: str | os.PathLike | None = 
     if level not in FILES:
         raise ValueError(f"level must be city or county, not {level!r}")
     cache = Path(cache_dir) if cache_dir else CACHE_DIR
-    path = cache / f"boundaries-v{CACHE_VERSION}-{level}-{province}.geojson"
+    return _kept(cache / f"boundaries-v{CACHE_VERSION}-{level}-{province}.geojson", lambda: _build(level, province))
+
+
+def _kept(path: Path, make) -> dict:
+    """The JSON kept at ``path`` (data/cache/), else ``make()``, written there for the next process
+    (atomically; where data/ is read-only it is made again next time)."""
     if path.exists():
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)
-    gj = _build(level, province)
-    cache.mkdir(parents=True, exist_ok=True)
+    out = make()
     tmp = path.with_suffix(f".tmp{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(gj, fh, ensure_ascii=False, separators=(",", ":"))
-    os.replace(tmp, path)
-    return gj
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(out, fh, ensure_ascii=False, separators=(",", ":"))
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    return out
 
 
 def bounds(gj: dict) -> tuple[float, float, float, float]:
@@ -116,21 +125,9 @@ def outlines(level: str, province: str, cache_dir: str | os.PathLike | None = No
     than boundaries() (MAP_TOLERANCE) and rounded to MAP_DECIMALS. Callers must not change the
     result (it is shared)."""
     cache = Path(cache_dir) if cache_dir else CACHE_DIR
-    path = cache / f"outlines-v{CACHE_VERSION}-{MAP_TOLERANCE}-{MAP_DECIMALS}-{level}-{province}.json"
-    if path.exists():
-        with open(path, encoding="utf-8") as fh:
-            kept = json.load(fh)
-        return {"units": kept["units"], "bounds": tuple(kept["bounds"])}
-    out = _outlines(boundaries(level, province, cache_dir))
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(out, fh, ensure_ascii=False, separators=(",", ":"))
-        os.replace(tmp, path)
-    except OSError:  # a read-only data/: made again by the next process
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-    return out
+    kept = _kept(cache / f"outlines-v{CACHE_VERSION}-{MAP_TOLERANCE}-{MAP_DECIMALS}-{level}-{province}.json",
+                 lambda: _outlines(boundaries(level, province, cache_dir)))
+    return {"units": kept["units"], "bounds": tuple(kept["bounds"])}
 
 
 def _outlines(gj: dict) -> dict:
