@@ -21,7 +21,7 @@ import pandas as pd
 from metrics.expr import sql_literal
 from metrics.growth import growth_of
 from metrics.periods import Period
-from metrics.query import ACTIVITY_PARTS, parts_frame
+from metrics.query import ACTIVITY_PARTS, parts_frame, run_one
 from metrics.scheme import Part, Scheme, load_scheme
 from metrics.sources import unit_column
 
@@ -40,13 +40,9 @@ TOTAL_COLUMNS = ["code", "name", "inspections", "hazards", "needing", "rectified
 
 
 def _region(con: duckdb.DuckDBPyConnection, code: str) -> tuple[str, str]:
-    """(level, province) of a region code, as 'province' | 'city' | 'county'; KeyError when unknown.
-    One row read as a tuple: every tile and drill-down asks, and a frame cost ten times the query."""
-    cur = con.cursor()
-    try:
-        row = cur.execute("SELECT level, province_code FROM regions WHERE code = ?", [str(code)]).fetchone()
-    finally:
-        cur.close()
+    """(level, province) of a region code, as 'province' | 'city' | 'county'; KeyError when unknown
+    (every tile and drill-down asks)."""
+    row = run_one(con, "SELECT level, province_code FROM regions WHERE code = ?", [str(code)])
     if row is None:
         raise KeyError(f"unknown region code {code!r}")
     return {v: k for k, v in LEVELS.items()}[row[0]], row[1]

@@ -6,7 +6,7 @@ import re
 import duckdb
 
 from metrics.catalog import PROVINCE_TABLES, catalog_source, tables_in
-from metrics.query import run
+from metrics.query import run, run_one
 
 
 class ProvinceError(ValueError):
@@ -42,11 +42,7 @@ def resolve_province(con: duckdb.DuckDBPyConnection, province: str | None) -> st
     code = str(province).strip()
     if not re.fullmatch(r"\d{6}", code):
         raise ProvinceError(f"not a region code: {province!r} (6 digits, e.g. 330000)")
-    cur = con.cursor()  # one value: no frame (every metrics call asks; a frame cost ten times the query)
-    try:
-        row = cur.execute("SELECT level FROM regions WHERE code = ?", [code]).fetchone()
-    finally:
-        cur.close()
+    row = run_one(con, "SELECT level FROM regions WHERE code = ?", [code])  # every metrics call asks
     if row is None:
         raise ProvinceError(f"no region {code} in the warehouse's regions")
     if row[0] != "省":
