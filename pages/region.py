@@ -196,33 +196,34 @@ section = dict(zip(SECTIONS, st.tabs(SECTIONS, key="region_section", on_change="
 # --- indicators: value, numerator, denominator, band, year-on-year ---------------------------------------
 inds = data.indicators(sel.key, sel.period, sel.level, sel.province, sel.skey)
 mine = inds[inds["code"] == code].set_index("indicator")
-yoy = data.year_on_year(sel.key, sel.period, sel.level, sel.province, sel.skey)
-yoy_mine = yoy[yoy["code"] == code].set_index("indicator")["growth"] if len(yoy) else pd.Series(dtype=float)
-det = ib.set_index("indicator")
-groups = {n.code: n.parent for n in spec.leaves}
-rows = []
-for code_i, ind in sc.indicators.items():
-    if code_i not in mine.index:
-        continue
-    r = mine.loc[code_i]
-    rows.append({
-        "指标": ind.name,
-        "一级指标": f"{groups[code_i]} {next(g.name for g in spec.groups if g.code == groups[code_i])}"
-        if code_i in groups else "",
-        "指标值": value(r["value"], ind.unit, ind.decimals),
-        "分子": amount(r["numerator"], ind.unit),
-        "分母": amount(r["denominator"], ind.unit) if ind.is_ratio else "",
-        "标准化得分": (f"{det.loc[code_i, 'score']:.1f}" if code_i in det.index and not isna(det.loc[code_i, "score"])
-                  else "不适用" if code_i in det.index else "—"),
-        "分档": det.loc[code_i, "band"] if code_i in det.index and not isna(det.loc[code_i, "band"]) else "",
-        "同比": change(yoy_mine.get(code_i), "pct") if code_i in yoy_mine.index else "",
-        "说明": ind.description,
-        "_code": code_i,
-    })
-table = pd.DataFrame(rows)
 
 
 def indicator_table() -> None:
+    """Every indicator of the unit: value, numerator, denominator, band, year-on-year (the first tab)."""
+    yoy = data.year_on_year(sel.key, sel.period, sel.level, sel.province, sel.skey)
+    yoy_mine = yoy[yoy["code"] == code].set_index("indicator")["growth"] if len(yoy) else pd.Series(dtype=float)
+    det = ib.set_index("indicator")
+    groups = {n.code: n.parent for n in spec.leaves}
+    rows = []
+    for code_i, ind in sc.indicators.items():
+        if code_i not in mine.index:
+            continue
+        r = mine.loc[code_i]
+        rows.append({
+            "指标": ind.name,
+            "一级指标": f"{groups[code_i]} {next(g.name for g in spec.groups if g.code == groups[code_i])}"
+            if code_i in groups else "",
+            "指标值": value(r["value"], ind.unit, ind.decimals),
+            "分子": amount(r["numerator"], ind.unit),
+            "分母": amount(r["denominator"], ind.unit) if ind.is_ratio else "",
+            "标准化得分": (f"{det.loc[code_i, 'score']:.1f}" if code_i in det.index and not isna(det.loc[code_i, "score"])
+                      else "不适用" if code_i in det.index else "—"),
+            "分档": det.loc[code_i, "band"] if code_i in det.index and not isna(det.loc[code_i, "band"]) else "",
+            "同比": change(yoy_mine.get(code_i), "pct") if code_i in yoy_mine.index else "",
+            "说明": ind.description,
+            "_code": code_i,
+        })
+    table = pd.DataFrame(rows)
     shown = table.drop(columns="_code")
     styled = style_cells(shown, {"分档": table["分档"], "标准化得分": table["分档"]}, fills)
     st.dataframe(styled, hide_index=True, width="stretch", key="region_indicators", height=38 + 35 * len(shown),
@@ -304,7 +305,7 @@ def capacity_panel() -> None:
 # --- the records behind a number ---------------------------------------------------------------------
 @st.fragment
 def behind_the_number() -> None:
-    ind_codes = table["_code"].tolist()
+    ind_codes = [c for c in sc.indicators if c in mine.index]   # the order of 指标明细
     c1, c2 = st.columns([2, 1])
     ind_code = c1.selectbox("指标", ind_codes, key="explain_indicator",
                             format_func=lambda x: sc.indicators[x].name, placeholder="请选择")
