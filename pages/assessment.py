@@ -123,7 +123,8 @@ def xlsx() -> bytes:  # made when the button is clicked, not on every run
 
 
 st.download_button("导出考评得分表（Excel）", xlsx, file_name=f"{sel.province_name}{qp.label}{noun}{spec.name}得分表.xlsx",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="assessment_export")
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="assessment_export",
+                   on_click="ignore")
 
 # --- commendations of the year -------------------------------------------------------------------------------
 st.subheader(f"{qp.year}年度通报表扬")

@@ -44,12 +44,13 @@ d1, d2, d3 = st.columns(3)
 stem = b.file_stem
 d1.download_button("下载通报（Word）", files["docx"], file_name=f"{stem}.docx", key="bulletin_docx",
                    mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                   icon=":material/description:", type="primary")
+                   icon=":material/description:", type="primary", on_click="ignore")
 d2.download_button("下载附件表格（Excel）", files["xlsx"], file_name=f"{stem}-附件.xlsx", key="bulletin_xlsx",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", icon=":material/table:")
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", icon=":material/table:",
+                   on_click="ignore")
 d3.download_button("下载一页简报（Word）", files["brief"], file_name=f"{b.province_name}{b.period.label}执法工作简况.docx",
                    key="bulletin_brief", icon=":material/summarize:",
-                   mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+                   mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document", on_click="ignore")
 st.caption("Word 文件按 GB/T 9704-2012 排版（A4，仿宋三号，每页 22 行）；"
            "第六部分“工作要求”的措辞在 metrics/bulletin_requirements.txt 中修改，发文机关等在通知设置中修改。")
 

@@ -81,7 +81,7 @@ with tab_up:
             if result["report_bytes"]:
                 st.download_button("下载未导入的行及原因（CSV）", result["report_bytes"],
                                    file_name=f"未导入行-{result['run_id']}.csv", mime="text/csv",
-                                   key="download_set_aside")
+                                   key="download_set_aside", on_click="ignore")
         elif not refused:
             st.success("全部行已通过校验并导入。", icon=":material/check_circle:")
 
@@ -92,9 +92,9 @@ with tab_tpl:
     c1, c2, _ = st.columns([1, 1, 3])
     c1.download_button("下载 Excel 模板", data.template_bytes(t, ".xlsx"), file_name=f"{TABLES[t]}模板.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key="download_template_xlsx")
+                       key="download_template_xlsx", on_click="ignore")
     c2.download_button("下载 CSV 模板", data.template_bytes(t, ".csv"), file_name=f"{TABLES[t]}模板.csv",
-                       mime="text/csv", key="download_template_csv")
+                       mime="text/csv", key="download_template_csv", on_click="ignore")
 
 # --- history ------------------------------------------------------------------------------------
 with tab_hist:
@@ -148,4 +148,4 @@ if tab_audit:
                          column_config={"时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
                                         "详情": st.column_config.TextColumn(width="large")})
             st.download_button("下载审计记录（CSV）", csv_bytes(view), file_name="审计记录.csv", mime="text/csv",
-                               key="audit_download")
+                               key="audit_download", on_click="ignore")

@@ -39,12 +39,12 @@ if gate.current().can("notices"):  # the one-page brief for a leaders' meeting (
             today = dt.date.today().isoformat()
             files = data.bulletin_files(sel.key, sel.period, sel.level, sel.province, sel.skey, today)
             st.download_button("下载简报（Word）", files["brief"], file_name=f"{sel.province_name}{sel.label}执法工作简况.docx",
-                               key="overview_brief_docx", icon=":material/description:")
+                               key="overview_brief_docx", icon=":material/description:", on_click="ignore")
             pdf = data.brief_pdf(sel.key, sel.period, sel.level, sel.province, sel.skey, today)
             if pdf:
                 st.download_button("下载 PDF（版式预览）", pdf, file_name=f"{sel.province_name}{sel.label}执法工作简况.pdf",
                                    key="overview_brief_pdf", icon=":material/picture_as_pdf:",
-                                   help="由 LibreOffice 转换，公文字体以替代字体显示，仅供预览版式。")
+                                   help="由 LibreOffice 转换，公文字体以替代字体显示，仅供预览版式。", on_click="ignore")
 
 # --- KPI tiles: 同比 on the arrow (Q4 against Q3 is mostly the year-end push), 环比 beside it -----
 tiles = data.kpi_tiles(sel.key, sel.period, area)                       # 环比: the previous period

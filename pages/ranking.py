@@ -110,4 +110,4 @@ def xlsx() -> bytes:  # made when the button is clicked, not on every run
 
 st.download_button("导出 Excel", xlsx, file_name=f"{sel.province_name}{sel.label}{noun}执法效能指数排名.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="ranking_export",
-                   type="primary")
+                   type="primary", on_click="ignore")

@@ -328,7 +328,7 @@ def behind_the_number() -> None:
                  height=min(38 + 35 * max(min(len(recs), SHOWN), 1), 320))
     st.download_button("下载这些记录（CSV）", lambda: csv_bytes(labelled(recs)),  # made when clicked
                        file_name=f"{name}-{sel.period}-{ind.name}-{'分子' if part == 'numerator' else '分母'}.csv",
-                       mime="text/csv", key="explain_download")
+                       mime="text/csv", key="explain_download", on_click="ignore")
 
 
 
@@ -370,7 +370,8 @@ def drill_down() -> None:
     if len(ents) > SHOWN:
         st.download_button(f"下载全部 {len(ents):,} 家企业（CSV）",
                            lambda: csv_bytes(labelled(listed)),
-                           file_name=f"{target_name}-{sel.period}-企业.csv", mime="text/csv", key="drill_enterprises_csv")
+                           file_name=f"{target_name}-{sel.period}-企业.csv", mime="text/csv", key="drill_enterprises_csv",
+                           on_click="ignore")
     top = ents.head(500)
     ent_names = dict(zip(top["enterprise_id"], top["name"]))
     c1, c2 = st.columns([3, 2])
@@ -389,7 +390,8 @@ def drill_down() -> None:
                  height=min(38 + 35 * max(min(len(recs), SHOWN), 1), 320))
     if len(recs) > SHOWN:
         st.download_button(f"下载全部 {len(recs):,} 条（CSV）", lambda: csv_bytes(labelled(recs)), mime="text/csv",
-                           file_name=f"{target_name}-{sel.period}-{kinds[kind]}.csv", key=f"drill_records_{kind}_csv")
+                           file_name=f"{target_name}-{sel.period}-{kinds[kind]}.csv", key=f"drill_records_{kind}_csv",
+                           on_click="ignore")
 
 
 for label, draw in zip(SECTIONS, (indicator_table, capacity_panel, behind_the_number, drill_down)):

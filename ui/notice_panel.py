@@ -226,7 +226,7 @@ def _file_buttons(rows: pd.DataFrame, key: str) -> list[Path]:
         cols = st.columns(min(len(files), 3))
         for k, (n, path) in enumerate(files):
             cols[k % len(cols)].download_button(f"{n}", path.read_bytes(), file_name=path.name, mime=DOCX_MIME,
-                                                key=f"{key}_{k}")
+                                                key=f"{key}_{k}", on_click="ignore")
     return [p for _, p in files]
 
 
@@ -265,7 +265,8 @@ def _issue_tab(sel, qp: Period, notices, logged, settings, template, s, sheet) -
         _show_text_preview(preview)
     b1, b2 = st.columns(2)
     b1.download_button("下载此函（Word）" if number else "下载预览稿（Word，未编号）", preview,
-                       file_name=N.file_name(d, number), mime=DOCX_MIME, key="notice_preview_download")
+                       file_name=N.file_name(d, number), mime=DOCX_MIME, key="notice_preview_download",
+                       on_click="ignore")
     if b2.button("查看版面（PDF 排版效果）", key="notice_layout"):
         try:
             pngs = _preview_pngs(preview)
@@ -292,10 +293,12 @@ def _issue_tab(sel, qp: Period, notices, logged, settings, template, s, sheet) -
     z1, z2 = st.columns(2)
     if files:
         z1.download_button("下载全部函件及得分表（ZIP）", lambda: I.zip_notices(files, (annex_file, annex())),
-                           file_name=f"{quarter}-提醒敦促函.zip", mime="application/zip", key="notice_zip")
+                           file_name=f"{quarter}-提醒敦促函.zip", mime="application/zip", key="notice_zip",
+                           on_click="ignore")
     else:
         z1.caption("发函后可在此下载全部函件（ZIP）。")
-    z2.download_button("下载附件：考评得分表（Excel）", annex, file_name=annex_file, mime=XLSX_MIME, key="notice_annex")
+    z2.download_button("下载附件：考评得分表（Excel）", annex, file_name=annex_file, mime=XLSX_MIME, key="notice_annex",
+                       on_click="ignore")
 
 
 def _issue_controls(sel, qp: Period, notices, numbers: dict, settings, template, on: dt.date) -> None:
