@@ -82,8 +82,11 @@ def _marts(con) -> dict[str, tuple[str, tuple[str, ...]]]:
     tables), stamped and partitioned the same way where it can be: ``province`` from its
     province_code, or its agency's province; ``year`` from its year column or its date."""
     out = {}
-    for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary "
-                               "AND schema_name = 'main' ORDER BY table_name").fetchall():
+    # (the large marts are views over their stored tables, _mart_<table>: etl.marts — exported
+    # under the view's name, as text, the stored table not at all)
+    for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main' "
+                               "UNION SELECT view_name FROM duckdb_views() WHERE NOT temporary AND NOT internal "
+                               "AND schema_name = 'main' ORDER BY 1").fetchall():
         if name in FACTS or name in _NOT_EXPORTED or name.startswith("_") or name.endswith("_state"):
             continue
         types = dict(con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "

@@ -48,12 +48,39 @@ FINGERPRINTED = ("regions", "enterprises", "plans", "inspections", "hazards", "p
                  "establishment")
 
 
-def _agency_units(r: str) -> str:
-    """The unit columns of a record placed by its agency's region row ``r`` (counting rule)."""
+# The large marts (a row per inspection, hazard, case) are stored as ``_mart_<table>`` with their
+# few-valued text columns (region codes, the inspection type, the industry) as ENUMs — a small
+# integer a row. Writing them as text was most of the cost of a load's marts: DuckDB's analysis and
+# compression of text columns (dictionary, FSST) took 12–14 of the 18–20 CPU-s of mart_hazards at
+# scale 0.2, an ENUM column about a fifth of that. The mart itself is a view over the stored table
+# with those columns cast back to text, under the same name and columns: readers see no change.
+# ``province_code`` stays text in the stored table: the rows are sorted by it, and its min/max per
+# row group lets a read of one province skip the others. The ENUMs are made at each build from the
+# values present (every region code, every inspection type and industry), so every value casts.
+STORED_PREFIX = "_"
+CODE, KIND, INDUSTRY = "mart_code", "mart_inspection_type", "mart_industry"
+ENUMS = {
+    CODE: ("SELECT code FROM regions UNION SELECT province_code FROM regions UNION SELECT city_code FROM regions "
+           "UNION SELECT agency_code FROM inspections UNION SELECT agency_code FROM penalties "
+           "UNION SELECT county_code FROM enterprises"),
+    KIND: "SELECT inspection_type FROM inspections",
+    INDUSTRY: "SELECT industry FROM enterprises",
+}
+
+
+def _coded(e: str, enum: str, name: str | None = None) -> str:
+    """``e`` stored as the ENUM ``enum``, named ``name`` (default: the column's own name)."""
+    return f"CAST({e} AS {enum}) AS {name or e.split('.')[-1]}"
+
+
+def _agency_units(r: str, coded: bool = False) -> str:
+    """The unit columns of a record placed by its agency's region row ``r`` (counting rule);
+    ``coded``: the unit columns as the region code ENUM (the large marts' stored tables, below)."""
+    c = (lambda e, name: _coded(e, CODE, name)) if coded else (lambda e, name: f"{e} AS {name}")
     return (f"{r}.province_code AS province_code, "
-            f"CASE WHEN {r}.level = '省' THEN {r}.code END AS province_unit, "
-            f"CASE WHEN {r}.level = '市' THEN {r}.code WHEN {r}.level = '县' THEN {r}.city_code END AS city_unit, "
-            f"CASE WHEN {r}.level = '县' THEN {r}.code END AS county_unit")
+            + c(f"CASE WHEN {r}.level = '省' THEN {r}.code END", "province_unit") + ", "
+            + c(f"CASE WHEN {r}.level = '市' THEN {r}.code WHEN {r}.level = '县' THEN {r}.city_code END", "city_unit")
+            + ", " + c(f"CASE WHEN {r}.level = '县' THEN {r}.code END", "county_unit"))
 
 
 def _location_units(r: str) -> str:
@@ -105,11 +132,11 @@ _WINDOWS = f"""
 # one province (and one period) skips the other row groups (DuckDB's min/max zone maps).
 MARTS: dict[str, str] = {
     "mart_inspections": f"""
-        SELECT i.inspection_id, i.enterprise_id, i.agency_code, i.inspection_date, i.inspection_type,
-               i.via_mobile, i.with_expert,
-               e.key_unit, e.industry, e.county_code AS enterprise_county,
+        SELECT i.inspection_id, i.enterprise_id, {_coded('i.agency_code', CODE)}, i.inspection_date,
+               {_coded('i.inspection_type', KIND)}, i.via_mobile, i.with_expert,
+               e.key_unit, {_coded('e.industry', INDUSTRY)}, {_coded('e.county_code', CODE, 'enterprise_county')},
                coalesce(hz.n, 0) AS hazards_found, coalesce(hz.n_major, 0) AS major_hazards_found,
-               i.load_id, {_agency_units('r')}
+               i.load_id, {_agency_units('r', coded=True)}
         FROM inspections i
         LEFT JOIN enterprises e USING (enterprise_id)
         LEFT JOIN regions r ON r.code = i.agency_code
@@ -117,22 +144,23 @@ MARTS: dict[str, str] = {
                    FROM hazards GROUP BY inspection_id) hz USING (inspection_id)
         ORDER BY province_code, i.inspection_date""",
     # a hazard belongs where its inspection belongs: read from the inspections' mart just built
-    # (its units, date, type and the enterprise's flags), one join instead of three
-    "mart_hazards": """
+    # (its units, date, type and the enterprise's flags, already coded), one join instead of three
+    "mart_hazards": f"""
         SELECT h.hazard_id, h.inspection_id, h.found_date, h.is_major, h.key_matter, h.needs_rectification,
                h.deadline, h.rectified_date,
                i.agency_code, i.enterprise_id, i.inspection_date, i.inspection_type,
                i.key_unit, i.industry, i.enterprise_county,
                h.load_id, i.province_code, i.province_unit, i.city_unit, i.county_unit
         FROM hazards h
-        JOIN mart_inspections i USING (inspection_id)
+        JOIN {STORED_PREFIX}mart_inspections i USING (inspection_id)
         ORDER BY i.province_code, h.found_date""",
     "mart_penalties": f"""
-        SELECT p.case_id, p.inspection_id, p.enterprise_id, p.agency_code, p.filed_date, p.decision_date,
-               CAST(p.fine_company AS DOUBLE) AS fine_company, CAST(p.fine_person AS DOUBLE) AS fine_person,
+        SELECT p.case_id, p.inspection_id, p.enterprise_id, {_coded('p.agency_code', CODE)}, p.filed_date,
+               p.decision_date, CAST(p.fine_company AS DOUBLE) AS fine_company,
+               CAST(p.fine_person AS DOUBLE) AS fine_person,
                p.for_major_hazard, p.hazard_id, p.transferred, p.review_score, p.case_reported,
-               e.key_unit, e.industry, e.county_code AS enterprise_county,
-               p.load_id, {_agency_units('r')}
+               e.key_unit, {_coded('e.industry', INDUSTRY)}, {_coded('e.county_code', CODE, 'enterprise_county')},
+               p.load_id, {_agency_units('r', coded=True)}
         FROM penalties p
         LEFT JOIN enterprises e USING (enterprise_id)
         LEFT JOIN regions r ON r.code = p.agency_code
@@ -210,12 +238,39 @@ def _parts_digest() -> str:
     return hashlib.sha1(" ".join(sorted(part_key(p) for p in installed_parts())).encode()).hexdigest()[:16]
 
 
+STORED = ("mart_inspections", "mart_hazards", "mart_penalties")  # stored as _mart_<table>, read through a view
+
+
 def present(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the marts exist in the database ``con`` reads (any schema in its search path)."""
     names = [STATE, *MARTS]
-    n = con.execute("SELECT count(DISTINCT table_name) FROM duckdb_tables() WHERE table_name IN "
-                    "(SELECT unnest(?::VARCHAR[])) AND NOT temporary", [names]).fetchone()[0]
+    n = con.execute("SELECT count(DISTINCT name) FROM (SELECT table_name AS name FROM duckdb_tables() "
+                    "WHERE NOT temporary UNION ALL SELECT view_name FROM duckdb_views() "
+                    "WHERE NOT temporary AND NOT internal) WHERE name IN (SELECT unnest(?::VARCHAR[]))",
+                    [names]).fetchone()[0]
     return n == len(names)
+
+
+def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop the table or view ``name`` of the main schema, whichever it is (a warehouse made
+    before the stored marts holds mart_hazards as a table)."""
+    kind = con.execute("SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main' "
+                       "AND NOT temporary AND database_name = current_database() UNION ALL "
+                       "SELECT 'VIEW' FROM duckdb_views() WHERE view_name = ? AND schema_name = 'main' "
+                       "AND NOT temporary AND database_name = current_database()", [name, name]).fetchone()
+    if kind:
+        con.execute(f"DROP {kind[0]} {name}")
+
+
+def _stored(con: duckdb.DuckDBPyConnection, name: str, sql: str) -> None:
+    """The mart ``name`` as its stored table (ENUM columns) and a view casting them back to text."""
+    table = STORED_PREFIX + name
+    con.execute(f"CREATE TABLE {table} AS {sql}")
+    coded = [c for (c,) in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main' "
+        "AND database_name = current_database() AND data_type_id = 104 ORDER BY column_index", [table]).fetchall()]
+    cast = f" REPLACE ({', '.join(f'CAST({c} AS VARCHAR) AS {c}' for c in coded)})" if coded else ""
+    con.execute(f"CREATE VIEW {name} AS SELECT *{cast} FROM {table}")
 
 
 def fresh(con: duckdb.DuckDBPyConnection, current: str | None = None) -> bool:
@@ -248,8 +303,18 @@ def build(con: duckdb.DuckDBPyConnection, current: str | None = None, *, private
             con.execute("BEGIN TRANSACTION")
 
     settle()  # the records the marts are made of
+    for name in STORED:  # views and stored tables first: they hold the ENUMs made again below
+        _drop(con, name)
+        _drop(con, STORED_PREFIX + name)
+    for enum, values in ENUMS.items():
+        con.execute(f"DROP TYPE IF EXISTS {enum}")
+        con.execute(f"CREATE TYPE {enum} AS ENUM (SELECT DISTINCT v FROM ({values}) t(v) WHERE v IS NOT NULL "
+                    "ORDER BY v)")
     for name, sql in MARTS.items():
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+        if name in STORED:
+            _stored(con, name, sql)
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
         settle()
     build_panel(con)
     seconds = time.perf_counter() - t0
