@@ -128,18 +128,25 @@ _WINDOWS = f"""
          range(1, 13) m(m)
     WHERE (m.m - 1) % lv.step = 0 AND last_day(make_date(y.y, m.m + lv.step - 1, 1)) < current_date"""
 
+# the coded columns come from small tables already coded (a cast per region and per enterprise,
+# not per record; an agency missing from the regions is coded on its own)
+_CODED_AGENCIES = f"SELECT r.code, {_coded('r.code', CODE, 'agency_code')}, {_agency_units('r', coded=True)} FROM regions r"
+_CODED_REGISTER = (f"SELECT enterprise_id, key_unit, {_coded('industry', INDUSTRY)}, "
+                   f"{_coded('county_code', CODE, 'enterprise_county')} FROM enterprises")
+
 # mart name -> SELECT over the record tables. Rows sorted by province and date so that a read of
 # one province (and one period) skips the other row groups (DuckDB's min/max zone maps).
 MARTS: dict[str, str] = {
     "mart_inspections": f"""
-        SELECT i.inspection_id, i.enterprise_id, {_coded('i.agency_code', CODE)}, i.inspection_date,
+        SELECT i.inspection_id, i.enterprise_id,
+               coalesce(r.agency_code, CAST(i.agency_code AS {CODE})) AS agency_code, i.inspection_date,
                {_coded('i.inspection_type', KIND)}, i.via_mobile, i.with_expert,
-               e.key_unit, {_coded('e.industry', INDUSTRY)}, {_coded('e.county_code', CODE, 'enterprise_county')},
+               e.key_unit, e.industry, e.enterprise_county,
                coalesce(hz.n, 0) AS hazards_found, coalesce(hz.n_major, 0) AS major_hazards_found,
-               i.load_id, {_agency_units('r', coded=True)}
+               i.load_id, r.province_code, r.province_unit, r.city_unit, r.county_unit
         FROM inspections i
-        LEFT JOIN enterprises e USING (enterprise_id)
-        LEFT JOIN regions r ON r.code = i.agency_code
+        LEFT JOIN ({_CODED_REGISTER}) e USING (enterprise_id)
+        LEFT JOIN ({_CODED_AGENCIES}) r ON r.code = i.agency_code
         LEFT JOIN (SELECT inspection_id, count(*) AS n, count(*) FILTER (WHERE is_major) AS n_major
                    FROM hazards GROUP BY inspection_id) hz USING (inspection_id)
         ORDER BY province_code, i.inspection_date""",
@@ -155,15 +162,16 @@ MARTS: dict[str, str] = {
         JOIN {STORED_PREFIX}mart_inspections i USING (inspection_id)
         ORDER BY i.province_code, h.found_date""",
     "mart_penalties": f"""
-        SELECT p.case_id, p.inspection_id, p.enterprise_id, {_coded('p.agency_code', CODE)}, p.filed_date,
+        SELECT p.case_id, p.inspection_id, p.enterprise_id,
+               coalesce(r.agency_code, CAST(p.agency_code AS {CODE})) AS agency_code, p.filed_date,
                p.decision_date, CAST(p.fine_company AS DOUBLE) AS fine_company,
                CAST(p.fine_person AS DOUBLE) AS fine_person,
                p.for_major_hazard, p.hazard_id, p.transferred, p.review_score, p.case_reported,
-               e.key_unit, {_coded('e.industry', INDUSTRY)}, {_coded('e.county_code', CODE, 'enterprise_county')},
-               p.load_id, {_agency_units('r', coded=True)}
+               e.key_unit, e.industry, e.enterprise_county,
+               p.load_id, r.province_code, r.province_unit, r.city_unit, r.county_unit
         FROM penalties p
-        LEFT JOIN enterprises e USING (enterprise_id)
-        LEFT JOIN regions r ON r.code = p.agency_code
+        LEFT JOIN ({_CODED_REGISTER}) e USING (enterprise_id)
+        LEFT JOIN ({_CODED_AGENCIES}) r ON r.code = p.agency_code
         ORDER BY province_code, p.filed_date""",
     "mart_plans": f"""
         SELECT p.agency_code, p.year, p.planned_inspections, p.load_id, {_agency_units('r')}

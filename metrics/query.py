@@ -33,7 +33,7 @@ from metrics import expr
 from metrics.growth import growth
 from metrics.periods import Period
 from metrics.scheme import Part, Scheme
-from metrics.sources import ACTIVITY, SOURCES, placed_sql, unit_column, units_sql
+from metrics.sources import ACTIVITY, SOURCES, mart_table, placed_sql, stored_marts, unit_column, units_sql
 
 COLUMNS = ["code", "name", "indicator", "value", "numerator", "denominator", "indicator_name", "unit", "assessed"]
 
@@ -424,7 +424,7 @@ def installed_parts(directory: Path | None = None) -> list[Part]:
 def _exact_periods(con: duckdb.DuckDBPyConnection) -> list[Period]:
     """Every quarter and year from the first to the last year holding an inspection, hazard or case."""
     years = " UNION ALL ".join(f"SELECT min({SOURCES[t].date}) AS lo, max({SOURCES[t].date}) AS hi "
-                               f"FROM {SOURCES[t].mart}" for t in ACTIVITY)
+                               f"FROM {mart_table(t)}" for t in ACTIVITY)
     lo, hi = con.execute(f"SELECT year(min(lo)), year(max(hi)) FROM ({years})").fetchone()
     if lo is None:
         return []
@@ -435,7 +435,7 @@ def build_panel(con: duckdb.DuckDBPyConnection, parts: list[Part] | None = None)
     """(Re)build the panel mart from the stamped marts just built (etl.marts.build, in the write's
     transaction): ``mart_panel`` (additive parts by month), ``mart_panel_exact`` (the others, per
     quarter and year), ``mart_panel_parts`` and ``mart_panel_periods`` (what they hold)."""
-    with _small_joins_loop(con):
+    with _small_joins_loop(con), stored_marts():
         _build_panel(con, installed_parts() if parts is None else parts)
 
 
@@ -484,7 +484,7 @@ def _build_panel(con: duckdb.DuckDBPyConnection, parts: list[Part]) -> None:
         names = ", ".join(f'f."{k}"' for k in members)
         ctes.append(f"CREATE OR REPLACE TEMP TABLE _panel_f{g} AS SELECT u.* EXCLUDE (code), f.month, {names} "
                     f"FROM (SELECT s.\"{src.region_column}\" AS code, {month} AS month, {', '.join(cols)} "
-                    f"FROM {src.mart} s WHERE s.province_code IS NOT NULL AND {dated} GROUP BY ALL) f "
+                    f"FROM {mart_table(table)} s WHERE s.province_code IS NOT NULL AND {dated} GROUP BY ALL) f "
                     f"JOIN ({units_of(src.role)}) u ON u.code = f.code")
         sums = ", ".join(f'sum("{k}") AS "{k}"' for k in members)
         names = ", ".join(f'"{k}"' for k in members)
