@@ -15,10 +15,14 @@ holds the table's records with the columns metrics.sources exposes to scheme fil
   for (NULL when it counts for none of that level: a city bureau's inspection has no county);
 - ``load_id``: the load that wrote the record (the data-quality panel's lateness test).
 
-Reads then filter (``WHERE city_unit = …``) and never join. The marts are rebuilt wholesale inside
-the write's transaction, in the new file, before the atomic swap (etl.warehouse.write calls
-``refresh``), so every write keeps them right — corrections included: a re-loaded inspection with
-a new agency or date takes its hazards with it, because the hazards are re-stamped from it.
+Reads then filter (``WHERE city_unit = …``) and never join. The three large marts (inspections,
+hazards, penalties) are views over stored tables ``_mart_<table>`` that keep their few-valued
+text columns as ENUMs (see STORED below): the views show the same columns, as text.
+
+The marts are rebuilt wholesale inside the write's transaction, in the new file, before the
+atomic swap (etl.warehouse.write calls ``refresh``), so every write keeps them right —
+corrections included: a re-loaded inspection with a new agency or date takes its hazards with
+it, because the hazards are re-stamped from it.
 A fingerprint of the record tables skips the rebuild when a write changed no record (a notice);
 it names the marts' definitions too, so a version adding or changing a mart rebuilds them.
 
