@@ -274,6 +274,15 @@ def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
         con.execute(f"DROP {kind[0]} {name}")
 
 
+def drop(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop every mart, the stored tables behind the views, their ENUMs and the build state (what
+    a warehouse made before the marts looks like; the next write or ensure_marts builds them)."""
+    for name in (*MARTS, *(STORED_PREFIX + n for n in STORED), STATE):
+        _drop(con, name)
+    for enum in ENUMS:
+        con.execute(f"DROP TYPE IF EXISTS {enum}")
+
+
 def _stored(con: duckdb.DuckDBPyConnection, name: str, sql: str) -> None:
     """The mart ``name`` as its stored table (ENUM columns) and a view casting them back to text."""
     table = STORED_PREFIX + name

@@ -43,8 +43,7 @@ def test_two_provinces_are_read_from_the_marts(app_data, tmp_path, monkeypatch):
 def test_a_warehouse_without_marts_says_how_to_rebuild_them(tmp_path):
     db = _with_sichuan().build(tmp_path / "old.duckdb")
     con = duckdb.connect(str(db))
-    for name in (*marts.MARTS, marts.STATE):
-        con.execute(f"DROP TABLE {name}")
+    marts.drop(con)
     con.close()
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -65,8 +64,7 @@ def test_a_warehouse_without_marts_says_how_to_rebuild_them(tmp_path):
 def test_the_app_gives_an_old_warehouse_its_marts_once(app_data, tmp_path, monkeypatch):
     db = _with_sichuan().build(tmp_path / "old.duckdb")
     con = duckdb.connect(str(db))
-    for name in (*marts.MARTS, marts.STATE):
-        con.execute(f"DROP TABLE {name}")
+    marts.drop(con)
     con.close()
     monkeypatch.setenv("ENFORCEMENT_DB", str(db))
     k = app_data.pin_key()
