@@ -82,6 +82,13 @@ def cast_expr(col: Column, raw: str, header: str | None = None, ref_type: str | 
 
 # printable ASCII without spaces: full-width folding and trimming leave such a cell as it is
 PLAIN = "[!-~]+"
+CONTROL_CHARS = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]"  # (a regular expression: NUL and other control characters)
+
+
+def control_chars(raw: str) -> str:
+    """SQL: the cell holds a control character (a rule of text and id cells, see rules)."""
+    return f"regexp_matches({raw}, '{CONTROL_CHARS}')"
+
 ISO_DATE = "[12][0-9]{3}-[01][0-9]-[0-3][0-9]"
 PLAIN_NUMBER = "[0-9]{1,15}([.][0-9]{1,6})?"
 
@@ -225,7 +232,7 @@ def rules(table: Table, contract: Contract, today: dt.date, label: dict[str, str
             v(f"starts_with({r}, '#') AND {isin(r, EXCEL_ERRORS)}", c.name,
               "单元格是Excel的错误值（公式出错），请检查公式后重新导出")
             # NUL and other control characters: a damaged file, or binary pasted into a cell
-            v(f"regexp_matches({r}, '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]')", c.name,
+            v(control_chars(r), c.name,
               "单元格含有不可见的控制字符（文件可能已损坏），请检查后重新导出")
         if c.type == "enum":
             v(f"{r} IS NOT NULL AND NOT {isin(x, c.values)}", c.name,
