@@ -204,7 +204,18 @@ def test_a_clear_cache_message_through_the_proxy_leaves_the_figures_warm(proxied
     trace = proxied["traces"][port]
 
     def client() -> Client:
-        return Client(proxied["url"], headers={"Cookie": route}, ssl=proxied["ctx"])
+        # Once in CI (load of two workers) a handshake through nginx got no answer for 10 s; the
+        # next try waits longer, and a second failure shows nginx's own account of it
+        try:
+            return Client(proxied["url"], headers={"Cookie": route}, ssl=proxied["ctx"])
+        except TimeoutError:
+            started = time.time()
+            try:
+                return Client(proxied["url"], headers={"Cookie": route}, ssl=proxied["ctx"], open_timeout=60)
+            except TimeoutError as e:
+                errors = (proxied["prefix"] / "logs" / "error.log").read_text()[-3000:]
+                raise AssertionError(f"no websocket handshake through nginx within 10 s, then "
+                                     f"{time.time() - started:.0f} s; nginx's error log:\n{errors}") from e
 
     user = client()
     try:

@@ -34,10 +34,11 @@ class Run:
 
 
 class Client:
-    def __init__(self, url: str, timeout: float = 120, headers: dict | None = None, ssl=None):
+    def __init__(self, url: str, timeout: float = 120, headers: dict | None = None, ssl=None,
+                 open_timeout: float = 10):
         """`ssl`: an SSLContext for an https:// URL (a server behind the TLS proxy)."""
         ws_url = url.replace("https://", "wss://").replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
-        self._conn = connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=10,
+        self._conn = connect(ws_url, subprotocols=["streamlit"], max_size=None, open_timeout=open_timeout,
                              additional_headers=headers, **({"ssl": ssl} if ssl is not None else {}))
         self.ws = self._conn.__enter__()
         self.timeout = timeout
