@@ -285,17 +285,14 @@ def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
 def _as_written(con: duckdb.DuckDBPyConnection, on: bool):
     """Within (when ``on``): joins run as written (see PROBE_ORDER); the connection's own setting
     comes back afterwards."""
+    from metrics.query import changed_setting
+
     if not on:
         yield
         return
-    before = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0] or ""
-    mine = ",".join(dict.fromkeys([*filter(None, before.split(",")), "join_order", "build_side_probe_side"]))
-    con.execute(f"SET disabled_optimizers = '{mine}'")
-    try:
+    with changed_setting(con, "disabled_optimizers", lambda now: ",".join(dict.fromkeys(
+            [*filter(None, (now or "").split(",")), "join_order", "build_side_probe_side"]))):
         yield
-    finally:
-        with contextlib.suppress(duckdb.Error):  # (a failed build's transaction refuses it: its error stands)
-            con.execute(f"SET disabled_optimizers = '{before}'")
 
 
 def drop(con: duckdb.DuckDBPyConnection) -> None:

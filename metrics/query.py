@@ -446,14 +446,20 @@ PANEL_LOOP_JOIN_ROWS = 256
 
 
 @contextlib.contextmanager
-def _small_joins_loop(con: duckdb.DuckDBPyConnection):
-    before = con.execute("SELECT current_setting('nested_loop_join_threshold')").fetchone()[0]
-    con.execute(f"SET nested_loop_join_threshold = {max(int(before), PANEL_LOOP_JOIN_ROWS)}")
+def changed_setting(con: duckdb.DuckDBPyConnection, name: str, change):
+    """Within: DuckDB's setting ``name`` at ``change(its current value)``; the connection's own value
+    comes back afterwards (the builds' tuning of one statement must not outlive it)."""
+    before = con.execute(f"SELECT current_setting('{name}')").fetchone()[0]
+    con.execute(f"SET {name} = {expr.sql_literal(change(before))}")
     try:
         yield
     finally:
         with contextlib.suppress(duckdb.Error):  # (a failed build's transaction refuses it: its error stands)
-            con.execute(f"SET nested_loop_join_threshold = {int(before)}")
+            con.execute(f"SET {name} = {expr.sql_literal(before)}")
+
+
+def _small_joins_loop(con: duckdb.DuckDBPyConnection):
+    return changed_setting(con, "nested_loop_join_threshold", lambda now: max(int(now), PANEL_LOOP_JOIN_ROWS))
 
 
 def _build_panel(con: duckdb.DuckDBPyConnection, parts: list[Part]) -> None:
