@@ -281,27 +281,30 @@ def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
         con.execute(f"DROP {kind[0]} {name}")
 
 
-@contextlib.contextmanager
-def _as_written(con: duckdb.DuckDBPyConnection, on: bool):
-    """Within (when ``on``): joins run as written (see PROBE_ORDER); the connection's own setting
-    comes back afterwards."""
+def _as_written(con: duckdb.DuckDBPyConnection):
+    """Within: joins run as written (see PROBE_ORDER); the connection's own setting comes back after."""
     from metrics.query import changed_setting
 
-    if not on:
-        yield
-        return
-    with changed_setting(con, "disabled_optimizers", lambda now: ",".join(dict.fromkeys(
-            [*filter(None, (now or "").split(",")), "join_order", "build_side_probe_side"]))):
-        yield
+    return changed_setting(con, "disabled_optimizers", lambda now: ",".join(dict.fromkeys(
+        [*filter(None, (now or "").split(",")), "join_order", "build_side_probe_side"])))
+
+
+def _drop_stored(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the large marts' views, the stored tables behind them and the ENUMs they hold (the
+    types cannot go while a column uses them)."""
+    for name in STORED:
+        _drop(con, name)
+        _drop(con, STORED_PREFIX + name)
+    for enum in ENUMS:
+        con.execute(f"DROP TYPE IF EXISTS {enum}")
 
 
 def drop(con: duckdb.DuckDBPyConnection) -> None:
     """Drop every mart, the stored tables behind the views, their ENUMs and the build state (what
     a warehouse made before the marts looks like; the next write or ensure_marts builds them)."""
-    for name in (*MARTS, *(STORED_PREFIX + n for n in STORED), STATE):
+    _drop_stored(con)
+    for name in (*MARTS, STATE):
         _drop(con, name)
-    for enum in ENUMS:
-        con.execute(f"DROP TYPE IF EXISTS {enum}")
 
 
 def _stored(con: duckdb.DuckDBPyConnection, name: str, sql: str) -> None:
@@ -345,15 +348,12 @@ def build(con: duckdb.DuckDBPyConnection, current: str | None = None, *, private
             con.execute("BEGIN TRANSACTION")
 
     settle()  # the records the marts are made of
-    for name in STORED:  # views and stored tables first: they hold the ENUMs made again below
-        _drop(con, name)
-        _drop(con, STORED_PREFIX + name)
+    _drop_stored(con)  # the ENUMs are made again from the values present now
     for enum, values in ENUMS.items():
-        con.execute(f"DROP TYPE IF EXISTS {enum}")
         con.execute(f"CREATE TYPE {enum} AS ENUM (SELECT DISTINCT v FROM ({values}) t(v) WHERE v IS NOT NULL "
                     "ORDER BY v)")
     for name, sql in MARTS.items():
-        with _as_written(con, name in PROBE_ORDER):
+        with _as_written(con) if name in PROBE_ORDER else contextlib.nullcontext():
             if name in STORED:
                 _stored(con, name, sql)
             else:
