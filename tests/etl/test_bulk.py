@@ -116,6 +116,21 @@ def test_corrections_duplicates_totals_and_odd_cells(national, tmp_path, monkeyp
     assert all(f[3] == f[4] for f in res_b[2] if f[0])
 
 
+def test_a_control_character_in_an_id_is_set_aside_on_the_bulk_path(national, tmp_path, monkeypatch):
+    """The bulk pass asks the control-character rule only of cells its guard did not admit (a guard
+    admits printable ASCII): an id holding one is set aside there, as on the general path."""
+    work = tmp_path / "in"
+    work.mkdir()
+    hz = _lines(national / "hazards.csv")
+    hid = hz[11].split(",")[0]
+    fix = _write(work / "hazards_bel.csv", [hz[0], *hz[1:30], hz[11].replace(hid, hid + "\x07", 1)])
+    general, bulk, res_g, res_b = _both(tmp_path, monkeypatch, [paths(national), [fix]])
+    assert res_g == res_b
+    _assert_same(general, bulk)
+    assert [q[3:6] for q in bulk["quarantine"] if "控制字符" in q[5]] == [
+        ("隐患编号", hid + "\x07", "单元格含有不可见的控制字符（文件可能已损坏），请检查后重新导出")]
+
+
 def test_files_the_bulk_path_hands_to_the_general_path(national, tmp_path, monkeypatch):
     work = tmp_path / "in"
     work.mkdir()
