@@ -9,7 +9,10 @@
 - for the city user: 数据导入 is not offered, and no other city's name appears in any table of records
   (区域分析 with each kind of record list, 分析工具's 数据质量), no letter can be issued, and signing out
   leaves nothing on screen. A deep link opened before signing in leads to that page once signed in.
-- for the province user: the overview's map labels every city and its 同比 tiles match metrics.kpis.
+- for the province user: the overview's map labels every city and its 同比 tiles match metrics.kpis;
+- for both: no request of the browser leaves the app's own address, the sign-in screen included (no
+  usage statistics to data.streamlit.io, no icon from fonts.gstatic.com: an intranet blocks both, and
+  each tells a third party who uses the app).
 
 (One walk per user rather than one per check: each walk signs in and renders every page, the slow part.)
 Screenshots in test-artifacts/."""
@@ -50,6 +53,17 @@ def signed_server(demo_copy):
         mp.setenv("ENFORCEMENT_USERS", str(users))
         with serve(db, base) as url:
             yield dict(url=url, db=db, users=users)
+
+
+def requests_elsewhere(page, url: str) -> list[str]:
+    """A list that fills, from now on, with every request `page` makes to anywhere but `url`'s origin."""
+    from urllib.parse import urlsplit
+
+    own = urlsplit(url)[:2]
+    out: list[str] = []
+    page.on("request", lambda r: out.append(r.url) if urlsplit(r.url)[:2] != own and not r.url.startswith(
+        ("data:", "blob:")) else None)
+    return out
 
 
 def h1(page) -> str:
@@ -167,6 +181,7 @@ class Walk:
 
 def test_city_user_walks_every_page(page, signed_server):
     """金华's city user: every check on every page it may open, and nothing of another city."""
+    elsewhere = requests_elsewhere(page, signed_server["url"])
     sign_in(page, signed_server["url"], "jinhua", "region")        # a deep link survives the sign-in
     no_exception(page)
     assert h1(page) == "区域分析 · 金华市"
@@ -213,6 +228,7 @@ def test_city_user_walks_every_page(page, signed_server):
     settle(page)
     assert h1(page) == LOGIN
     assert page.locator("[data-testid='stDataFrame']").count() == 0
+    assert not elsewhere, f"requests that left the app: {sorted(set(elsewhere))}"
 
 
 def test_province_user_walks_every_page(page, signed_server):
@@ -221,6 +237,7 @@ def test_province_user_walks_every_page(page, signed_server):
     from etl import warehouse
     from metrics import kpis
 
+    elsewhere = requests_elsewhere(page, signed_server["url"])
     sign_in(page, signed_server["url"], "prov", "overview")
     assert page.url.endswith("/overview") and not english(page), english(page)
 
@@ -263,3 +280,4 @@ def test_province_user_walks_every_page(page, signed_server):
     assert walk.tables >= 6, walk.tables  # the walk read real tables
     assert {"overview", "ranking", "region", "analysis", "assessment", "bulletin", "data_import", "method"} \
         <= set(walk.seen), walk.seen
+    assert not elsewhere, f"requests that left the app: {sorted(set(elsewhere))}"
