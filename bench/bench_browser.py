@@ -11,7 +11,10 @@ mode: no users file) over the same warehouse and, in one headless Debian Chromiu
 1. cold:   a first browser session opens the overview right after the server started;
 2. warm:   a new browser session opens the overview (the server is warm now);
 3. 排名, 区域分析, 季度考评: that second session clicks each in the sidebar, first visit each;
-4. unit:   on 区域分析 it picks another unit in 选择设区市, twice (two different units).
+4. unit:   on 区域分析 it picks another unit in 选择设区市, twice (two different units);
+5. floor:  the yardstick, on a server of its own: bench/floor_page.py (the overview's title and one
+   KPI tile, nothing else) in a new browser session, then in a new tab of that browser — Streamlit's
+   own floor on this machine, below which no page of the app can come (as bench_etl's bare read_csv).
 The figure per step is the median over the repetitions (the unit switch: over both switches of
 every repetition). Beside each wall time the benchmark records the CPU time the server process
 used during the step (/proc/PID/stat): on a shared machine the wall time grows with everyone
@@ -61,6 +64,13 @@ STEPS = [
     ("region", "first visit to 区域分析 in the session", 1.0),
     ("assessment", "first visit to 季度考评 in the session", 1.0),
     ("switch_unit", "switching the unit on 区域分析", 0.5),
+]
+
+# the yardstick (not a target): Streamlit's own floor, bench/floor_page.py, timed as the overview is
+FLOOR_PAGE = Path(__file__).with_name("floor_page.py")
+YARDSTICK = [
+    ("floor_session", "a bare Streamlit page (title, one metric) in a new browser session"),
+    ("floor_tab", "the same in a new tab of a browser that has opened it before"),
 ]
 
 # JavaScript predicates: the step's key content is visible
@@ -313,6 +323,27 @@ def repetition(browser, db: Path, port: int, work: Path, switches: int = 2, entr
         time.sleep(1.0)  # the closed tab's renderer exits before the step (its CPU leaves the sum)
         _, out["tab_overview"] = step("tab_overview", open_overview_tab, ctx, url)
         ctx.close()
+    f = floor(browser, db, port, work)
+    out.update(floor_session=f["floor_session"], floor_tab=f["floor_tab"], floor_cpu=f["cpu"],
+               floor_browser_cpu=f["browser_cpu"])
+    return out
+
+
+def floor(browser, db: Path, port: int, work: Path) -> dict:
+    """The yardstick's two steps on a server of its own (the app's has ended): seconds, and the CPU the
+    server and Chromium used, as for the app's steps."""
+    out: dict = {"cpu": {}, "browser_cpu": {}}
+    with serve(db, port, work / f"floor-{port}.log", root=FLOOR_PAGE.parent, entry=FLOOR_PAGE.name) as url:
+        for key in ("floor_session", "floor_tab"):
+            c0, b0 = cpu_seconds(url.pid), browser_cpu_seconds()
+            if key == "floor_session":
+                ctx, page, out[key] = open_overview(browser, url)
+                page.close()
+                time.sleep(1.0)  # as before the app's tab step
+            else:
+                _, out[key] = open_overview_tab(ctx, url)
+                ctx.close()
+            out["cpu"][key], out["browser_cpu"][key] = cpu_seconds(url.pid) - c0, browser_cpu_seconds() - b0
     return out
 
 
@@ -340,6 +371,7 @@ def run(db: Path | None = None, reps: int = 3, port: int | None = None, label: s
                 runs.append(x)
                 log(f"  rep {r + 1}: " + ", ".join(
                     f"{k} {_fmt(x[k])}" for k, _, _ in STEPS)
+                    + f"; floor {x['floor_session']:.2f}s/{x['floor_tab']:.2f}s"
                     + f" (server start {x['server_start']:.1f}s, load {x['load']['cold_overview']:.2f})")
         finally:
             browser.close()
@@ -357,7 +389,13 @@ def run(db: Path | None = None, reps: int = 3, port: int | None = None, label: s
                       "server_cpu_median": common.median(cpu), "browser_cpu_seconds": bcpu,
                       "browser_cpu_median": common.median(bcpu), "websocket_bytes": wsb,
                       "websocket_bytes_median": common.median(wsb)}
-    result = {"benchmark": "browser", "label": label, "entry": entry, "db": str(db), "records": records, "reps": reps,
+    yardstick = {}
+    for key, what in YARDSTICK:
+        values = [x[key] for x in runs]
+        yardstick[key] = {"step": what, "seconds": values, "median": common.median(values), "min": min(values),
+                          "max": max(values), "server_cpu_median": common.median([x["floor_cpu"][key] for x in runs]),
+                          "browser_cpu_median": common.median([x["floor_browser_cpu"][key] for x in runs])}
+    result = {"benchmark": "browser", "label": label, "yardstick": yardstick, "entry": entry, "db": str(db), "records": records, "reps": reps,
               "server_start_seconds": [x["server_start"] for x in runs],
               "viewport": VIEWPORT, "chromium": CHROMIUM, "steps": steps,
               "units_switched_to": [x["units"] for x in runs], "loads": [x["load"] for x in runs],
@@ -395,6 +433,9 @@ def summary(r: dict) -> str:
                     f"{'≤ ' + format(s['target'], 'g') + ' s':>7} {'met' if s['met'] else 'NOT MET':<8} "
                     f"{s['server_cpu_median']:>6.2f}s {s['browser_cpu_median']:>10.2f}s "
                     f"{s['websocket_bytes_median'] / 1024:>6.0f} KiB")
+    for s in r.get("yardstick", {}).values():
+        rows.append(f"  {'yardstick: ' + s['step']:<58} {s['median']:>7.2f}s {s['min']:>5.2f}–{s['max']:<5.2f}s "
+                    f"{'':>7} {'':<8} {s['server_cpu_median']:>6.2f}s {s['browser_cpu_median']:>10.2f}s")
     rows.append(f"  {r['uptime']}")
     return "\n".join(rows)
 

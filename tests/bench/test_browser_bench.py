@@ -41,6 +41,9 @@ def test_every_step_is_timed(tiny_db):
         assert len(s["seconds"]) == 1 and 0 < s["median"] < 120, (key, s)
         assert s["server_cpu_median"] > 0 and s["websocket_bytes_median"] > 1000, (key, s)
     assert r["records"]["inspections"] > 0
+    assert [k for k in r["yardstick"]] == [k for k, _ in bench_browser.YARDSTICK]   # Streamlit's own floor
+    for key, s in r["yardstick"].items():
+        assert len(s["seconds"]) == 1 and 0 < s["median"] < 60 and s["browser_cpu_median"] > 0, (key, s)
     [[unit]] = r["units_switched_to"]
     assert unit and unit not in ("", None)
 
