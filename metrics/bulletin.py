@@ -10,10 +10,11 @@ file) → 附件 (per-unit tables). Renderers (official/bulletin.py, the 通报 
 Every sentence with a number is built here from the warehouse through the functions that define
 the number: the headline totals and their changes are metrics.kpis' (the overview's tiles), the
 index and score are compute_index / compute_score / commendations, per-unit figures are
-compute_indicators' and unit_totals', growth is metrics.growth.growth. What has no definition
-elsewhere is defined here once: the whole province's indicators (the scheme's numerator and
-denominator over every agency of the province), counts by inspection type and by industry, and
-rates per 1,000 inspections.
+compute_indicators' and unit_totals', the counts by inspection type and by industry are
+metrics.kpis.totals' grouped by that column, growth is metrics.growth.growth. What has no
+definition elsewhere is defined here once: the whole province's indicators (the scheme's numerator
+and denominator over every agency of the province, compiled by metrics.query) and rates per 1,000
+inspections.
 """
 from __future__ import annotations
 
@@ -31,14 +32,14 @@ from metrics.capacity import capacity_frame, missed_windows, target_summary
 from metrics.warned import level_noun
 from metrics.expr import sql_literal
 from metrics.kpis import kpi_tiles, region_totals, unit_totals
+from metrics.kpis import totals as kpi_totals
 from metrics.moves import movers, rank_moves
 from metrics.periods import Period
 from metrics.priorities import province_priorities, summary, unit_priorities, value_text
 from metrics.provinces import province_name, resolve_province
-from metrics.query import ensure_marts, parts_frame, run
+from metrics.query import parts_frame
 from metrics.rounding import round_half_away
 from metrics.scheme import Scheme, load_scheme
-from metrics.sources import placed_sql
 from metrics.growth import growth
 
 HERE = Path(__file__).resolve().parent
@@ -176,14 +177,7 @@ def names_list(names: list[str]) -> str:
     return "、".join(names)
 
 
-# --- numbers defined here (nowhere else) -------------------------------------------------------------
-def _province_rows(table: str, province: str) -> str:
-    """The records of `table` that count for the province: every agency inside it (or, for the
-    register, every enterprise located in it) — the counting rule of metrics.kpis for a province,
-    a filter on the stamped records (etl.marts)."""
-    return f"({placed_sql(table, 'province', province, unit_col='province_code')})"
-
-
+# --- the province's numbers (compiled by metrics.query) ---------------------------------------------
 def province_indicators(con: duckdb.DuckDBPyConnection, period: str | Period, province: str,
                         scheme: Scheme, codes: list[str]) -> pd.DataFrame:
     """The scheme's indicators for the whole province as one unit (every agency of the province,
@@ -207,42 +201,39 @@ def province_indicators(con: duckdb.DuckDBPyConnection, period: str | Period, pr
     return pd.DataFrame(out)
 
 
-def by_dimension(con: duckdb.DuckDBPyConnection, period: str | Period, province: str, dimension: str) -> pd.DataFrame:
+def by_dimension(con: duckdb.DuckDBPyConnection, period: str | Period, province: str, dimension: str,
+                 scheme: Scheme | None = None) -> pd.DataFrame:
     """The province's period totals split by ``dimension`` ('industry' or 'inspection_type'):
-    key, inspections, enterprises (distinct inspected), hazards, major_hazards, cases, fines
-    (万元). Counting as metrics.kpis counts the province (hazards where their inspection is;
-    cases by the inspected enterprise's industry; a case has no inspection type). Rows sum to
-    the province's totals; a blank key is 未登记."""
+    key, inspections, enterprises, hazards, major_hazards, cases, fines (万元), per_thousand_major,
+    per_thousand_hazards; most inspections first, then by key.
+
+    Compiled by the one compiler from the very definitions of the KPI tiles (metrics.kpis.totals,
+    grouped by the dimension instead of the unit): inspections, hazards and cases are the
+    activity counts, major_hazards the scheme's 重大隐患立案率 denominator, fines its 处罚金额,
+    enterprises its 执法检查覆盖率 numerator (the distinct enterprises inspected: a distinct count,
+    so its rows may add up to more than the province's). Counted as the tiles count the province
+    (every agency of it; a hazard carries its inspection's type and industry, a case the inspected
+    enterprise's industry). A case has no inspection type: split by type, cases and fines are 0.
+    The additive columns' rows sum to the province's tiles (region_totals); a blank key is 未登记."""
     if dimension not in ("industry", "inspection_type"):
         raise ValueError(f"dimension must be industry or inspection_type, not {dimension!r}")
     period = Period.parse(period)
-    ensure_marts(con)
-    lo, hi = sql_literal(period.start), sql_literal(period.end)
-    key = f"coalesce(CAST(s.{dimension} AS VARCHAR), '未登记')"
-    pen = (f"SELECT {key} AS key, count(*) AS cases, sum(s.fine_company + s.fine_person) / 10000.0 AS fines "
-           f"FROM {_province_rows('penalties', province)} s WHERE s.filed_date BETWEEN {lo} AND {hi} GROUP BY 1"
-           if dimension == "industry" else
-           "SELECT CAST(NULL AS VARCHAR) AS key, CAST(NULL AS BIGINT) AS cases, CAST(NULL AS DOUBLE) AS fines "
-           "WHERE FALSE")
-    sql = f"""
-    WITH ins AS (SELECT {key} AS key, count(*) AS inspections, count(DISTINCT s.enterprise_id) AS enterprises
-                 FROM {_province_rows('inspections', province)} s
-                 WHERE s.inspection_date BETWEEN {lo} AND {hi} GROUP BY 1),
-         haz AS (SELECT {key} AS key, count(*) AS hazards, count(*) FILTER (WHERE s.is_major) AS major_hazards
-                 FROM {_province_rows('hazards', province)} s
-                 WHERE s.found_date BETWEEN {lo} AND {hi} GROUP BY 1),
-         pen AS ({pen})
-    SELECT coalesce(ins.key, haz.key, pen.key) AS key,
-           coalesce(ins.inspections, 0) AS inspections, coalesce(ins.enterprises, 0) AS enterprises,
-           coalesce(haz.hazards, 0) AS hazards, coalesce(haz.major_hazards, 0) AS major_hazards,
-           coalesce(pen.cases, 0) AS cases, CAST(coalesce(pen.fines, 0) AS DOUBLE) AS fines
-    FROM ins FULL OUTER JOIN haz ON haz.key = ins.key FULL OUTER JOIN pen ON pen.key = coalesce(ins.key, haz.key)
-    ORDER BY inspections DESC, key
-    """
-    df = run(con, sql)
-    df["per_thousand_major"] = per_thousand(df["major_hazards"], df["inspections"])
-    df["per_thousand_hazards"] = per_thousand(df["hazards"], df["inspections"])
-    return df
+    counted = ("inspections", "enterprises", "hazards", "major_hazards")
+    columns = counted + (("cases", "fines") if dimension == "industry" else ())
+    # grouped by a one-column tuple: the compiler's key is then a struct of the column, which is
+    # never blank, so records without the column are kept (a plain ``by`` drops a blank key)
+    df = kpi_totals(con, [period], "province", str(province), scheme, columns=columns, unit_col="province_code",
+                only=str(province), by=(dimension,))
+    key = df["code"].map(lambda k: k[dimension]).astype(object)
+    out = pd.DataFrame({"key": key.where(key.notna(), "未登记").astype(str)})
+    for c in counted:
+        out[c] = df[c].astype("int64")
+    out["cases"] = df["cases"].astype("int64") if "cases" in df else 0
+    out["fines"] = df["fines"].astype(float) if "fines" in df else 0.0
+    out = out.sort_values(["inspections", "key"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    out["per_thousand_major"] = per_thousand(out["major_hazards"], out["inspections"])
+    out["per_thousand_hazards"] = per_thousand(out["hazards"], out["inspections"])
+    return out
 
 
 def per_thousand(part, inspections):
@@ -524,8 +515,8 @@ def build_bulletin(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
     if yoy_bits:
         a1.append("同比指标：" + "；".join(yoy_bits) + "。")
 
-    by_type = by_dimension(con, period, province, "inspection_type")
-    by_ind = by_dimension(con, period, province, "industry")
+    by_type = by_dimension(con, period, province, "inspection_type", scheme)
+    by_ind = by_dimension(con, period, province, "industry", scheme)
     total_insp = int(by_type["inspections"].sum())
     if total_insp:
         shares = [f"{r.key}{count(r.inspections)}次（占{pct(r.inspections / total_insp)}）" for r in by_type.itertuples()

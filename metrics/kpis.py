@@ -68,6 +68,7 @@ def definitions(scheme: Scheme | None = None) -> dict[str, Part]:
     return {"inspections": ins, "hazards": haz, "cases": pen,
             "needing": rect.denominator, "rectified": rect.numerator,
             "major_hazards": scheme.indicator("major_filing").denominator,
+            "enterprises": scheme.indicator("coverage").numerator,
             "fines": scheme.indicator("fines_total").numerator,
             "overdue_major": scheme.indicator("overdue_major").numerator}
 

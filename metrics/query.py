@@ -274,7 +274,9 @@ def parts_sql(parts: list[Part], periods: list[Period], level: str, province: st
     ``units`` (a SELECT code, name). ``unit_col``/``only`` place records otherwise (see
     metrics.sources.placed_sql). ``by`` groups by that mart column instead of the unit (the
     drill-down's enterprises): then the rows are the values that have a record in some part
-    (several columns: ``code`` is a struct of them, as the panel mart is built)."""
+    (several columns: ``code`` is a struct of them, as the panel mart is built). A blank value of
+    one column is no row; a tuple's struct is never blank, so ``by=(column,)`` keeps the records
+    without one (the bulletin's 未登记 industry)."""
     names = list(expr.PERIOD_VARIABLES)
     rows = ", ".join("(" + ", ".join([str(i)] + [expr.sql_literal(period_variables(p)[n]) for n in names]) + ")"
                      for i, p in enumerate(periods))

@@ -4,12 +4,13 @@ its figures equal the command line's."""
 import csv
 import io
 
+import pandas as pd
 import pytest
 
 from metrics.bulletin import ANNEX_TOTALS_NOTE as _NOTE
 from metrics.bulletin import (NO_YEAR_AGO, BulletinError, by_dimension, build_bulletin, change_words, per_thousand,
                               province_indicators, render_requirements)
-from metrics.kpis import region_totals
+from metrics.kpis import kpi_tiles, region_totals
 from metrics.scheme import load_scheme
 from tests.metrics.metrics_data import COUNTY_OF, Data
 
@@ -236,3 +237,99 @@ def test_demo_bulletin_reports_capacity_against_the_targets_as_the_command_line_
         assert f"{SC.indicator(code).name}（目标" in line and SC.indicator(code).name == name
         assert f"）{meeting}个设区市达到（有数据{len(values)}个）" in line.split(name, 1)[1].split("；", 1)[0]
     assert any(t.startswith("省厅本级案例报送：") for t in texts)
+
+
+# --- by inspection type and by industry: the KPI tiles' definitions, grouped ------------------------------
+def _by_dimension_by_hand(con, period: str, province: str, dimension: str) -> pd.DataFrame:
+    """by_dimension as it was written by hand before it was compiled from the tiles' definitions
+    (metrics.kpis.totals): straight SQL over the stamped marts, the reference it must still equal."""
+    from metrics.expr import sql_literal
+    from metrics.periods import Period
+    from metrics.query import run
+    from metrics.sources import placed_sql
+
+    p = Period.parse(period)
+    lo, hi = sql_literal(p.start), sql_literal(p.end)
+
+    def rows(table):
+        return f"({placed_sql(table, 'province', province, unit_col='province_code')})"
+
+    key = f"coalesce(CAST(s.{dimension} AS VARCHAR), '未登记')"
+    pen = (f"SELECT {key} AS key, count(*) AS cases, sum(s.fine_company + s.fine_person) / 10000.0 AS fines "
+           f"FROM {rows('penalties')} s WHERE s.filed_date BETWEEN {lo} AND {hi} GROUP BY 1"
+           if dimension == "industry" else
+           "SELECT CAST(NULL AS VARCHAR) AS key, CAST(NULL AS BIGINT) AS cases, CAST(NULL AS DOUBLE) AS fines "
+           "WHERE FALSE")
+    df = run(con, f"""
+    WITH ins AS (SELECT {key} AS key, count(*) AS inspections, count(DISTINCT s.enterprise_id) AS enterprises
+                 FROM {rows('inspections')} s WHERE s.inspection_date BETWEEN {lo} AND {hi} GROUP BY 1),
+         haz AS (SELECT {key} AS key, count(*) AS hazards, count(*) FILTER (WHERE s.is_major) AS major_hazards
+                 FROM {rows('hazards')} s WHERE s.found_date BETWEEN {lo} AND {hi} GROUP BY 1),
+         pen AS ({pen})
+    SELECT coalesce(ins.key, haz.key, pen.key) AS key,
+           coalesce(ins.inspections, 0) AS inspections, coalesce(ins.enterprises, 0) AS enterprises,
+           coalesce(haz.hazards, 0) AS hazards, coalesce(haz.major_hazards, 0) AS major_hazards,
+           coalesce(pen.cases, 0) AS cases, CAST(coalesce(pen.fines, 0) AS DOUBLE) AS fines
+    FROM ins FULL OUTER JOIN haz ON haz.key = ins.key FULL OUTER JOIN pen ON pen.key = coalesce(ins.key, haz.key)
+    ORDER BY inspections DESC, key""")
+    df["per_thousand_major"] = per_thousand(df["major_hazards"], df["inspections"])
+    df["per_thousand_hazards"] = per_thousand(df["hazards"], df["inspections"])
+    return df
+
+
+def _adds_up_to_the_tiles(con, bd: pd.DataFrame, period: str, province: str, dimension: str) -> None:
+    """The rows of by_dimension sum to the province's KPI tiles (and the headline's major hazards)."""
+    tiles = kpi_tiles(con, period, province).set_index("kpi")["value"]
+    tot = region_totals(con, period, province)
+    assert bd["inspections"].sum() == tiles["inspections"] == tot["inspections"]
+    assert bd["hazards"].sum() == tiles["hazards"]
+    assert bd["major_hazards"].sum() == tot["major_hazards"]
+    if dimension == "industry":
+        assert bd["cases"].sum() == tiles["cases"]
+        assert bd["fines"].sum() == pytest.approx(tiles["fines"])
+    else:  # a case has no inspection type
+        assert bd["cases"].eq(0).all() and bd["fines"].eq(0).all()
+    # enterprises is a distinct count: the rows hold at least the province's inspected enterprises
+    ent = province_indicators(con, period, province, SC, ["coverage"])["numerator"].iloc[0]
+    assert bd["enterprises"].sum() >= ent
+
+
+@pytest.mark.parametrize("period", ["2025Q4", "2025", "2024Q2", "2023-05"])
+@pytest.mark.parametrize("dimension", ["industry", "inspection_type"])
+def test_demo_by_dimension_is_the_hand_written_count_and_adds_up_to_the_tiles(demo_db, period, dimension):
+    from etl import warehouse
+
+    with warehouse.connect_read(demo_db) as con:
+        bd = by_dimension(con, period, "330000", dimension, SC)
+        ref = _by_dimension_by_hand(con, period, "330000", dimension)
+        assert len(bd) > 1
+        pd.testing.assert_frame_equal(bd, ref)
+        _adds_up_to_the_tiles(con, bd, period, "330000", dimension)
+
+
+def test_by_dimension_keeps_records_without_an_industry_as_unregistered():
+    """An inspection (and its hazards) or a case of an enterprise missing from the register has no
+    industry: its row is 未登记, and the rows still add up to the tiles."""
+    d = Data()
+    e = d.enterprise(COUNTY_OF["330100"], industry="危险化学品")
+    i = d.inspection("330100", e, "2025-01-10", type="专项检查")
+    d.hazard(i, "2025-01-10", major=True)
+    j = d.inspection("330200", "E-NOT-REGISTERED", "2025-02-10")
+    d.hazard(j, "2025-02-10")
+    d.hazard(j, "2025-02-11", major=True)
+    d.inspection("330200", "E-NOT-REGISTERED", "2025-02-12")
+    d.penalty("330200", "E-NOT-REGISTERED", "2025-02-20", fine_company=30000)
+    d.penalty("330100", e, "2025-03-01", fine_company=10000, fine_person=5000)
+    con = d.memory()
+    bd = by_dimension(con, "2025Q1", "330000", "industry", SC).set_index("key")
+    assert list(bd.index) == ["未登记", "危险化学品"]   # most inspections first
+    assert bd.loc["未登记", ["inspections", "enterprises", "hazards", "major_hazards", "cases"]].tolist() == [2, 1, 2, 1, 1]
+    assert bd.loc["未登记", "fines"] == pytest.approx(3.0) and bd.loc["危险化学品", "fines"] == pytest.approx(1.5)
+    assert bd.loc["未登记", "per_thousand_hazards"] == pytest.approx(1000.0)
+    pd.testing.assert_frame_equal(bd.reset_index(), _by_dimension_by_hand(con, "2025Q1", "330000", "industry"))
+    _adds_up_to_the_tiles(con, bd.reset_index(), "2025Q1", "330000", "industry")
+    bt = by_dimension(con, "2025Q1", "330000", "inspection_type", SC)
+    assert bt["key"].tolist() == ["双随机", "专项检查"]
+    _adds_up_to_the_tiles(con, bt, "2025Q1", "330000", "inspection_type")
+    with pytest.raises(ValueError):
+        by_dimension(con, "2025Q1", "330000", "agency_code")
