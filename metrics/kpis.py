@@ -74,11 +74,13 @@ def definitions(scheme: Scheme | None = None) -> dict[str, Part]:
 
 
 def totals(con, periods: list[Period], level: str, province: str, scheme: Scheme | None = None,
-           columns: tuple[str, ...] = tuple(TOTAL_COLUMNS[2:]), **how) -> pd.DataFrame:
+           columns: tuple[str, ...] = tuple(TOTAL_COLUMNS[2:]), extra: dict[str, Part] | None = None,
+           **how) -> pd.DataFrame:
     """The totals of every unit (metrics.query.parts_sql's ``how``: units, unit_col, only, by) ×
     period: code, name, period and the wanted columns (``rectification`` = rectified ÷ needing,
-    NA when nothing needed rectification)."""
-    defs = definitions(scheme)
+    NA when nothing needed rectification). ``extra``: more named parts, compiled in the same query
+    (a column may then name one; metrics.quality's same-day rectifications)."""
+    defs = {**definitions(scheme), **(extra or {})}
     want = [c for c in columns if c != "rectification"]
     if "rectification" in columns:
         want += [c for c in ("needing", "rectified") if c not in want]

@@ -31,7 +31,8 @@ figures, so a person can check them against the records):
 * ``late_entry`` — at least 10% of the period's records entered late (and at least 5 records);
 * ``same_day_rectification`` — rectification ≥ 99% of at least 10 hazards needing it, and at
   least 90% of them rectified on the day they were found (the province's usual same-day share is
-  shown beside it);
+  shown beside it). "Needing it" is the scheme's 隐患整改率 denominator, as the indicator and the
+  tiles count it (a scheme that redefines it moves this rule with it: ``same_day_part``);
 * ``fine_bunching`` — for each threshold (5万元): a company fine (fine_company) just below it,
   in [t − 0.5万, t), against just above, [t, t + 0.5万), over the cases filed in the 12 months to
   the period's end. Flagged when at least 5 fall just below and a one-sided binomial test against
@@ -62,12 +63,13 @@ import pandas as pd
 from scipy.stats import binomtest
 from sklearn.ensemble import IsolationForest
 
+from metrics import expr
 from metrics.expr import sql_literal
 from metrics.kpis import totals
 from metrics.periods import Period
 from metrics.provinces import resolve_province
 from metrics.query import ensure_marts, run
-from metrics.scheme import Scheme, load_scheme
+from metrics.scheme import Part, Scheme, load_scheme
 from metrics.sources import placed_sql, units_sql
 
 RULES = {
@@ -141,7 +143,6 @@ def _panel_sql(period: Period, level: str, province: str, s: QualitySettings) ->
     h AS (SELECT s.* FROM ({placed_sql('hazards', level, province, ('load_id',))}) s
           WHERE s.found_date BETWEEN {start} AND {end}),
     hz AS (SELECT unit,
-                  count(*) FILTER (WHERE needs_rectification AND rectified_date = found_date) AS same_day,
                   count(*) FILTER (WHERE rectified_date < found_date) AS rectified_before_found,
                   count(*) FILTER (WHERE found_date > inspection_date + {int(s.found_gap_days)}) AS found_after_inspection
            FROM h GROUP BY unit),
@@ -184,20 +185,51 @@ def _fines_sql(period: Period, level: str, province: str, s: QualitySettings) ->
             f"WHERE filed_date > {lo} AND filed_date <= {sql_literal(period.end)} GROUP BY unit")
 
 
-def same_day_history(con: duckdb.DuckDBPyConnection, periods: list[Period], level: str, province: str) -> pd.DataFrame:
-    """period, code, needing, same_day, same_day_share per unit and quarter (hazards by found_date)."""
+SAME_DAY = "rectified_date = found_date"
+
+
+def same_day_part(scheme: Scheme) -> Part | None:
+    """The scheme's 隐患整改率 denominator (the hazards needing rectification, as the scheme defines
+    them) restricted to those rectified the day they were found: the same-day share's numerator,
+    so that it divides by the very ``needing`` the panel and the indicator show. None when the
+    denominator is not a count of hazards (no found or rectified date to compare)."""
+    den = scheme.indicator("rectification").denominator
+    if den is None or den.table != "hazards":
+        return None
+    same = expr.parse(SAME_DAY)
+    where = same if den.where is None else expr.Binary(den.where.pos, "and", den.where, same)
+    text = {**den.text, "where": f"({den.text['where']}) AND {SAME_DAY}" if den.text.get("where") else SAME_DAY}
+    return dataclasses.replace(den, where=where, text=text)
+
+
+def rectification_counts(con: duckdb.DuckDBPyConnection, periods: list[Period], level: str, province: str,
+                         scheme: Scheme | None = None) -> pd.DataFrame:
+    """period, code, name, hazards, needing, rectified, same_day per unit × period, compiled in one
+    query by metrics.kpis.totals: hazards the tiles' count, needing and rectified the scheme's
+    隐患整改率 denominator and numerator, same_day ``same_day_part`` (0 when it has none)."""
+    scheme = scheme or load_scheme()
+    same = same_day_part(scheme)
+    cols = ("hazards", "needing", "rectified") + (("same_day",) if same is not None else ())
+    df = totals(con, periods, level, province, scheme, columns=cols,
+                extra={"same_day": same} if same is not None else None)
+    if same is None:
+        df["same_day"] = 0
+    return df
+
+
+def same_day_history(con: duckdb.DuckDBPyConnection, periods: list[Period], level: str, province: str,
+                     scheme: Scheme | None = None) -> pd.DataFrame:
+    """period, code, needing, same_day, same_day_share per unit × period (the outlier profile asks
+    for a quarter), for the units with hazards found or needing rectification in the period:
+    needing is the scheme's 隐患整改率 denominator, same_day those of its hazards rectified the day
+    they were found (rectification_counts), as the panel counts them."""
+    cols = ["period", "code", "needing", "same_day", "same_day_share"]
     if not periods:
-        return pd.DataFrame(columns=["period", "code", "needing", "same_day", "same_day_share"])
-    lo, hi = min(p.start for p in periods), max(p.end for p in periods)
-    df = run(con, f"""
-        SELECT unit AS code, year(found_date) AS y, quarter(found_date) AS q,
-               count(*) FILTER (WHERE needs_rectification) AS needing,
-               count(*) FILTER (WHERE needs_rectification AND rectified_date = found_date) AS same_day
-        FROM ({placed_sql('hazards', level, province)}) s
-        WHERE found_date BETWEEN {sql_literal(lo)} AND {sql_literal(hi)} GROUP BY ALL""")
-    df["period"] = df["y"].astype(int).astype(str) + "Q" + df["q"].astype(int).astype(str)
+        return pd.DataFrame(columns=cols)
+    df = rectification_counts(con, periods, level, province, scheme)
+    df = df[(df["hazards"] > 0) | (df["needing"] > 0)].copy()
     df["same_day_share"] = (df["same_day"] / df["needing"].where(df["needing"] > 0)).astype(float)
-    return df[df["period"].isin({str(p) for p in periods})][["period", "code", "needing", "same_day", "same_day_share"]]
+    return df[cols].reset_index(drop=True)
 
 
 # --- rules on frames (pure) -------------------------------------------------------------------------
@@ -445,9 +477,10 @@ def quality_report(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
     names = units["name"].to_dict()
 
     counts = run(con, _panel_sql(period, level, province, s)).set_index("code")
-    # hazards found, needing rectification and rectified: the tiles' and 隐患整改率's own definitions
-    shared = totals(con, [period], level, province, scheme, columns=("hazards", "needing", "rectified"))
-    shared = shared.set_index("code")[["hazards", "needing", "rectified"]]
+    # hazards found, needing rectification, rectified and rectified the same day: the tiles' and
+    # 隐患整改率's own definitions (rectification_counts)
+    shared = rectification_counts(con, [period], level, province, scheme)
+    shared = shared.set_index("code")[["hazards", "needing", "rectified", "same_day"]]
     panel = units.join(cov.reindex(columns=["coverage", "key_coverage"])).join(shared).join(counts)
     num_cols = ["hazards", "needing", "rectified", "same_day", "rectified_before_found", "found_after_inspection",
                 "decidable", "undecided_90", "records", "late_records"]
@@ -464,7 +497,7 @@ def quality_report(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
         hist = own_history(long[long["period"].isin({str(q) for q in hq})], cur_q, s.history, codes)
         parts.append(sudden_jumps(hist, s))
         same = panel.set_index("code")["same_day_share"] if str(period) == cur_q else \
-            same_day_history(con, [hq[-1]], level, province).set_index("code")["same_day_share"]
+            same_day_history(con, [hq[-1]], level, province, scheme).set_index("code")["same_day_share"]
         X, labels = profile_features(hist, same, codes)
         out_flags, scores = outlier_flags(X, labels, names, s)
         parts.append(out_flags)

@@ -3,6 +3,7 @@ unit made to bunch its fines under 5万 is caught, late entries are counted, and
 a score."""
 import json
 import shutil
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -10,9 +11,13 @@ import pytest
 
 from etl import marts
 from metrics.index import compute_index
-from metrics.quality import QualitySettings, fine_bunching, panel_flags, quality_report
+from metrics.indicators import compute_indicators
+from metrics.periods import Period
+from metrics.quality import QualitySettings, fine_bunching, panel_flags, quality_report, same_day_history
 from metrics.score import compute_score
 from metrics.scheme import load_scheme
+from metrics.sources import unit_column
+from tests.metrics.metrics_data import COUNTY_OF, Data
 
 
 @pytest.fixture(scope="module")
@@ -166,3 +171,63 @@ def test_flags_never_change_a_score(con, scheme, implausible):
     pd.testing.assert_frame_equal(before[0], after[0])
     pd.testing.assert_frame_equal(before[1], after[1])
     assert not {"score", "index", "rank", "warned"} & (set(rep.flags.columns) | set(rep.panel.columns))
+
+
+# --- the same-day share divides by the scheme's 隐患整改率 denominator ----------------------------------
+OTHER = Path(__file__).with_name("schemes") / "other_province.toml"   # 隐患整改率 over every hazard found
+
+
+def _by_hand_same_day(con, period: str, level: str, needs_only: bool) -> pd.Series:
+    """Hazards found in the period and rectified that day, per unit, straight from the stamped mart."""
+    p = Period.parse(period)
+    extra = "AND needs_rectification " if needs_only else ""
+    return con.execute(f"""SELECT {unit_column(level)} AS code, count(*) AS n FROM mart_hazards
+                           WHERE province_code = '330000' AND found_date BETWEEN ? AND ?
+                           AND rectified_date = found_date {extra}GROUP BY 1""",
+                       [p.start, p.end]).df().set_index("code")["n"]
+
+
+def test_demo_same_day_counts_follow_the_schemes_rectification_denominator(con, scheme):
+    other = load_scheme(OTHER)
+    assert other.indicator("rectification").denominator != scheme.indicator("rectification").denominator
+    for sc, needs_only in ((scheme, True), (other, False)):
+        rep = quality_report(con, "2025Q3", "county", "330000", sc)
+        panel = rep.panel.set_index("code")
+        ind = compute_indicators(con, "2025Q3", "county", "330000", sc, ["rectification"]).set_index("code")
+        # needing is the indicator's own denominator, same_day those of its hazards rectified that day
+        assert panel["needing"].tolist() == ind.loc[panel.index, "denominator"].astype(int).tolist()
+        by_hand = _by_hand_same_day(con, "2025Q3", "county", needs_only).reindex(panel.index, fill_value=0)
+        assert panel["same_day"].tolist() == by_hand.tolist()
+        share = panel["same_day"] / panel["needing"].where(panel["needing"] > 0)
+        pd.testing.assert_series_equal(panel["same_day_share"], share.astype(float), check_names=False)
+        hist = same_day_history(con, [Period.parse("2025Q3")], "county", "330000", sc).set_index("code")
+        assert hist["needing"].to_dict() == panel.loc[hist.index, "needing"].to_dict()
+        assert hist["same_day"].to_dict() == panel.loc[hist.index, "same_day"].to_dict()
+
+
+def test_a_scheme_counting_every_hazard_moves_the_same_day_flag_with_it():
+    """A county whose hazards need no rectification but were all closed the day they were found:
+    under the default scheme nothing needed rectification (no rate, no flag); under a scheme whose
+    隐患整改率 counts every hazard found its rate is 100% and so is its same-day share: flagged. Under
+    that scheme the hard-coded 'needs rectification' filter counted 0 same-day hazards out of 12."""
+    d = Data()
+    county = COUNTY_OF["330100"]
+    e = d.enterprise(county)
+    i = d.inspection(county, e, "2025-07-01")
+    for k in range(12):
+        d.hazard(i, "2025-07-01", needs=False, rectified="2025-07-01")
+    for c in ("330100", "330200", "330300", "330400"):   # other units, with nothing odd
+        j = d.inspection(c, d.enterprise(COUNTY_OF[c]), "2025-08-01")
+        d.hazard(j, "2025-08-01", rectified="2025-08-20")
+    mem = d.memory()
+    default = quality_report(mem, "2025Q3", "county", "330000", load_scheme(), quarters=["2025Q3"])
+    row = default.panel.set_index("code").loc[county]
+    assert (row["hazards"], row["needing"], row["same_day"]) == (12, 0, 0) and pd.isna(row["same_day_share"])
+    assert "same_day_rectification" not in set(default.flags["rule"])
+    other = quality_report(mem, "2025Q3", "county", "330000", load_scheme(OTHER), quarters=["2025Q3"])
+    row = other.panel.set_index("code").loc[county]
+    assert (row["hazards"], row["needing"], row["rectified"], row["same_day"]) == (12, 12, 12, 12)
+    assert row["same_day_share"] == 1.0
+    hit = other.flags[other.flags["rule"] == "same_day_rectification"]
+    assert hit["code"].tolist() == [county]
+    assert "本期需整改隐患 12 项，整改率 100.0%，其中 12 项（100.0%）在发现当天即整改完毕" in hit["reason"].iloc[0]
