@@ -262,14 +262,15 @@ HEADLINES = [  # key, name, unit, change kind
 def headline_figures(con: duckdb.DuckDBPyConnection, period: Period, province: str, scheme: Scheme) -> pd.DataFrame:
     """The province's headline figures with 同比 and 环比: key, name, unit, value, year_ago, yoy,
     previous, mom, kind ('pct' relative, 'pp' percentage points), year_ago_exists,
-    previous_exists. The overview's tiles (metrics.kpis.kpi_tiles) give the five they share;
-    检查企业 is the coverage numerator and 重大事故隐患 the totals' major hazards."""
-    tiles = {a: kpi_tiles(con, period, province, against=a).set_index("kpi") for a in ("year_ago", "previous")}
+    previous_exists. The overview's tiles (metrics.kpis.kpi_tiles, under the same scheme) give the
+    five they share; 检查企业 is the coverage numerator and 重大事故隐患 the totals' major hazards."""
+    tiles = {a: kpi_tiles(con, period, province, against=a, scheme=scheme).set_index("kpi")
+             for a in ("year_ago", "previous")}
     other = {"year_ago": period.year_ago(), "previous": period.previous()}
-    totals = {"now": region_totals(con, period, province)}
+    totals = {"now": region_totals(con, period, province, scheme)}
     ent = {"now": province_indicators(con, period, province, scheme, ["coverage"])["numerator"].iloc[0]}
     for a, p in other.items():
-        totals[a] = region_totals(con, p, province)
+        totals[a] = region_totals(con, p, province, scheme)
         ent[a] = province_indicators(con, p, province, scheme, ["coverage"])["numerator"].iloc[0]
     rows = []
     for key, name, unit, kind in HEADLINES:
@@ -334,7 +335,8 @@ def _annex_total_rows(con, period: Period, level: str, province: str, scheme: Sc
     Each is a count or sum of records (the province's minus its units'), so every additive column
     of the annex sums to the 合计 row, which is the headline (region_totals of the province)."""
     rows = []
-    now, then = region_totals(con, period, province), region_totals(con, period.year_ago(), province)  # as the headline
+    now = region_totals(con, period, province, scheme)   # as the headline
+    then = region_totals(con, period.year_ago(), province, scheme)
     rest = {k: (now.get(k) or 0) - float(ut[k].sum()) for k in ADDITIVE}
     rest_then = {k: (then.get(k) or 0) - float(ut_then[k].sum()) for k in ADDITIVE}
     rest["fines"], rest_then["fines"] = round(rest["fines"], 6), round(rest_then["fines"], 6)
@@ -597,8 +599,8 @@ def build_bulletin(con: duckdb.DuckDBPyConnection, period: str | Period, level: 
         r3.append(f"{period.previous().label}无可比的{spec.name}，不作升降比较。")
 
     # per-unit totals (annex) and the units whose fines fell year on year (Guangxi's bulletin names them)
-    ut = unit_totals(con, period, level, province)
-    ut_then = unit_totals(con, period.year_ago(), level, province)
+    ut = unit_totals(con, period, level, province, scheme=scheme)
+    ut_then = unit_totals(con, period.year_ago(), level, province, scheme=scheme)
     ut["fines_yoy"] = growth(ut["fines"], ut["code"].map(ut_then.set_index("code")["fines"]))
     fell = ut[ut["fines_yoy"] < 0].sort_values(["fines_yoy", "code"])
     if ya and len(fell):

@@ -333,3 +333,44 @@ def test_by_dimension_keeps_records_without_an_industry_as_unregistered():
     _adds_up_to_the_tiles(con, bt, "2025Q1", "330000", "inspection_type")
     with pytest.raises(ValueError):
         by_dimension(con, "2025Q1", "330000", "agency_code")
+
+
+def test_a_bulletin_under_another_scheme_shows_that_schemes_tiles(tmp_path):
+    """build_bulletin's headline, annex and by-industry table take the scheme it is given (as the
+    overview's tiles do under it), not the default: here one whose 隐患整改率 counts every hazard
+    found and whose 重大事故隐患 (重大隐患立案率's denominator) counts only those needing rectification."""
+    import shutil
+    from pathlib import Path
+
+    shutil.copy(Path(__file__).with_name("schemes") / "other_province.toml", tmp_path)
+    f = tmp_path / "own.toml"
+    f.write_text('extends = "other_province"\n'
+                 '[indicators.major_filing]\nname = "重大隐患立案率"\nunit = "%"\n'
+                 'numerator = { table = "penalties", where = "for_major_hazard" }\n'
+                 'denominator = { table = "hazards", where = "is_major AND needs_rectification" }\n',
+                 encoding="utf-8")
+    own = load_scheme(f)
+    d = two_years()
+    j = d.rows["inspections"][-1]["inspection_id"]
+    d.hazard(j, "2025-01-17", needs=False)                 # not needing rectification, not rectified
+    d.hazard(j, "2025-01-17", major=True, needs=False)     # a major one, not needing rectification
+    con = d.memory()
+    for sc in (SC, own):
+        b = build_bulletin(con, "2025Q1", "city", "330000", sc)
+        h = b.frames["headline"].set_index("key")
+        tiles = kpi_tiles(con, "2025Q1", "330000", scheme=sc).set_index("kpi")
+        assert h.loc["rectification", "value"] == pytest.approx(tiles.loc["rectification", "value"])
+        tot = region_totals(con, "2025Q1", "330000", sc)
+        assert h.loc["major_hazards", "value"] == tot["major_hazards"]
+        assert b.frames["by_industry"]["major_hazards"].sum() == tot["major_hazards"]
+        assert b.frames["by_type"]["major_hazards"].sum() == tot["major_hazards"]
+        total = b.annexes[0].data.iloc[-1]
+        assert total["单位"] == "合计" and total["重大事故隐患"] == tot["major_hazards"]
+        assert total["隐患整改率"] == pytest.approx(tiles.loc["rectification", "value"])
+    # the two schemes differ here: 2 of 5 hazards rectified vs 2 of 3 needing it; 2 major vs 1
+    assert region_totals(con, "2025Q1", "330000", SC)["major_hazards"] == 2
+    assert region_totals(con, "2025Q1", "330000", own)["major_hazards"] == 1
+    assert kpi_tiles(con, "2025Q1", "330000", scheme=own).set_index("kpi").loc["rectification", "value"] == \
+        pytest.approx(2 / 5)
+    assert kpi_tiles(con, "2025Q1", "330000", scheme=SC).set_index("kpi").loc["rectification", "value"] == \
+        pytest.approx(2 / 3)
