@@ -10,8 +10,8 @@ The panel (``QualityReport.panel``), per unit of the level, for the period:
 * hazards without an inspection — hazards whose found_date is more than ``found_gap_days`` (7)
   after the date of the inspection they cite (a finding with no site visit on record). Hazards
   citing an inspection the warehouse does not hold cannot be placed in any unit: they are counted
-  for the whole warehouse (``orphan_hazards``; the data contract refuses them, so this is 0 unless
-  records reached the warehouse another way);
+  for the whole warehouse (``orphan_hazards``, from the ETL's mart_orphan_hazards; the data
+  contract refuses them, so this is 0 unless records reached the warehouse another way);
 * rectified before found — hazards of the period with rectified_date < found_date (refused by the
   contract; counted so the panel proves it);
 * cases without a decision after 90 days — cases filed in the year before the period's end and at
@@ -169,8 +169,12 @@ def _panel_sql(period: Period, level: str, province: str, s: QualitySettings) ->
 
 
 def _orphans_sql(period: Period) -> str:
-    return (f"SELECT count(*) FROM hazards h LEFT JOIN inspections i USING (inspection_id) "
-            f"WHERE i.inspection_id IS NULL AND h.found_date BETWEEN {sql_literal(period.start)} AND {sql_literal(period.end)}")
+    """Hazards of the period (by found_date) citing an inspection not in the warehouse: summed from
+    the months of etl.marts' ``mart_orphan_hazards`` (a period is whole months)."""
+    from etl.marts import ORPHANS_MART
+
+    return (f"SELECT coalesce(sum(hazards), 0) FROM {ORPHANS_MART} "
+            f"WHERE month BETWEEN {sql_literal(period.start)} AND {sql_literal(period.end)}")
 
 
 def _fines_sql(period: Period, level: str, province: str, s: QualitySettings) -> str:

@@ -140,3 +140,40 @@ def test_a_load_failing_after_some_marts_were_committed_leaves_the_warehouse_as_
     assert warehouse.version(base) == version
     assert {t: h.query(base, f"SELECT * FROM {t} ORDER BY ALL") for t in before} == before
     assert not list(base.parent.glob(base.name + ".*.tmp*"))  # the private copy is gone
+
+
+# the hazards citing an inspection not in the warehouse, by month found: what the data-quality
+# panel counted with an anti-join of the records on every call before mart_orphan_hazards
+ORPHANS_SCAN = """SELECT CAST(date_trunc('month', h.found_date) AS DATE), count(*)
+                  FROM hazards h LEFT JOIN inspections i USING (inspection_id)
+                  WHERE i.inspection_id IS NULL GROUP BY ALL ORDER BY 1"""
+
+
+def _orphans(db):
+    got = h.query(db, f"SELECT month, hazards FROM {marts.ORPHANS_MART} ORDER BY month")
+    assert got == h.query(db, ORPHANS_SCAN)
+    return [(str(m), n) for m, n in got]
+
+
+def test_hazards_without_their_inspection_are_counted_by_month_in_every_write(base):
+    """The contract refuses a hazard citing an inspection not loaded (the corpus's
+    23_orphan_hazards.csv: Y23-2 cites JC9999), so such hazards reach a warehouse only by hand; the
+    mart still counts them, by month found, equal to the anti-join the quality panel ran before."""
+    assert _orphans(base) == []
+    with warehouse.write(base) as con:
+        con.execute("""INSERT INTO hazards (hazard_id, inspection_id, found_date, is_major, key_matter,
+                                            needs_rectification, deadline, rectified_date) VALUES
+            ('Y23-1', 'JC0001', DATE '2024-03-05', false, false, true, DATE '2024-04-05', DATE '2024-03-20'),
+            ('Y23-2', 'JC9999', DATE '2024-03-05', false, false, true, DATE '2024-04-05', DATE '2024-03-20'),
+            ('Y23-3', 'JC9998', DATE '2024-03-28', true, false, true, DATE '2024-04-28', NULL),
+            ('Y23-4', 'JC9998', DATE '2024-07-01', false, false, false, NULL, NULL)""")
+    assert _orphans(base) == [("2024-03-01", 2), ("2024-07-01", 1)]
+    assert h.one(base, "SELECT count(*) FROM mart_hazards") == 2  # YH0001 and Y23-1, the placeable ones
+    # the inspection JC9998 arrives: its hazards are placed, no longer orphans
+    with warehouse.write(base) as con:
+        con.execute("INSERT INTO inspections SELECT * REPLACE ('JC9998' AS inspection_id) FROM inspections "
+                    "WHERE inspection_id = 'JC0001'")
+    assert _orphans(base) == [("2024-03-01", 1)]
+    with warehouse.write(base) as con:
+        con.execute("DELETE FROM hazards WHERE hazard_id = 'Y23-2'")
+    assert _orphans(base) == []

@@ -231,3 +231,37 @@ def test_a_scheme_counting_every_hazard_moves_the_same_day_flag_with_it():
     hit = other.flags[other.flags["rule"] == "same_day_rectification"]
     assert hit["code"].tolist() == [county]
     assert "本期需整改隐患 12 项，整改率 100.0%，其中 12 项（100.0%）在发现当天即整改完毕" in hit["reason"].iloc[0]
+
+
+def test_orphan_hazards_are_read_from_the_mart_with_the_numbers_of_the_anti_join(demo_db, tmp_path, scheme):
+    """Hazards citing an inspection the warehouse does not hold (refused by the contract: the
+    corpus's 23_orphan_hazards.csv) are counted for the whole warehouse from the ETL's
+    mart_orphan_hazards, for a month, a quarter and a year: the numbers the anti-join of the raw
+    hazards and inspections gave when it ran on every call."""
+    from metrics.quality import _orphans_sql
+    from metrics.query import run
+
+    db = copy_of(demo_db, tmp_path)
+    w = duckdb.connect(str(db))
+    # 5 hazards citing inspections not held: 2 in 2025-07, 1 in 2025-08, 1 in 2025-12, 1 in 2024-02
+    w.execute("""INSERT INTO hazards (hazard_id, inspection_id, found_date, is_major, key_matter,
+                                      needs_rectification, deadline, rectified_date)
+                 SELECT 'YX' || CAST(n AS VARCHAR), 'JC-NONE-' || CAST(n % 2 AS VARCHAR), d, false, false, true,
+                        d + 30, NULL
+                 FROM (VALUES (1, DATE '2025-07-01'), (2, DATE '2025-07-31'), (3, DATE '2025-08-15'),
+                              (4, DATE '2025-12-31'), (5, DATE '2024-02-29')) v(n, d)""")
+    marts.build(w)  # a hand edit bypasses the ETL: rebuild the marts as a load does
+    w.close()
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert "hazards h" not in _orphans_sql(Period(2025)) and "inspections" not in _orphans_sql(Period(2025))
+        for period, want in (("2025-07", 2), ("2025-08", 1), ("2025-09", 0), ("2025Q3", 3), ("2025Q4", 1),
+                             ("2025", 4), ("2024", 1), ("2024Q1", 1), ("2024Q2", 0)):
+            p = Period.parse(period)
+            scan = con.execute(
+                "SELECT count(*) FROM hazards h LEFT JOIN inspections i USING (inspection_id) "
+                "WHERE i.inspection_id IS NULL AND h.found_date BETWEEN ? AND ?", [p.start, p.end]).fetchone()[0]
+            assert int(run(con, _orphans_sql(p)).iloc[0, 0]) == scan == want, period
+        assert quality_report(con, "2025Q3", "county", "330000", scheme).orphan_hazards == 3
+    finally:
+        con.close()
