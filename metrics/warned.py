@@ -97,7 +97,7 @@ def overdue_hazards(con: duckdb.DuckDBPyConnection, period: str | Period, code: 
     if df.empty:
         return pd.DataFrame(columns=HAZARD_COLUMNS)
     ids = list(df["enterprise_id"].dropna().unique())
-    firms = dict(con.execute("SELECT enterprise_id, name FROM enterprises WHERE enterprise_id IN "
+    firms = dict(con.execute("SELECT enterprise_id, name FROM mart_enterprises WHERE enterprise_id IN "
                              "(SELECT unnest(?::VARCHAR[]))", [ids]).fetchall()) if ids else {}
     names = names if names is not None else {}
     rows = []
