@@ -34,8 +34,8 @@ def periods(con, kind: str = "quarter") -> list[str]:
 
 # What the app's frame asks on every page — the months holding records, the provinces whose
 # agencies have records — changes only when the ETL writes. One definition, two uses: the ETL
-# stores it as the mart ``mart_catalog`` (etl.marts, in each write's transaction), and a reader of
-# a warehouse made before that mart runs the same SELECT over the record tables. One row per
+# stores it as the mart ``mart_catalog`` (etl.marts, in each write's transaction), and a read-only
+# reader of a warehouse made before that mart runs the same SELECT over the record tables. One row per
 # record table × province of the agency (NULL: an agency not in regions; a hazard has no agency of
 # its own) × month of the record's date (NULL for a plan, which has only a year).
 CATALOG_MART = "mart_catalog"
@@ -59,14 +59,22 @@ PROVINCE_TABLES = ("inspections", "penalties", "plans")
 
 
 def catalog_source(con) -> str:
-    """What to read the catalog from: the mart, when the ETL built it and ``con`` is read-only (a
-    warehouse file is written only by the ETL, which rebuilds its marts in every write — the rule
-    metrics.query.ensure_marts applies); else the definition itself over the record tables (a
-    warehouse made before the mart, a connection holding records written by hand)."""
+    """What to read the catalog from: the mart the ETL builds. A connection open for writing (a
+    test or a notebook writing records by hand) first gets the marts brought up to date by
+    metrics.query.ensure_marts, as every metrics read does. Only a read-only warehouse made before
+    the mart (which ensure_marts would refuse with MartsMissing) runs the definition itself over
+    the record tables: the app's frame reads the catalog on every page, and must still show —
+    with the metrics saying how to rebuild the marts — where ui.data cannot rebuild them (a
+    read-only directory)."""
     row = con.execute(
         "SELECT (SELECT readonly FROM duckdb_databases() WHERE database_name = current_database()), "
         "EXISTS (SELECT 1 FROM duckdb_tables() WHERE table_name = ? AND NOT temporary)", [CATALOG_MART]).fetchone()
-    return CATALOG_MART if row[0] and row[1] else f"({CATALOG_SQL})"
+    if not row[0]:
+        from metrics.query import ensure_marts
+
+        ensure_marts(con)
+        return CATALOG_MART
+    return CATALOG_MART if row[1] else f"({CATALOG_SQL})"
 
 
 def tables_in(tables) -> str:
