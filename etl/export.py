@@ -11,9 +11,11 @@ Layout (Hive-style directories, what those engines discover by themselves)::
 Every fact row is stamped with the units it counts for under the data contract's counting rule:
 the inspecting agency's province (``province``), city (``city_code``) and county
 (``county_code``, NULL for a city or province bureau); a hazard counts where its inspection was
-made. ``year`` is the year of the record's own date (inspection_date, found_date, filed_date; a
-plan's year). Partition columns live in the directory names, not in the files: read with
-``hive_partitioning`` and, to keep codes as text, ``hive_types={'province': VARCHAR}``.
+made. The facts are read from the marts the ETL built (etl/marts.py), which hold those
+placements already: the lake's are the app's. ``year`` is the year of the record's own date
+(inspection_date, found_date, filed_date; a plan's year). Partition columns live in the directory
+names, not in the files: read with ``hive_partitioning`` and, to keep codes as text,
+``hive_types={'province': VARCHAR}``.
 
 Every other table of the warehouse is exported too — the marts the ETL builds for the app (etl/
 marts.py), newer contract tables — under the same ``province`` (its province_code, or its agency's
@@ -39,23 +41,29 @@ from pathlib import Path
 
 from etl import warehouse
 
-# the agency's units under the counting rule: province, city, county (NULL above county level)
-_UNITS = ("r.province_code AS province, r.city_code AS city_code, "
-          "CASE WHEN r.level = '县' THEN r.code END AS county_code")
+# The facts are exported from their marts (etl.marts), which stamp every record once, at load
+# time, with the units it counts for under the counting rule: the lake gets the app's placements,
+# not a second writing of the rule. Each fact keeps its record table's own columns and types (a
+# mart holds them all; ``{own}`` below: the record table's columns but load_id, cast back to the
+# table's type where the mart's differs — the fines, DOUBLE in the mart, go out as the DECIMAL(18, 2)
+# they are stored as, exact below 10^13 yuan), then its agency's province (``province``), city
+# (``city_code``) and county (``county_code``, NULL above county level). A record whose agency (a
+# register entry whose county) is not in regions has no province in its mart and is not exported.
+_UNITS = "province_code AS province, city_unit AS city_code, county_unit AS county_code"
+_PLACED = "WHERE province_code IS NOT NULL"
 
-FACTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "inspections": (f"SELECT i.* EXCLUDE (load_id), {_UNITS}, year(i.inspection_date) AS year "
-                    "FROM inspections i JOIN regions r ON r.code = i.agency_code", ("province", "year")),
-    "hazards": (f"SELECT h.* EXCLUDE (load_id), i.agency_code, {_UNITS}, year(h.found_date) AS year "
-                "FROM hazards h JOIN inspections i USING (inspection_id) JOIN regions r ON r.code = i.agency_code",
-                ("province", "year")),
-    "penalties": (f"SELECT p.* EXCLUDE (load_id), {_UNITS}, year(p.filed_date) AS year "
-                  "FROM penalties p JOIN regions r ON r.code = p.agency_code", ("province", "year")),
-    "plans": (f"SELECT p.* EXCLUDE (load_id), {_UNITS} FROM plans p JOIN regions r ON r.code = p.agency_code",
-              ("province", "year")),
-    "enterprises": ("SELECT e.* EXCLUDE (load_id), r.province_code AS province, r.city_code AS city_code "
-                    "FROM enterprises e JOIN regions r ON r.code = e.county_code", ("province",)),
-    "regions": ("SELECT * FROM regions", ()),
+# record table -> (its mart, the SELECT of its export with {own} for the table's columns, partitions)
+FACTS: dict[str, tuple[str | None, str, tuple[str, ...]]] = {
+    "inspections": ("mart_inspections", f"SELECT {{own}}, {_UNITS}, year(inspection_date) AS year "
+                    f"FROM mart_inspections {_PLACED}", ("province", "year")),
+    "hazards": ("mart_hazards", f"SELECT {{own}}, agency_code, {_UNITS}, year(found_date) AS year "
+                f"FROM mart_hazards {_PLACED}", ("province", "year")),
+    "penalties": ("mart_penalties", f"SELECT {{own}}, {_UNITS}, year(filed_date) AS year "
+                  f"FROM mart_penalties {_PLACED}", ("province", "year")),
+    "plans": ("mart_plans", f"SELECT {{own}}, {_UNITS} FROM mart_plans {_PLACED}", ("province", "year")),
+    "enterprises": ("mart_enterprises", f"SELECT {{own}}, province_code AS province, city_unit AS city_code "
+                    f"FROM mart_enterprises {_PLACED}", ("province",)),
+    "regions": (None, "SELECT * FROM regions", ()),
 }
 # tables that are neither facts nor marts: bookkeeping and the operational store
 _NOT_EXPORTED = {"load_history", "quarantine", "notices", "audit_log", "meta"}
@@ -77,6 +85,30 @@ class Exported:
 _DATES = ("inspection_date", "found_date", "filed_date", "month", "period_start", "window_start", "date")
 
 
+def _types(con, table: str) -> dict[str, str]:
+    return dict(con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND "
+                            "schema_name = 'main' AND database_name = current_database() ORDER BY column_index",
+                            [table]).fetchall())
+
+
+def _facts(con) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """FACTS' SELECTs with each record table's own columns read from its mart."""
+    out = {}
+    for name, (mart, sql, parts) in FACTS.items():
+        if mart:
+            have = _types(con, mart)
+            own = []
+            for c, t in _types(con, name).items():
+                if c == "load_id":
+                    continue
+                if c not in have:
+                    raise ExportError(f"the mart {mart} lacks {name}'s column {c}: rebuild it (`python -m etl marts`)")
+                own.append(c if have[c] == t else f"CAST({c} AS {t}) AS {c}")
+            sql = sql.format(own=", ".join(own))
+        out[name] = (sql, parts)
+    return out
+
+
 def _marts(con) -> dict[str, tuple[str, tuple[str, ...]]]:
     """Every other table of the warehouse (the marts, the unit × period panel, newer contract
     tables), stamped and partitioned the same way where it can be: ``province`` from its
@@ -89,8 +121,7 @@ def _marts(con) -> dict[str, tuple[str, tuple[str, ...]]]:
                                "AND schema_name = 'main' ORDER BY 1").fetchall():
         if name in FACTS or name in _NOT_EXPORTED or name.startswith("_") or name.endswith("_state"):
             continue
-        types = dict(con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
-                                 "AND schema_name = 'main'", [name]).fetchall())
+        types = _types(con, name)
         extra, joins, parts = [], "", []
         if "province" in types:
             parts.append("province")
@@ -129,7 +160,13 @@ def export_parquet(out_dir: str | os.PathLike, db: str | os.PathLike | None = No
     con = warehouse.connect_read(db)
     written = []
     try:
-        tables = {**FACTS, **_marts(con)}
+        from metrics.query import MartsMissing, ensure_marts
+
+        try:
+            ensure_marts(con)  # the facts are read from the marts: a warehouse made before them says so
+        except MartsMissing as e:
+            raise ExportError(str(e)) from None
+        tables = {**_facts(con), **_marts(con)}
         for name, (sql, parts) in tables.items():
             dest = staging / name
             rows = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]

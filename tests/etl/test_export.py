@@ -70,6 +70,29 @@ def test_read_back_gives_the_warehouse_figures(demo, lake):
     assert got == want and got
 
 
+def test_the_facts_go_out_placed_as_the_marts_place_them(demo, lake):
+    """The facts are read from the marts the ETL built (etl.marts): each record's exported units are
+    its mart's stamp (issue 11: one writing of the counting rule), and its own columns are its
+    record table's, with their types."""
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{demo}' AS wh (READ_ONLY)")
+    for table, key, units, stamp in (
+            ("inspections", "inspection_id", "province, city_code, county_code", "province_code, city_unit, county_unit"),
+            ("hazards", "hazard_id", "province, city_code, county_code", "province_code, city_unit, county_unit"),
+            ("penalties", "case_id", "province, city_code, county_code", "province_code, city_unit, county_unit"),
+            ("plans", "agency_code, year", "province, city_code, county_code", "province_code, city_unit, county_unit"),
+            ("enterprises", "enterprise_id", "province, city_code", "province_code, city_unit")):
+        got = con.execute(f"SELECT {key}, {units} FROM {_read(lake, table)} ORDER BY ALL").fetchall()
+        want = con.execute(f"SELECT {key}, {stamp} FROM wh.mart_{table} ORDER BY ALL").fetchall()
+        assert got == want and got, table
+        cols = con.execute(f"SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = 'wh' "
+                           f"AND table_name = '{table}' AND column_name <> 'load_id' ORDER BY column_index").fetchall()
+        have = dict(r[:2] for r in con.execute(f"DESCRIBE SELECT * FROM {_read(lake, table)}").fetchall())
+        assert {c: have.get(c) for c, _ in cols} == dict(cols), table  # (a plan's year: its partition)
+    # a city bureau's records count for no county, the province bureau's for no city
+    assert con.execute(f"SELECT count(*) FROM {_read(lake, 'inspections')} WHERE city_code IS NULL").fetchone()[0] > 0
+
+
 def test_export_again_replaces_not_appends(demo, lake):
     p = etl("export", "--parquet", lake, db=demo)
     assert p.returncode == 0, p.stderr
@@ -149,3 +172,22 @@ def test_the_panel_and_the_catalog_read_back_to_the_warehouse_figures(demo, lake
         wh.close()
     got = con.execute(f"SELECT * FROM read_parquet('{lake / 'mart_panel_parts'}/*.parquet') ORDER BY ALL").fetchall()
     assert got == con.execute("SELECT * FROM wh.mart_panel_parts ORDER BY ALL").fetchall() and got
+
+
+def test_a_warehouse_made_before_the_marts_is_a_message(demo, tmp_path):
+    """The facts are read from the marts: a file without them (opened read-only, as an export
+    does) says how to build them instead of exporting a second reading of the records."""
+    import shutil
+
+    from etl import marts
+
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo, db)
+    con = duckdb.connect(str(db))
+    try:
+        marts.drop(con)
+    finally:
+        con.close()
+    p = etl("export", "--parquet", tmp_path / "lake", db=db)
+    assert p.returncode == 1 and "python -m etl marts" in p.stderr and "Traceback" not in p.stderr
+    assert not (tmp_path / "lake" / "inspections").exists()
