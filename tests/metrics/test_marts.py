@@ -16,7 +16,7 @@ from metrics.periods import Period
 from metrics.query import additive, ensure_marts, facts_only, panel_serves
 from metrics.score import compute_score, warnings
 from tests.metrics.metrics_data import Data
-from tests.metrics.test_properties import AGENCIES, SCHEME, warehouses
+from tests.metrics.test_properties import AGENCIES, DAY0, SCHEME, warehouses
 
 _C = Data().memory()  # reused: each example replaces the records
 CHECK = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -82,15 +82,34 @@ def test_marts_give_the_raw_records_numbers_before_and_after_a_correction(d, qua
     _check(con, quarter, level)
     if not d.rows["inspections"]:
         return
-    # a corrected inspection: same id, another agency and date (its hazards must follow it)
+    # a corrected inspection: same id, another agency and another date (its hazards must follow it);
+    # half the time an agency of another city (or the province's bureau), so the record leaves its
+    # unit at both levels
     moved = data.draw(st.sampled_from([r["inspection_id"] for r in d.rows["inspections"]]))
-    agency = data.draw(st.sampled_from(AGENCIES))
-    day = dt.date(2024, 1, 1) + dt.timedelta(days=data.draw(st.integers(0, 364)))
+    was = next(r for r in d.rows["inspections"] if r["inspection_id"] == moved)
+    old_agency, old_day = was["agency_code"], was["inspection_date"]
+    others = [a for a in AGENCIES if a != old_agency]
+    other_city = [a for a in others if a[:4] != old_agency[:4]]
+    if data.draw(st.booleans()):
+        others = other_city
+    agency = data.draw(st.sampled_from(others))
+    day = DAY0 + dt.timedelta(days=data.draw(st.integers(0, 363)))
+    day += dt.timedelta(days=1) if day >= old_day else dt.timedelta(0)  # never the old date
+    assert agency != old_agency and day != old_day
     con.execute("UPDATE inspections SET agency_code = ?, inspection_date = ? WHERE inspection_id = ?",
                 [agency, day, moved])
     _check(con, quarter, level)
     placed = con.execute("SELECT DISTINCT county_unit, city_unit, inspection_date FROM mart_hazards "
                          "WHERE inspection_id = ?", [moved]).fetchall()
-    county = agency if agency[4:] != "00" else None
-    city = agency[:4] + "00" if agency[2:] != "0000" else None
-    assert placed in ([], [(county, city, day)])
+    assert placed in ([], [(_county(agency), _city(agency), day)])
+    if agency[:4] != old_agency[:4]:  # another city (or the province's bureau): both units change
+        assert _city(agency) != _city(old_agency)
+        assert _county(agency) != _county(old_agency) or _county(agency) is None
+
+
+def _county(agency: str) -> str | None:
+    return agency if agency[4:] != "00" else None
+
+
+def _city(agency: str) -> str | None:
+    return agency[:4] + "00" if agency[2:] != "0000" else None
