@@ -5,14 +5,16 @@ the number the indicator shows. The drill-down's enterprise list adds up to the 
 its 逾期未整改重大隐患 is the indicator's backlog at the period's end."""
 from __future__ import annotations
 
+
 import pandas as pd
 import pytest
 
+from etl import warehouse
 from metrics import drill, kpis
 from metrics.explain import records
 from metrics.indicators import compute_indicators
 from metrics.periods import Period
-from metrics.scheme import load_scheme
+from metrics.scheme import SCHEME_DIR, load_scheme
 from tests.metrics.metrics_data import hangzhou_q1
 from tests.metrics.test_province_filter import _with_sichuan
 
@@ -138,32 +140,115 @@ def _with_staff():
     return d
 
 
+# every installed scheme the page offers (ui.data.scheme_files: a file with an index or a score, or
+# extending another); indicators.toml alone is a library of indicators the page never shows, and every
+# one of its indicators is walked under the default scheme, which extends it unchanged (asserted below)
+SCHEME_FILES = sorted(SCHEME_DIR.glob("*.toml"))
+LIBRARIES = [p for p in SCHEME_FILES if load_scheme(p).index is None and load_scheme(p).score is None]
+SHOWN_SCHEMES = [p for p in SCHEME_FILES if p not in LIBRARIES]
+
+
+def test_every_scheme_file_is_walked_or_a_library_of_the_default():
+    assert {p.name for p in SHOWN_SCHEMES} >= {"default.toml", "hunan.toml", "jiangsu.toml"}
+    assert [p.name for p in LIBRARIES] == ["indicators.toml"]
+    default = load_scheme(SCHEME_DIR / "default.toml").indicators
+    for lib in LIBRARIES:
+        assert all(default.get(c) == ind for c, ind in load_scheme(lib).indicators.items()), lib.name
+
+
+def _walked():
+    """_with_staff and a year earlier for the growth indicators (jiangsu.toml): 2023Q1 and 2023Q2
+    inspections, hazards (a key matter, major ones) and cases (dual fines, for a major hazard) of
+    上城, 拱墅 and the 杭州 city bureau."""
+    d = _with_staff()
+    a = d.inspection("330102", "E1", "2023-02-10", iid="Y1")
+    d.hazard(a, "2023-02-10", major=True, key_matter=True, deadline="2023-03-10", rectified="2023-03-01", hid="YH1")
+    d.hazard(a, "2023-02-10", key_matter=True, deadline="2023-03-10", hid="YH2")
+    b = d.inspection("330105", "E3", "2023-05-05", iid="Y2")
+    d.hazard(b, "2023-05-05", major=True, deadline="2023-06-05", rectified="2023-06-01", hid="YH3")
+    d.penalty("330102", "E1", "2023-02-15", decided="2023-02-20", fine_company=40000, fine_person=6000, major=True,
+              cid="YP1")
+    d.penalty("330100", "E3", "2023-03-01", decided="2023-03-05", fine_company=12000, cid="YP2")
+    d.penalty("330105", "E4", "2023-05-10", decided="2023-05-12", fine_company=8000, fine_person=2000, cid="YP3")
+    return d
+
+
+@pytest.fixture(scope="module")
+def walk_warehouse(tmp_path_factory):
+    """_walked() as a warehouse file built the way loads build it, opened read-only the way the app
+    opens it (etl.warehouse.connect_read: the marts are checked once, not on every read as on a
+    writable connection — that check was two thirds of the walk's time), and its raw tables."""
+    path = _walked().build(tmp_path_factory.mktemp("walk") / "warehouse.duckdb")
+    con = warehouse.connect_read(path)
+    yield con, _raw(con)
+    con.close()
+
+
+def _listed_total(got: pd.DataFrame, part) -> float:
+    """What a record list adds up to under its part's aggregation."""
+    if part.agg == "count":
+        return len(got)
+    if part.agg == "distinct":
+        return got[part.column].nunique()
+    return float(got["amount"].sum())
+
+
+@pytest.mark.parametrize("scheme_file", SHOWN_SCHEMES, ids=lambda p: p.stem)
 @pytest.mark.parametrize("quarter", ["2024Q1", "2024Q2"])
-def test_every_indicator_on_the_page_traces_to_exactly_its_records(quarter):
-    con = _with_staff().memory()  # the hand-checked 杭州 records, and a Sichuan bureau inspecting one of its firms
-    t = _raw(con)
+def test_every_indicator_on_the_page_traces_to_exactly_its_records(quarter, scheme_file, walk_warehouse):
+    """Every indicator of every scheme the page offers. A count, sum or ratio: the list behind each
+    part holds exactly the reference's records and adds up to the number shown. A year-on-year growth
+    (``growth = …``) compares two periods and has no records of its own; the rule, asserted here:
+    its 分子 is the base indicator's value now and its 分母 the value a year earlier, and its list is
+    the base's numerator records of that period — adding up to the number shown when the base is a
+    count or sum, and to the base's numerator when the base is a ratio (the page then shows the
+    base's value as numerator ÷ denominator beside the list: tests/pages/test_region_growth.py)."""
+    scheme = load_scheme(scheme_file)
+    con, t = walk_warehouse
     period = Period.parse(quarter)
+    ago = period.year_ago()
     walked = set()
     for level, code in UNITS:
-        shown = compute_indicators(con, period, level, "330000", SCHEME).set_index(["code", "indicator"])
-        ref = _reference(t, period, level, code)
-        for ind in SCHEME.indicators.values():
+        shown = compute_indicators(con, period, level, "330000", scheme).set_index(["code", "indicator"])
+        refs = {period: _reference(t, period, level, code), ago: _reference(t, ago, level, code)}
+        base_rows = {}
+        for ind in scheme.indicators.values():
+            if ind.growth_of:
+                base = scheme.indicators[ind.growth_of]
+                for part_name, when in (("numerator", period), ("denominator", ago)):
+                    if when not in base_rows:
+                        base_rows[when] = compute_indicators(con, when, level, "330000", scheme).set_index(
+                            ["code", "indicator"])
+                    then = base_rows[when].loc[(code, base.code)]
+                    got = records(con, period, code, ind.code, part_name, scheme)
+                    want = refs[when][(base.code, "numerator")]
+                    key = KEYS[base.numerator.table]
+                    assert sorted(got[key]) == sorted(want[key]), (scheme_file.stem, code, ind.code, part_name)
+                    number = shown.loc[(code, ind.code), part_name]
+                    assert _same(number, then["value"]), (code, ind.code, part_name, number, then["value"])
+                    total = _listed_total(got, base.numerator)
+                    assert total == pytest.approx(then["numerator"])
+                    if base.denominator is None:   # a count or sum: the list adds up to the number
+                        assert total == pytest.approx(number)
+                    walked.add((ind.code, part_name))
+                continue
             for part_name, part in (("numerator", ind.numerator), ("denominator", ind.denominator)):
-                if part is None:
+                if part is None:   # a count or sum: the page offers no 分母 (pages/region.py: is_ratio)
+                    assert not ind.is_ratio
                     continue
-                got = records(con, period, code, ind.code, part_name, SCHEME)
-                want = ref[(ind.code, part_name)]
+                got = records(con, period, code, ind.code, part_name, scheme)
+                want = refs[period][(ind.code, part_name)]
                 key = KEYS[part.table]
-                assert sorted(got[key]) == sorted(want[key]), (level, code, ind.code, part_name)
-                number = shown.loc[(code, ind.code), part_name]
-                if part.agg == "count":
-                    assert len(got) == number
-                elif part.agg == "distinct":
-                    assert got[part.column].nunique() == number
-                else:
-                    assert got["amount"].sum() == pytest.approx(number)
+                assert sorted(got[key]) == sorted(want[key]), (scheme_file.stem, level, code, ind.code, part_name)
+                assert _listed_total(got, part) == pytest.approx(shown.loc[(code, ind.code), part_name])
                 walked.add((ind.code, part_name))
-    assert {c for c, _ in walked} == set(SCHEME.indicators)
+    assert {c for c, _ in walked} == set(scheme.indicators)
+    assert {(c, p) for c, i in scheme.indicators.items() for p in ("numerator", "denominator")
+            if p == "numerator" or i.is_ratio} == walked
+
+
+def _same(a, b) -> bool:
+    return (pd.isna(a) and pd.isna(b)) or (not pd.isna(a) and not pd.isna(b) and a == pytest.approx(b))
 
 
 @pytest.mark.parametrize("quarter", ["2024Q1", "2024Q2"])
