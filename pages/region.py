@@ -198,6 +198,15 @@ inds = data.indicators(sel.key, sel.period, sel.level, sel.province, sel.skey)
 mine = inds[inds["code"] == code].set_index("indicator")
 
 
+def part_amount(ind, x) -> str:
+    """A numerator or denominator as shown: a count or a sum; for a year-on-year growth, the base
+    indicator's value (now, or a year earlier) in the base's unit — 重大隐患立案率 50.0%, not 0.50."""
+    if ind.growth_of:
+        base = sc.indicators[ind.growth_of]
+        return value(x, base.unit, base.decimals)
+    return amount(x, ind.unit)
+
+
 def indicator_table() -> None:
     """Every indicator of the unit: value, numerator, denominator, band, year-on-year (the first tab)."""
     yoy = data.year_on_year(sel.key, sel.period, sel.level, sel.province, sel.skey)
@@ -214,8 +223,8 @@ def indicator_table() -> None:
             "一级指标": f"{groups[code_i]} {next(g.name for g in spec.groups if g.code == groups[code_i])}"
             if code_i in groups else "",
             "指标值": value(r["value"], ind.unit, ind.decimals),
-            "分子": amount(r["numerator"], ind.unit),
-            "分母": amount(r["denominator"], ind.unit) if ind.is_ratio else "",
+            "分子": part_amount(ind, r["numerator"]),
+            "分母": part_amount(ind, r["denominator"]) if ind.is_ratio else "",
             "标准化得分": (f"{det.loc[code_i, 'score']:.1f}" if code_i in det.index and not isna(det.loc[code_i, "score"])
                       else "不适用" if code_i in det.index else "—"),
             "分档": det.loc[code_i, "band"] if code_i in det.index and not isna(det.loc[code_i, "band"]) else "",
@@ -317,12 +326,28 @@ def behind_the_number() -> None:
     r = mine.loc[ind_code]
     number = r["numerator"] if part == "numerator" else r["denominator"]
     p_ = ind.numerator if part == "numerator" else ind.denominator
-    if ind.growth_of:  # year-on-year: the other indicator's records now (分子) or a year earlier (分母)
-        p_ = sc.indicators[ind.growth_of].numerator
+    base = sc.indicators[ind.growth_of] if ind.growth_of else None
+    if base:  # year-on-year: the base indicator's records now (分子) or a year earlier (分母)
+        p_ = base.numerator
     how = (f"（按不同{COLUMN_LABELS.get(p_.column, p_.column)}计数，共涉及 {len(recs):,} 条记录）" if p_.agg == "distinct"
            else f"（“计入金额/数量”列之和）：{len(recs):,} 条记录" if p_.agg == "sum" else f"：{len(recs):,} 条记录")
+    said = part_amount(ind, number)
+    if base:  # the number is the base's value; a ratio's list is its numerator's records, not the value
+        when = "本期" if part == "numerator" else "上年同期"
+        said = f"{when}{base.name} {said}"
+        if base.is_ratio:
+            then = mine
+            if part == "denominator":
+                ago = data.indicators(sel.key, str(Period.parse(sel.period).year_ago()), sel.level, sel.province,
+                                      sel.skey)
+                then = ago[ago["code"] == code].set_index("indicator")
+            b = then.loc[base.code]
+            said += (f" = 分子 {amount(b['numerator'], base.unit)} ÷ 分母 {amount(b['denominator'], '')}；"
+                     f"下表为{when}{base.name}分子的记录")
+            if p_.agg == "sum":
+                how = f"（分子为其“计入金额/数量”列之和）：{len(recs):,} 条记录"
     st.caption(f"{name} · {sel.label} · {ind.name}的{'分子' if part == 'numerator' else '分母'} = "
-               f"{amount(number, ind.unit)}{how}。{ind.description}"
+               f"{said}{how}。{ind.description}"
                + (f"下表列出前 {SHOWN} 条，全部 {len(recs):,} 条请下载。" if len(recs) > SHOWN else ""))
     st.dataframe(labelled(recs.head(SHOWN)), hide_index=True, width="stretch", key="explain_records",
                  height=min(38 + 35 * max(min(len(recs), SHOWN), 1), 320))
