@@ -13,9 +13,9 @@ from __future__ import annotations
 import pandas as pd
 
 from metrics.expr import sql_literal
-from metrics.kpis import placing, totals, unit_totals
+from metrics.kpis import definitions, placing, totals, unit_totals
 from metrics.periods import Period
-from metrics.query import ACTIVITY_PARTS, ensure_marts, part_records_sql, run
+from metrics.query import ACTIVITY_PARTS, condition_sql, ensure_marts, part_records_sql, run
 from metrics.scheme import Scheme
 
 RECORD_KINDS = ("inspections", "hazards", "cases")
@@ -63,11 +63,14 @@ def enterprises(con, period: Period | str, code: str, limit: int | None = None,
 
 
 def records(con, period: Period | str, code: str, kind: str, enterprise_id: str | None = None,
-            limit: int | None = None) -> pd.DataFrame:
+            limit: int | None = None, scheme: Scheme | None = None) -> pd.DataFrame:
     """The records of the region in the period: kind = 'inspections', 'hazards' or 'cases' — the
     records the tiles count (fines in 万元: fine_company_wan, fine_person_wan); optionally one
     enterprise's only. Hazards carry their status as of the period's end (已整改 / 未整改 /
-    逾期未整改 / 无需整改)."""
+    逾期未整改 / 无需整改): 逾期未整改 is exactly what the scheme's 逾期未整改重大隐患 counts (its own
+    definition, as the enterprises' overdue_major column), and for a hazard that is not major —
+    which no indicator counts as overdue — needing rectification, open at the period's end and past
+    its deadline."""
     if kind not in RECORD_KINDS:
         raise ValueError(f"kind must be one of {RECORD_KINDS}, not {kind!r}")
     period = Period.parse(period)
@@ -85,14 +88,18 @@ def records(con, period: Period | str, code: str, kind: str, enterprise_id: str 
         LEFT JOIN mart_enterprises e ON e.enterprise_id = x.enterprise_id{only}
         ORDER BY x.inspection_date, x.inspection_id"""
     elif kind == "hazards":
+        overdue = definitions(scheme)["overdue_major"]   # the compiler's filter, over the mart row s
+        counted = condition_sql(overdue, period) if overdue.table == "hazards" else "FALSE"
         sql = f"""
         SELECT x.hazard_id, x.found_date, x.enterprise_id, e.name AS enterprise, x.inspection_id,
                a.name AS agency, x.is_major, x.key_matter, x.needs_rectification, x.deadline, x.rectified_date,
-               CASE WHEN NOT x.needs_rectification THEN '无需整改'
+               CASE WHEN x.overdue_major THEN '逾期未整改'
+                    WHEN NOT x.needs_rectification THEN '无需整改'
                     WHEN x.rectified_date <= {end} THEN '已整改'
-                    WHEN x.deadline < {end} THEN '逾期未整改'
+                    WHEN NOT x.is_major AND x.deadline < {end} THEN '逾期未整改'
                     ELSE '未整改' END AS status
-        FROM ({rows}) x LEFT JOIN regions a ON a.code = x.agency_code
+        FROM (SELECT s.*, coalesce({counted}, FALSE) AS overdue_major FROM ({rows}) s) x
+        LEFT JOIN regions a ON a.code = x.agency_code
         LEFT JOIN mart_enterprises e ON e.enterprise_id = x.enterprise_id{only}
         ORDER BY x.found_date, x.hazard_id"""
     else:

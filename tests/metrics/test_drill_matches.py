@@ -275,3 +275,39 @@ def test_a_backlog_hazard_found_in_an_earlier_quarter_is_listed():
     con = hangzhou_q1().memory()
     ents = drill.enterprises(con, "2024Q1", "330102", scheme=SCHEME).set_index("enterprise_id")
     assert ents.loc["E2", "overdue_major"] == 1 and ents.loc["E2", "hazards"] == 0
+
+
+# 逾期未整改重大隐患 redefined: 15 days' grace after the deadline, or due on the period's last day too
+_OVERDUE = ('extends = "default"\n[indicators.overdue_major]\nname = "逾期未整改重大隐患数"\nunit = "项"\n'
+            'direction = "-"\ndecimals = 0\nnumerator = {{ table = "hazards", window = "as_of", '
+            'where = "is_major AND {due} AND NOT rectified_date <= period_end" }}\n')
+OVERDUE_SCHEMES = {"default": None, "grace": "deadline + 15 < period_end", "strict": "deadline <= period_end"}
+
+
+@pytest.mark.parametrize("name", OVERDUE_SCHEMES)
+def test_a_hazards_status_follows_the_schemes_overdue_major(name, tmp_path):
+    """drill.records' hazard status: 逾期未整改 on a major hazard is exactly what the scheme's
+    逾期未整改重大隐患 counts (a hard-coded ``deadline < period_end`` used to label it whatever the
+    scheme said); a hazard that is not major keeps the plain rule (open and past its deadline)."""
+    if OVERDUE_SCHEMES[name]:
+        (tmp_path / f"{name}.toml").write_text(_OVERDUE.format(due=OVERDUE_SCHEMES[name]), encoding="utf-8")
+        scheme = load_scheme(tmp_path / f"{name}.toml")
+    else:
+        scheme = SCHEME
+    d = hangzhou_q1()
+    i2 = "I2"  # 上城 → E1, 2024-02-10
+    d.hazard(i2, "2024-03-01", major=True, deadline="2024-03-25", hid="HX")   # overdue by 6 days at 03-31
+    d.hazard(i2, "2024-03-01", major=True, deadline="2024-03-31", hid="HY")   # due on the period's last day
+    d.hazard(i2, "2024-03-01", deadline="2024-03-20", hid="HZ")               # not major, overdue
+    con = d.memory()
+    for level, code in UNITS:
+        listed = drill.records(con, "2024Q1", code, "hazards", scheme=scheme)
+        counted = set(records(con, "2024Q1", code, "overdue_major", "numerator", scheme)["hazard_id"])
+        major = listed[listed["is_major"]]
+        assert set(major.loc[major["status"] == "逾期未整改", "hazard_id"]) == counted & set(listed["hazard_id"]), code
+        shown = compute_indicators(con, "2024Q1", level, "330000", scheme).set_index(["code", "indicator"])
+        ents = drill.enterprises(con, "2024Q1", code, scheme=scheme)
+        assert ents["overdue_major"].sum() == len(counted) == shown.loc[(code, "overdue_major"), "numerator"]
+    status = drill.records(con, "2024Q1", "330102", "hazards", scheme=scheme).set_index("hazard_id")["status"]
+    want = {"default": ("逾期未整改", "未整改"), "grace": ("未整改", "未整改"), "strict": ("逾期未整改", "逾期未整改")}[name]
+    assert (status["HX"], status["HY"], status["HZ"]) == (*want, "逾期未整改")
