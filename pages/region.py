@@ -362,7 +362,7 @@ def behind_the_number() -> None:
 @st.fragment
 def drill_down() -> None:
     target, target_name = code, name
-    kids = data.children(sel.key, sel.period, code)
+    kids = data.children(sel.key, sel.period, code, sel.skey)
     if not kids.empty:
         county_ix = data.index(sel.key, sel.period, "county", sel.province, sel.skey).set_index("code")
         kids = kids.assign(index=kids["code"].map(county_ix["index"]), rank=kids["code"].map(county_ix["rank"]))
@@ -380,7 +380,7 @@ def drill_down() -> None:
                             format_func=lambda c: f"{name}全市（含市本级）" if not c else kid_names[c], placeholder="请选择")
         if pick in kid_names:
             target, target_name = pick, kid_names[pick]
-    ents = data.enterprises(sel.key, sel.period, target)
+    ents = data.enterprises(sel.key, sel.period, target, sel.skey)
     st.markdown(f"**{target_name}：{sel.label}有记录的企业**（{len(ents):,} 家，按逾期重大隐患、未整改隐患排序"
                 + (f"，列出前 {SHOWN} 家" if len(ents) > SHOWN else "") + "）")
     if ents.empty:
@@ -409,7 +409,7 @@ def drill_down() -> None:
     if not kind:
         c2.caption("选择要列出的记录。")
         return
-    recs = data.records(sel.key, sel.period, target, kind, ent or None)
+    recs = data.records(sel.key, sel.period, target, kind, ent or None, sel.skey)
     st.caption(f"{kinds[kind]}：{len(recs):,} 条" + (f"，列出前 {SHOWN} 条" if len(recs) > SHOWN else ""))
     st.dataframe(labelled(recs.head(SHOWN)), hide_index=True, width="stretch", key=f"drill_records_{kind}",
                  height=min(38 + 35 * max(min(len(recs), SHOWN), 1), 320))

@@ -324,19 +324,23 @@ def kpi_series(k: Key, periods: tuple[str, ...], code: str) -> pd.DataFrame:
     return _kpi_series(k, periods, code)
 
 
-def children(k: Key, period: str, code: str) -> pd.DataFrame:
+def children(k: Key, period: str, code: str, skey: tuple[str, int] | None = None) -> pd.DataFrame:
     check(code)
-    return auth.only_units(_children(k, period, code), scope())
+    return auth.only_units(_children(k, period, code, skey), scope())
 
 
-def enterprises(k: Key, period: str, code: str) -> pd.DataFrame:
+def enterprises(k: Key, period: str, code: str, skey: tuple[str, int] | None = None) -> pd.DataFrame:
+    """The drill-down's enterprises under the scheme ``skey`` (the one the page shows; default: the
+    default scheme), so their 逾期未整改重大隐患 and open hazards are that scheme's indicators'."""
     check(code)
-    return _enterprises(k, period, code)
+    return _enterprises(k, period, code, skey)
 
 
-def records(k: Key, period: str, code: str, kind: str, enterprise_id: str | None = None) -> pd.DataFrame:
+def records(k: Key, period: str, code: str, kind: str, enterprise_id: str | None = None,
+            skey: tuple[str, int] | None = None) -> pd.DataFrame:
+    """The drill-down's records; a hazard's 逾期未整改 is what the scheme ``skey`` counts."""
     check(code)
-    return _records(k, period, code, kind, enterprise_id)
+    return _records(k, period, code, kind, enterprise_id, skey)
 
 
 @memo(max_entries=64, show_spinner=False)
@@ -367,21 +371,22 @@ def _kpi_series(k: Key, periods: tuple[str, ...], code: str) -> pd.DataFrame:
 
 
 @memo(max_entries=64, show_spinner=False)
-def _children(k: Key, period: str, code: str) -> pd.DataFrame:
+def _children(k: Key, period: str, code: str, skey: tuple[str, int] | None = None) -> pd.DataFrame:
     with _cursor(k) as cur:
-        return drill.children(cur, period, code, scheme=scheme())
+        return drill.children(cur, period, code, scheme=scheme(skey))
 
 
 @memo(max_entries=64, show_spinner=False)
-def _enterprises(k: Key, period: str, code: str) -> pd.DataFrame:
+def _enterprises(k: Key, period: str, code: str, skey: tuple[str, int] | None = None) -> pd.DataFrame:
     with _cursor(k) as cur:
-        return drill.enterprises(cur, period, code, scheme=scheme())
+        return drill.enterprises(cur, period, code, scheme=scheme(skey))
 
 
 @memo(max_entries=64, show_spinner=False)
-def _records(k: Key, period: str, code: str, kind: str, enterprise_id: str | None = None) -> pd.DataFrame:
+def _records(k: Key, period: str, code: str, kind: str, enterprise_id: str | None = None,
+             skey: tuple[str, int] | None = None) -> pd.DataFrame:
     with _cursor(k) as cur:
-        return drill.records(cur, period, code, kind, enterprise_id)
+        return drill.records(cur, period, code, kind, enterprise_id, scheme=scheme(skey))
 
 
 # --- the scheme's numbers (metrics.indicators / index / score / yoy / explain) -------------------

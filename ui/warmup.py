@@ -77,8 +77,8 @@ def _unit(sel: state.Selection, code: str) -> None:
     data._kpi_tiles(sel.key, sel.period, code, "previous")
     data._unit_priorities(sel.key, sel.period, sel.level, sel.province, sel.skey, code)
     data._index_breakdown(sel.key, sel.period, sel.level, sel.province, sel.skey, code)
-    data._children(sel.key, sel.period, code)
-    data._enterprises(sel.key, sel.period, code)
+    data._children(sel.key, sel.period, code, sel.skey)
+    data._enterprises(sel.key, sel.period, code, sel.skey)
     first = _first_indicator(sel)
     if first:
         data._explain(sel.key, sel.period, code, first, "numerator", sel.skey)
