@@ -47,9 +47,9 @@ if gate.current().can("notices"):  # the one-page brief for a leaders' meeting (
                                    help="由 LibreOffice 转换，公文字体以替代字体显示，仅供预览版式。", on_click="ignore")
 
 # --- KPI tiles: 同比 on the arrow (Q4 against Q3 is mostly the year-end push), 环比 beside it -----
-tiles = data.kpi_tiles(sel.key, sel.period, area)                       # 环比: the previous period
-yoy = data.kpi_tiles(sel.key, sel.period, area, "year_ago").set_index("kpi")
-series = data.kpi_series(sel.key, tuple(sel.recent(8)), area)
+tiles = data.kpi_tiles(sel.key, sel.period, area, skey=sel.skey)                       # 环比: the previous period
+yoy = data.kpi_tiles(sel.key, sel.period, area, "year_ago", sel.skey).set_index("kpi")
+series = data.kpi_series(sel.key, tuple(sel.recent(8)), area, sel.skey)
 prev_label = Period.parse(tiles.previous_period.iloc[0]).label
 ago_label = Period.parse(yoy.previous_period.iloc[0]).label
 cols = st.columns(len(tiles))

@@ -104,7 +104,7 @@ sheet = data.score(sel.key, sel.quarter, sel.level, sel.province, sel.skey)
 srow = sheet.set_index("code").loc[code]
 n_index = int(ix["index"].notna().sum())
 n_score = int(sheet["assessed"].sum())
-tiles = data.kpi_tiles(sel.key, sel.period, code)
+tiles = data.kpi_tiles(sel.key, sel.period, code, skey=sel.skey)
 quarter_label = Period.parse(sel.quarter).label
 
 c = st.columns([1, 1, 3])

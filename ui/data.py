@@ -314,14 +314,17 @@ def audit_trail(limit: int = 1000) -> pd.DataFrame:
 
 
 # --- headline figures and drill-down: only for units inside the user's scope -------------------------
-def kpi_tiles(k: Key, period: str, code: str, against: str = "previous") -> pd.DataFrame:
+def kpi_tiles(k: Key, period: str, code: str, against: str = "previous",
+              skey: tuple[str, int] | None = None) -> pd.DataFrame:
+    """The KPI tiles under the scheme ``skey`` (the one the page shows; default: the default scheme):
+    the tiles' 隐患整改率 and 罚款金额 are that scheme's indicators', as in the ranking beside them."""
     check(code)
-    return _kpi_tiles(k, period, code, against)
+    return _kpi_tiles(k, period, code, against, skey)
 
 
-def kpi_series(k: Key, periods: tuple[str, ...], code: str) -> pd.DataFrame:
+def kpi_series(k: Key, periods: tuple[str, ...], code: str, skey: tuple[str, int] | None = None) -> pd.DataFrame:
     check(code)
-    return _kpi_series(k, periods, code)
+    return _kpi_series(k, periods, code, skey)
 
 
 def children(k: Key, period: str, code: str, skey: tuple[str, int] | None = None) -> pd.DataFrame:
@@ -344,29 +347,30 @@ def records(k: Key, period: str, code: str, kind: str, enterprise_id: str | None
 
 
 @memo(max_entries=64, show_spinner=False)
-def _kpi_tiles(k: Key, period: str, code: str, against: str = "previous") -> pd.DataFrame:
+def _kpi_tiles(k: Key, period: str, code: str, against: str = "previous",
+               skey: tuple[str, int] | None = None) -> pd.DataFrame:
     """metrics.kpis.kpi_tiles, from the totals both comparisons share (_kpi_totals)."""
     other = kpis.compared_period(period, against)
-    rows = _kpi_totals(k, period, code)
+    rows = _kpi_totals(k, period, code, skey)
     return kpis.tiles(rows[str(period)], rows[str(other)], period, other)
 
 
 @memo(max_entries=64, show_spinner=False)
-def _kpi_totals(k: Key, period: str, code: str) -> dict[str, dict]:
+def _kpi_totals(k: Key, period: str, code: str, skey: tuple[str, int] | None = None) -> dict[str, dict]:
     """A region's totals for the period, the one before and the one a year earlier, in one query:
     the overview's 环比 and 同比 tiles read the same totals (a query each cost its first run ~0.02 s
     at national scale). {period: metrics.kpis.region_series row}."""
     periods = list(dict.fromkeys([str(period), *(str(kpis.compared_period(period, a)) for a in ("previous", "year_ago"))]))
     with _cursor(k) as cur:
-        rows = kpis.region_series(cur, periods, code, scheme())
+        rows = kpis.region_series(cur, periods, code, scheme(skey))
     return dict(zip(periods, rows))
 
 
 @memo(max_entries=64, show_spinner=False)
-def _kpi_series(k: Key, periods: tuple[str, ...], code: str) -> pd.DataFrame:
+def _kpi_series(k: Key, periods: tuple[str, ...], code: str, skey: tuple[str, int] | None = None) -> pd.DataFrame:
     """Totals of one region over several periods (sparklines): one row per period."""
     with _cursor(k) as cur:
-        rows = kpis.region_series(cur, list(periods), code, scheme())
+        rows = kpis.region_series(cur, list(periods), code, scheme(skey))
     return pd.DataFrame([{"period": p, **r} for p, r in zip(periods, rows)])
 
 

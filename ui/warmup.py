@@ -28,9 +28,9 @@ def first_visits(sel: state.Selection) -> Iterator[tuple[str, Callable[[], objec
     k, prov, lvl, skey, period, q = sel.key, sel.province, sel.level, sel.skey, sel.period, sel.quarter
     prev = sel.previous()
     yield "总览", lambda: data._regions(k, prov)
-    yield "总览", lambda: data._kpi_tiles(k, period, prov, "previous")
-    yield "总览", lambda: data._kpi_tiles(k, period, prov, "year_ago")
-    yield "总览", lambda: data._kpi_series(k, tuple(sel.recent(8)), prov)
+    yield "总览", lambda: data._kpi_tiles(k, period, prov, "previous", skey)
+    yield "总览", lambda: data._kpi_tiles(k, period, prov, "year_ago", skey)
+    yield "总览", lambda: data._kpi_series(k, tuple(sel.recent(8)), prov, skey)
     yield "总览", lambda: data._index(k, period, lvl, prov, skey)
     if prev:
         yield "总览", lambda: data._index(k, prev, lvl, prov, skey)
@@ -74,7 +74,7 @@ def _region_unit(sel: state.Selection) -> None:
 def _unit(sel: state.Selection, code: str) -> None:
     """What 区域分析 computes for one unit: its tiles, strengths and losses, counties, enterprises, the
     first indicator's records."""
-    data._kpi_tiles(sel.key, sel.period, code, "previous")
+    data._kpi_tiles(sel.key, sel.period, code, "previous", sel.skey)
     data._unit_priorities(sel.key, sel.period, sel.level, sel.province, sel.skey, code)
     data._index_breakdown(sel.key, sel.period, sel.level, sel.province, sel.skey, code)
     data._children(sel.key, sel.period, code, sel.skey)
