@@ -13,15 +13,6 @@ from metrics.score import compute_score
 from tests.metrics.test_province_filter import _with_sichuan
 
 
-@pytest.fixture
-def app_data():
-    from ui import data
-
-    data.clear()
-    yield data
-    data.clear()
-
-
 def test_two_provinces_are_read_from_the_marts(app_data, tmp_path, monkeypatch):
     db = _with_sichuan().build(tmp_path / "two.duckdb")
     monkeypatch.setenv("ENFORCEMENT_DB", str(db))

@@ -3,19 +3,9 @@ not always the default: under a scheme that redefines 逾期未整改重大隐�
 the hazards' status are that scheme's, as its indicator beside them is."""
 from __future__ import annotations
 
-import pytest
 
 from tests.metrics.metrics_data import hangzhou_q1
 from tests.metrics.test_drill_matches import _OVERDUE
-
-
-@pytest.fixture
-def app_data():
-    from ui import data
-
-    data.clear()
-    yield data
-    data.clear()
 
 
 def test_the_drill_down_follows_the_chosen_schemes_overdue_major(app_data, tmp_path, monkeypatch):
