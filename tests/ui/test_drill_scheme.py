@@ -1,8 +1,8 @@
-"""区域分析's drill-down (ui.data.children / enterprises / records) reads the scheme the page shows,
-not always the default: under a scheme that redefines 逾期未整改重大隐患, the enterprises' column and
-the hazards' status are that scheme's, as its indicator beside them is."""
+"""区域分析's drill-down (ui.data.children / enterprises / records) and the KPI tiles (ui.data.kpi_tiles /
+kpi_series, 总览's too) read the scheme the page shows, not always the default: under a scheme that
+redefines 逾期未整改重大隐患, the enterprises' column and the hazards' status are that scheme's, and
+under one that redefines 隐患整改率 the tile is, as the indicators beside them are."""
 from __future__ import annotations
-
 
 from tests.metrics.metrics_data import hangzhou_q1
 from tests.metrics.test_drill_matches import _OVERDUE
