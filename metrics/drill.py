@@ -16,9 +16,11 @@ from metrics.expr import sql_literal
 from metrics.kpis import definitions, placing, totals, unit_totals
 from metrics.periods import Period
 from metrics.query import ACTIVITY_PARTS, condition_sql, ensure_marts, part_records_sql, run
-from metrics.scheme import Scheme
+from metrics.scheme import Part, Scheme
+from metrics.sources import SOURCES
 
 RECORD_KINDS = ("inspections", "hazards", "cases")
+FOUND_SOURCE, BACKLOG_SOURCE = "本期发现", "此前发现、期末逾期未整改"   # an enterprise's hazards: why listed
 ENTERPRISE_COLUMNS = ("inspections", "hazards", "major_hazards", "open_hazards", "overdue_major", "cases", "fines")
 
 
@@ -70,7 +72,13 @@ def records(con, period: Period | str, code: str, kind: str, enterprise_id: str 
     逾期未整改 / 无需整改): 逾期未整改 is exactly what the scheme's 逾期未整改重大隐患 counts (its own
     definition, as the enterprises' overdue_major column), and for a hazard that is not major —
     which no indicator counts as overdue — needing rectification, open at the period's end and past
-    its deadline."""
+    its deadline.
+
+    One enterprise's hazards (``enterprise_id`` given) also hold the hazards found before the period
+    that the scheme's 逾期未整改重大隐患 counts for it at the period's end (the compiler's own records
+    of that numerator), so the list holds every hazard behind its overdue_major column; a ``source``
+    column tells them apart: BACKLOG_SOURCE, else FOUND_SOURCE. The region's list (no enterprise)
+    is the hazards found in the period only: what the 隐患 tile counts."""
     if kind not in RECORD_KINDS:
         raise ValueError(f"kind must be one of {RECORD_KINDS}, not {kind!r}")
     period = Period.parse(period)
@@ -90,6 +98,10 @@ def records(con, period: Period | str, code: str, kind: str, enterprise_id: str 
     elif kind == "hazards":
         overdue = definitions(scheme)["overdue_major"]   # the compiler's filter, over the mart row s
         counted = condition_sql(overdue, period) if overdue.table == "hazards" else "FALSE"
+        source = ""
+        if enterprise_id:   # + the enterprise's backlog its overdue_major counts, found before the period
+            rows, source = _with_backlog(rows, overdue, period, level, province, str(code), col,
+                                         str(enterprise_id)), ", x.source"
         sql = f"""
         SELECT x.hazard_id, x.found_date, x.enterprise_id, e.name AS enterprise, x.inspection_id,
                a.name AS agency, x.is_major, x.key_matter, x.needs_rectification, x.deadline, x.rectified_date,
@@ -97,7 +109,7 @@ def records(con, period: Period | str, code: str, kind: str, enterprise_id: str 
                     WHEN NOT x.needs_rectification THEN '无需整改'
                     WHEN x.rectified_date <= {end} THEN '已整改'
                     WHEN NOT x.is_major AND x.deadline < {end} THEN '逾期未整改'
-                    ELSE '未整改' END AS status
+                    ELSE '未整改' END AS status{source}
         FROM (SELECT s.*, coalesce({counted}, FALSE) AS overdue_major FROM ({rows}) s) x
         LEFT JOIN regions a ON a.code = x.agency_code
         LEFT JOIN mart_enterprises e ON e.enterprise_id = x.enterprise_id{only}
@@ -114,3 +126,21 @@ def records(con, period: Period | str, code: str, kind: str, enterprise_id: str 
     if limit:
         sql += f" LIMIT {int(limit)}"
     return run(con, sql)
+
+
+def _with_backlog(rows: str, overdue: Part, period: Period, level: str, province: str, code: str, col: str,
+                  enterprise_id: str) -> str:
+    """The hazard rows ``rows`` (found in the period) with a ``source`` column, plus the enterprise's
+    hazards that the overdue_major numerator counts for region ``code`` at the period's end
+    (metrics.query.part_records_sql: the rows metrics.explain lists for it) but that are not among
+    ``rows``: found before the period. The enterprise filter is the outer query's."""
+    found = f"SELECT p.*, {sql_literal(FOUND_SOURCE)} AS source FROM ({rows}) p"
+    if overdue.table != "hazards":   # a scheme whose overdue_major counts no hazards: no backlog
+        return found
+    key = SOURCES["hazards"].key
+    counted = part_records_sql(overdue, period, level, province, code, unit_col=col)
+    return (f"{found} UNION ALL BY NAME "
+            f"SELECT b.*, {sql_literal(BACKLOG_SOURCE)} AS source FROM ({counted}) b "
+            f"WHERE b.enterprise_id = {sql_literal(enterprise_id)} "
+            f'AND b."{key}" NOT IN (SELECT p."{key}" FROM ({rows}) p '
+            f"WHERE p.enterprise_id = {sql_literal(enterprise_id)})")
