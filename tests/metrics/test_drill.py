@@ -40,7 +40,9 @@ def test_enterprises_add_up_and_lead_to_their_records(con):
     assert ents.cases.sum() == tot["cases"]
     worst = ents.iloc[0]
     haz = drill.records(con, "2025Q1", "330700", "hazards", enterprise_id=worst.enterprise_id)
-    assert len(haz) == worst.hazards
+    # the hazards found in the period, plus the backlog its 逾期未整改重大隐患 counts (found before it)
+    assert (haz.source == drill.FOUND_SOURCE).sum() == worst.hazards
+    assert (haz.is_major & (haz.status == "逾期未整改")).sum() == worst.overdue_major
     assert (haz.enterprise_id == worst.enterprise_id).all()
     assert (haz.status.isin(["已整改", "未整改", "逾期未整改", "无需整改"])).all()
     assert len(drill.enterprises(con, "2025Q1", "330700", limit=5)) == 5
