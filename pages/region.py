@@ -12,6 +12,7 @@ import streamlit as st
 
 from etl.safe import csv_bytes
 from metrics.breakdown import score_breakdown
+from metrics.drill import BACKLOG_SOURCE
 from metrics.periods import Period
 from metrics.priorities import summary as priorities_summary
 from ui import charts, data, display, gate, state
@@ -411,6 +412,10 @@ def drill_down() -> None:
         return
     recs = data.records(sel.key, sel.period, target, kind, ent or None, sel.skey)
     st.caption(f"{kinds[kind]}：{len(recs):,} 条" + (f"，列出前 {SHOWN} 条" if len(recs) > SHOWN else ""))
+    backlog = int((recs["source"] == BACKLOG_SOURCE).sum()) if "source" in recs.columns else 0
+    if backlog:  # one enterprise's hazards: the backlog its 逾期未整改重大隐患 counts, found before the period
+        st.caption(f"其中 {backlog:,} 条隐患发现于{sel.label}之前、期末仍逾期未整改（列入原因为“{BACKLOG_SOURCE}”）："
+                   "列出它们是因为上方企业表的“逾期未整改重大隐患”一列计入了它们；本期发现的隐患数不含这些。")
     st.dataframe(labelled(recs.head(SHOWN)), hide_index=True, width="stretch", key=f"drill_records_{kind}",
                  height=min(38 + 35 * max(min(len(recs), SHOWN), 1), 320))
     if len(recs) > SHOWN:

@@ -148,6 +148,7 @@ COLUMN_LABELS = {
     "inspection_type": "检查方式", "via_mobile": "移动执法", "with_expert": "专家参与", "hazards": "隐患数",
     "hazard_id": "隐患编号", "found_date": "发现日期", "is_major": "重大隐患", "key_matter": "重点事项",
     "needs_rectification": "需整改", "deadline": "整改期限", "rectified_date": "整改完成日期", "status": "整改状态",
+    "source": "列入原因",
     "case_id": "案件编号", "filed_date": "立案日期", "decision_date": "决定日期",
     "fine_company": "单位罚款(元)", "fine_person": "个人罚款(元)",
     "fine_company_wan": "单位罚款(万元)", "fine_person_wan": "个人罚款(万元)", "dual_penalty": "一案双罚",
