@@ -234,7 +234,9 @@ def test_region_drill_down_city_to_county_to_enterprise_records(app, demo_db, fa
     city = at.selectbox(key="region_code").value
     con = duckdb.connect(str(demo_db), read_only=True)
     county = drill.children(con, facts["latest"], city)["code"].iloc[0]
-    ent = drill.enterprises(con, facts["latest"], county)["enterprise_id"].iloc[0]
+    ent = drill.enterprises(con, facts["latest"], county)["enterprise_id"].iloc[0]   # worst: most overdue first
+    own = drill.records(con, facts["latest"], county, "hazards", enterprise_id=ent)
+    backlog = int((own["source"] == drill.BACKLOG_SOURCE).sum())   # found before the period, overdue at its end
     con.close()
     assert table_or_none(at, "指数", "检查次数", "整改率") is None
     open_section(at, "逐级下钻")
@@ -254,6 +256,44 @@ def test_region_drill_down_city_to_county_to_enterprise_records(app, demo_db, fa
     hz = table(at, "隐患编号", "整改状态")
     assert len(hz) < all_hazards and set(hz["统一社会信用代码"]) <= {ent}
     assert set(hz["整改状态"]) <= {"已整改", "未整改", "逾期未整改", "无需整改"}
+    # one enterprise's hazards also list the backlog its 逾期未整改重大隐患 counts, and say why
+    assert (hz["列入原因"] == drill.BACKLOG_SOURCE).sum() == min(backlog, SHOWN) and len(hz) == min(len(own), SHOWN)
+    assert set(hz["列入原因"]) <= {drill.FOUND_SOURCE, drill.BACKLOG_SOURCE}
+    assert (f"其中 {backlog:,} 条隐患" in texts(at)) == (backlog > 0)
+    assert ("逾期未整改重大隐患”一列计入了它们" in texts(at)) == (backlog > 0)
+
+
+def test_an_enterprises_hazards_list_the_backlog_its_overdue_column_counts(tmp_path, monkeypatch):
+    """hangzhou_q1: E2 shows 逾期未整改重大隐患 = 1 in 2024Q1 (H6, found 2023-12-31, open, past its
+    deadline) and found nothing in the quarter; its hazard list shows H6, says why, and the caption
+    points at the column that counts it."""
+    from streamlit.testing.v1 import AppTest
+
+    from metrics import drill
+    from tests.metrics.metrics_data import hangzhou_q1
+    from tests.pages.conftest import APP
+
+    monkeypatch.setenv("ENFORCEMENT_DB", str(hangzhou_q1().build(tmp_path / "w.duckdb")))
+    at = ok(AppTest.from_file(APP, default_timeout=90))
+    at.switch_page("pages/region.py")
+    ok(at)
+    at.selectbox(key="period").set_value("2024Q1")
+    at.selectbox(key="region_code").set_value("330100")
+    ok(at)
+    open_section(at, "逐级下钻")
+    ents = table(at, "期末未整改隐患", "逾期未整改重大隐患").set_index("统一社会信用代码")
+    assert ents.loc["E2", "逾期未整改重大隐患"] == 1
+    at.segmented_control(key="drill_kind").set_value("hazards")
+    at.selectbox(key="drill_enterprise").set_value("E2")
+    ok(at)
+    hz = table(at, "隐患编号", "列入原因")
+    assert hz[["隐患编号", "整改状态", "列入原因"]].values.tolist() == [["H6", "逾期未整改", drill.BACKLOG_SOURCE]]
+    assert (hz["整改状态"] == "逾期未整改").sum() == ents.loc["E2", "逾期未整改重大隐患"]
+    assert "其中 1 条隐患" in texts(at) and "逾期未整改重大隐患”一列计入了它们" in texts(at)
+    at.selectbox(key="drill_enterprise").set_value("E1")   # nothing overdue: no backlog, no caption
+    ok(at)
+    assert set(table(at, "隐患编号", "列入原因")["列入原因"]) == {drill.FOUND_SOURCE}
+    assert "一列计入了它们" not in texts(at)
 
 
 # --- 季度考评 -----------------------------------------------------------------------------------------------
