@@ -269,7 +269,7 @@ def test_five_failures_lock_the_name_for_a_while(access_db):
 
 
 # === the city user ===========================================================================================
-def test_city_user_sees_its_city_in_full_and_others_only_as_ranks_on_every_page(spy, downloads, geo):
+def test_city_user_sees_its_city_in_full_and_others_only_as_ranks_on_every_page(spy, downloads, geo, access_db):
     own, names = geo["own"], geo["names"]
     at = login("jinhua")
     assert "jinhua" in " ".join([m.value for m in at.sidebar.markdown] + [c.value for c in at.sidebar.caption])
@@ -309,6 +309,22 @@ def test_city_user_sees_its_city_in_full_and_others_only_as_ranks_on_every_page(
         ok(at)
         recs = next(a for n, a, out in reversed(spy) if n == "records" and a[3] == kind)
         assert recs[2] in own
+    # one enterprise's hazards also list the backlog its 逾期未整改重大隐患 counts: still the city's records only
+    ents = next(out for n, a, out in reversed(spy) if n == "enterprises")
+    ent = ents.loc[ents["overdue_major"] > 0, "enterprise_id"].iloc[0]
+    at.segmented_control(key="drill_kind").set_value("hazards")
+    at.selectbox(key="drill_enterprise").set_value(ent)
+    ok(at)
+    args, listed = next((a, out) for n, a, out in reversed(spy) if n == "records" and a[3:5] == ("hazards", ent))
+    from metrics.sources import mart_table
+
+    con = warehouse.connect_read(access_db)
+    try:
+        city_hazards = {h for (h,) in con.execute(f"SELECT hazard_id FROM {mart_table('hazards')} "
+                                                   "WHERE city_unit = ?", [CITY]).fetchall()}
+    finally:
+        con.close()
+    assert args[2] in own and len(listed) > 0 and set(listed["hazard_id"]) <= city_hazards
     at.selectbox(key="drill_county").set_value(sorted(own - {CITY})[0])
     ok(at)
     open_section(at, "追溯记录")
