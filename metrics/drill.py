@@ -143,4 +143,4 @@ def _with_backlog(rows: str, overdue: Part, period: Period, level: str, province
             f"SELECT b.*, {sql_literal(BACKLOG_SOURCE)} AS source FROM ({counted}) b "
             f"WHERE b.enterprise_id = {sql_literal(enterprise_id)} "
             f'AND b."{key}" NOT IN (SELECT p."{key}" FROM ({rows}) p '
-            f"WHERE p.enterprise_id = {sql_literal(enterprise_id)})")
+            f'WHERE p.enterprise_id = {sql_literal(enterprise_id)} AND p."{key}" IS NOT NULL)')   # NOT IN: no NULLs
