@@ -1,9 +1,10 @@
 """The shipped deployment, run here as IT staff would run it: Debian's nginx with the shipped
-deploy/nginx/enforcement.conf (only ports and certificate paths changed) terminating TLS in front of
+deploy/nginx/enforcement.conf (only ports, certificate paths and the cache directory changed) terminating TLS in front of
 two app processes on 127.0.0.1, with a users file; the certificate is self-signed by the test.
 
 Through the proxy: the health check answers over verified TLS, plain HTTP is redirected, Streamlit's
-metrics endpoint is closed, a route cookie keeps a browser on one app process while different
+metrics endpoint is closed, Streamlit's scripts come compressed and, once fetched, from nginx's
+cache, a route cookie keeps a browser on one app process while different
 browsers are spread over both, and a person signs in and sees the overview."""
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,8 +34,8 @@ CONF = ROOT / "deploy" / "nginx" / "enforcement.conf"
 pytestmark = pytest.mark.skipif(not Path(NGINX).exists(), reason="Debian nginx not installed (make browser)")
 
 
-def render_conf(app_ports: list[int], http_port: int, tls_port: int, cert: Path, key: Path) -> str:
-    """The shipped site config with only its ports and certificate paths changed."""
+def render_conf(app_ports: list[int], http_port: int, tls_port: int, cert: Path, key: Path, cache: Path) -> str:
+    """The shipped site config with only its ports, certificate paths and cache directory changed."""
     text = CONF.read_text(encoding="utf-8")
     swaps = {
         "listen 80;": f"listen 127.0.0.1:{http_port};",
@@ -43,6 +45,7 @@ def render_conf(app_ports: list[int], http_port: int, tls_port: int, cert: Path,
         "server 127.0.0.1:8501;": f"server 127.0.0.1:{app_ports[0]};",
         "server 127.0.0.1:8502;": f"server 127.0.0.1:{app_ports[1]};",
         "https://$host$request_uri": f"https://$host:{tls_port}$request_uri",
+        "/var/lib/nginx/enforcement-static": str(cache),
     }
     for old, new in swaps.items():
         assert text.count(old) == 1, f"the shipped config no longer holds {old!r}: update this test with it"
@@ -71,14 +74,18 @@ def proxied(demo_copy):
         prefix = base / "nginx"
         (prefix / "logs").mkdir(parents=True)
         (prefix / "conf.d").mkdir()
-        (prefix / "conf.d" / "enforcement.conf").write_text(render_conf(app_ports, http_port, tls_port, cert, key))
+        # the static cache outside pytest's private tmp: nginx started as root runs its workers as nobody
+        cache = Path(tempfile.mkdtemp(prefix="enforcement-nginx-cache-"))
+        cache.chmod(0o777)
+        stack.callback(shutil.rmtree, cache, True)
+        (prefix / "conf.d" / "enforcement.conf").write_text(render_conf(app_ports, http_port, tls_port, cert, key, cache))
         (prefix / "nginx.conf").write_text(f"""
 worker_processes 1;
 pid {prefix}/nginx.pid;
 error_log {prefix}/logs/error.log warn;
 events {{ worker_connections 256; }}
 http {{
-    log_format routed '$http_cookie|$upstream_addr|$status|$request_uri';
+    log_format routed '$http_cookie|$upstream_addr|$status|$request_uri|$upstream_cache_status';
     access_log {prefix}/logs/access.log routed;
     client_body_temp_path {prefix}/body; proxy_temp_path {prefix}/proxy;
     fastcgi_temp_path {prefix}/fastcgi; uwsgi_temp_path {prefix}/uwsgi; scgi_temp_path {prefix}/scgi;
@@ -127,6 +134,34 @@ def test_tls_health_redirect_and_closed_metrics(proxied):
     for port in proxied["app_ports"]:
         with pytest.raises(OSError):
             socket.create_connection((_outward_address(), port), timeout=2).close()
+
+
+def test_streamlit_scripts_come_compressed_and_from_the_proxys_cache(proxied):
+    """A script of Streamlit's, as a browser asks for it through the proxy: gzip-compressed, the same
+    bytes as the app sends, and from the second request on answered by nginx's cache without
+    reaching an app process (the access log's upstream is '-', its cache status HIT)."""
+    import gzip
+
+    _, _, page = _get(proxied["tls_port"], "/", proxied["ctx"])
+    script = re.search(rb'src="\./(static/js/index\.[^"]+\.js)"', page).group(1).decode()
+    _, _, plain = _get(proxied["app_ports"][0], "/" + script)           # the app itself, no proxy
+    log = proxied["prefix"] / "logs" / "access.log"
+    log.write_text("")
+    got = []
+    for _ in range(3):
+        status, headers, body = _get(proxied["tls_port"], "/" + script, proxied["ctx"], {"Accept-Encoding": "gzip"})
+        assert status == 200 and headers.get("Content-Encoding") == "gzip", headers
+        assert gzip.decompress(body) == plain
+        got.append(len(body))
+    assert max(got) < len(plain) / 2, (got, len(plain))   # index.js: about a third
+    status, headers, body = _get(proxied["tls_port"], "/" + script, proxied["ctx"])   # no Accept-Encoding
+    assert status == 200 and "Content-Encoding" not in headers and body == plain
+    assert "Strict-Transport-Security" in headers and headers.get("X-Content-Type-Options") == "nosniff"
+    deadline = time.time() + 10
+    while len(rows := [line.split("|") for line in log.read_text().splitlines() if script in line]) < 4:
+        assert time.time() < deadline, f"nginx logged {len(rows)} of the 4 requests"
+        time.sleep(0.05)
+    assert [r[4] for r in rows[1:]] == ["HIT"] * 3 and {r[1] for r in rows[1:]} == {"-"}, rows
 
 
 def _outward_address() -> str:
