@@ -31,7 +31,8 @@ import pandas as pd
 from metrics.capacity import capacity_frame, missed_windows, target_summary
 from metrics.warned import level_noun
 from metrics.expr import sql_literal
-from metrics.kpis import kpi_tiles, region_totals, unit_totals
+from metrics.kpis import compared_period, region_series, region_totals, unit_totals
+from metrics.kpis import tiles as kpi_tiles_from
 from metrics.kpis import totals as kpi_totals
 from metrics.moves import movers, rank_moves
 from metrics.periods import Period
@@ -264,13 +265,13 @@ def headline_figures(con: duckdb.DuckDBPyConnection, period: Period, province: s
     previous, mom, kind ('pct' relative, 'pp' percentage points), year_ago_exists,
     previous_exists. The overview's tiles (metrics.kpis.kpi_tiles, under the same scheme) give the
     five they share; 检查企业 is the coverage numerator and 重大事故隐患 the totals' major hazards."""
-    tiles = {a: kpi_tiles(con, period, province, against=a, scheme=scheme).set_index("kpi")
-             for a in ("year_ago", "previous")}
-    other = {"year_ago": period.year_ago(), "previous": period.previous()}
-    totals = {"now": region_totals(con, period, province, scheme)}
+    other = {a: compared_period(period, a) for a in ("year_ago", "previous")}
+    # the three periods' totals in one query, the tiles from them as the overview's (ui.data._kpi_totals)
+    now, ya, prev = region_series(con, [period, other["year_ago"], other["previous"]], province, scheme)
+    totals = {"now": now, "year_ago": ya, "previous": prev}
+    tiles = {a: kpi_tiles_from(now, totals[a], period, p).set_index("kpi") for a, p in other.items()}
     ent = {"now": province_indicators(con, period, province, scheme, ["coverage"])["numerator"].iloc[0]}
     for a, p in other.items():
-        totals[a] = region_totals(con, p, province, scheme)
         ent[a] = province_indicators(con, p, province, scheme, ["coverage"])["numerator"].iloc[0]
     rows = []
     for key, name, unit, kind in HEADLINES:
