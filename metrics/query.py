@@ -33,7 +33,7 @@ from metrics import expr
 from metrics.growth import growth
 from metrics.periods import Period
 from metrics.scheme import Part, Scheme
-from metrics.sources import ACTIVITY, SOURCES, mart_table, placed_sql, stored_marts, unit_column, units_sql
+from metrics.sources import ACTIVITY, SOURCES, mart_table, placed_sql, stored_marts, switched, unit_column, units_sql
 
 COLUMNS = ["code", "name", "indicator", "value", "numerator", "denominator", "indicator_name", "unit", "assessed"]
 
@@ -364,14 +364,9 @@ PLACEMENTS = {"province_unit": "province", "city_unit": "city", "county_unit": "
 _PANEL_ON = contextvars.ContextVar("panel_on", default=True)
 
 
-@contextlib.contextmanager
 def facts_only():
     """Compile every part over the stamped facts, ignoring the panel mart (tests, benchmarks)."""
-    token = _PANEL_ON.set(False)
-    try:
-        yield
-    finally:
-        _PANEL_ON.reset(token)
+    return switched(_PANEL_ON, False)
 
 
 def part_key(part: Part) -> str:

@@ -113,17 +113,22 @@ _STORED = contextvars.ContextVar("stored_marts", default=False)
 
 
 @contextlib.contextmanager
+def switched(var: contextvars.ContextVar, value):
+    """Within: ``var`` holds ``value`` (in this thread or task only); after, what it held before."""
+    token = var.set(value)
+    try:
+        yield
+    finally:
+        var.reset(token)
+
+
 def stored_marts():
     """Within: records are read from the large marts' stored tables (etl.marts.STORED: their
     few-valued text columns as ENUMs) instead of their views — the panel's build, which groups
     by the unit columns and outputs only codes from ``regions`` and numbers, so the ENUMs never
     leave the query (they compare with text as text does, and casting each row back to text
     cost the build a fifth of its time)."""
-    token = _STORED.set(True)
-    try:
-        yield
-    finally:
-        _STORED.reset(token)
+    return switched(_STORED, True)
 
 
 def mart_table(table: str) -> str:
